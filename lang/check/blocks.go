@@ -1,0 +1,266 @@
+package check
+
+import (
+	"strings"
+
+	"github.com/vlec-dev/vlec/lang"
+)
+
+// checkEnergy checks every energy term: a scalar over the model's
+// quantities.
+func (c *checker) checkEnergy(d *lang.EnergyDecl) {
+	if len(d.Terms) == 0 {
+		c.errorf(d.At, "empty energy block")
+	}
+	for _, t := range d.Terms {
+		v, ok := c.check(t, &env{ctx: ctxEnergy})
+		if !ok {
+			continue
+		}
+		if v.e == nil || v.e.Shape() != Scalar {
+			hint := ""
+			if v.e != nil {
+				hint = "; reduce it with sum(...) or sumsq(...)"
+			}
+			c.errorf(t.Pos(), "an energy term must be a scalar, but this one is %s%s", v.describe(), hint)
+			continue
+		}
+		c.m.Energy = append(c.m.Energy, &Term{Pos: t.Pos(), Source: c.sourceText(t), Expr: v.e})
+	}
+}
+
+// sourceText is the text of the energy term as written (its first line).
+func (c *checker) sourceText(e lang.Expr) string {
+	src := c.l.sources[c.u.name]
+	p := e.Pos()
+	if p.Offset < 0 || p.Offset >= len(src) {
+		return ""
+	}
+	line := string(src[p.Offset:])
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	if i := strings.Index(line, "//"); i >= 0 {
+		line = line[:i]
+	}
+	return strings.TrimRight(strings.TrimSpace(line), ";")
+}
+
+var learnKeys = []string{"lr", "optimizer", "adam_beta1", "adam_beta2", "adam_eps", "tau_floor"}
+
+func defaultLearn(dt float64) Learn {
+	return Learn{LR: 0, GroupLR: map[string]float64{}, Optimizer: "sgd", Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, TauFloor: dt}
+}
+
+// checkLearn checks the learn block.
+func (c *checker) checkLearn(d *lang.LearnDecl) {
+	l := defaultLearn(c.m.Sim.Dt)
+	seen := map[string]bool{}
+	for _, st := range d.Settings {
+		key := settingKey(st)
+		if seen[key] {
+			c.errorf(st.At, "%s is set twice in the learn block", key)
+			continue
+		}
+		seen[key] = true
+		if st.Key[0].Name == "lr" && len(st.Key) > 1 {
+			group := strings.Join(strings.Split(key, ".")[1:], ".")
+			if c.checkGroup(group, st.Key[1].At) {
+				l.GroupLR[group] = c.rate(st.Value, "lr."+group)
+			}
+			continue
+		}
+		switch key {
+		case "lr":
+			l.LR = c.rate(st.Value, "lr")
+		case "optimizer":
+			l.Optimizer, _ = c.word(st.Value, "optimizer", "sgd", "adam")
+		case "adam_beta1":
+			l.Beta1 = c.fraction(st.Value, key)
+		case "adam_beta2":
+			l.Beta2 = c.fraction(st.Value, key)
+		case "adam_eps":
+			l.Eps = c.rate(st.Value, key)
+		case "tau_floor":
+			l.TauFloor, _ = c.timeValue(st.Value, key)
+		default:
+			c.errorf(st.At, "unknown learn setting %s%s (settings: %s, lr.GROUP)", key, didYouMean(key, learnKeys), strings.Join(learnKeys, ", "))
+		}
+	}
+	c.m.Learn = l
+}
+
+// rate evaluates a non-negative dimensionless number.
+func (c *checker) rate(e lang.Expr, what string) float64 {
+	v, ok := c.dimValue(e, what, dimensionless, "a plain number")
+	if ok && v < 0 {
+		c.errorf(e.Pos(), "%s must not be negative, got %g", what, v)
+	}
+	return v
+}
+
+// fraction evaluates a number in [0, 1).
+func (c *checker) fraction(e lang.Expr, what string) float64 {
+	v, ok := c.dimValue(e, what, dimensionless, "a plain number")
+	if ok && (v < 0 || v >= 1) {
+		c.errorf(e.Pos(), "%s must be in [0, 1), got %g", what, v)
+	}
+	return v
+}
+
+// checkGroup checks the name of a parameter group in `lr.GROUP`: a
+// connection, a model parameter, `POP.b` or `POP.tau_m`, or a kind of
+// parameter across the model: W, b, tau_m.
+func (c *checker) checkGroup(group string, at lang.Pos) bool {
+	valid := []string{"W", "b", "tau_m"}
+	for _, conn := range c.m.Connections {
+		valid = append(valid, conn.Name)
+	}
+	for _, p := range c.m.Params {
+		valid = append(valid, p.Name)
+	}
+	for _, p := range c.m.Populations {
+		valid = append(valid, p.Name+".b", p.Name+".tau_m")
+	}
+	if contains(valid, group) {
+		return true
+	}
+	c.errorf(at, "unknown parameter group %s%s (a connection, a param, POP.b, POP.tau_m, or W, b, tau_m)", group, didYouMean(group, valid))
+	return false
+}
+
+// recordVars are the population quantities a recording may name.
+var recordVars = []string{"u", "r", "e", "v", "uhat_m", "uhat_r", "I", "b", "tau_m", "tau_r"}
+
+// checkRecord checks a record declaration.
+func (c *checker) checkRecord(d *lang.RecordDecl) {
+	rec := &Record{Pos: d.At, Every: 1}
+	for _, item := range d.Items {
+		if ref := c.recordItem(item); ref != nil {
+			rec.Items = append(rec.Items, ref)
+		}
+	}
+	if d.Every != nil {
+		rec.Every = c.recordEvery(d)
+	}
+	if d.To != nil {
+		rec.To = d.To.Value
+		if !strings.HasSuffix(rec.To, ".csv") && !strings.HasSuffix(rec.To, ".npy") && !strings.HasSuffix(rec.To, ".npz") {
+			c.errorf(d.To.At, "record writes .csv, .npy or .npz files, got %q", rec.To)
+		}
+	}
+	c.m.Records = append(c.m.Records, rec)
+}
+
+// recordEvery is the recording interval in steps: `every 10 steps` or a
+// time that is a whole number of steps.
+func (c *checker) recordEvery(d *lang.RecordDecl) int {
+	if d.Unit != nil {
+		if d.Unit.Name != "step" && d.Unit.Name != "steps" {
+			c.errorf(d.Unit.At, "every N takes `steps` after the count, or a time such as 100ms; got %s", d.Unit.Name)
+			return 1
+		}
+		n, _ := c.intValue(d.Every, "the recording interval", 1)
+		return max(n, 1)
+	}
+	v, ok := c.scalar(d.Every)
+	if !ok {
+		return 1
+	}
+	if !v.d.known {
+		c.errorf(d.Every.Pos(), "every needs a unit: `every 10 steps` or `every 100ms`")
+		return 1
+	}
+	if v.d != timeDim {
+		c.errorf(d.Every.Pos(), "every needs a step count or a time, got %s", v.d)
+		return 1
+	}
+	n, exact := stepsOf(v.v, c.m.Sim.Dt)
+	if !exact || n < 1 {
+		c.errorf(d.Every.Pos(), "recording interval %gs is not a whole number of steps of dt = %gs", v.v, c.m.Sim.Dt)
+		return 1
+	}
+	return n
+}
+
+// recordItem resolves a recorded path.
+func (c *checker) recordItem(e lang.Expr) *Ref {
+	path := flattenPath(e)
+	if path == nil {
+		c.errorf(e.Pos(), "record names quantities such as h.u, y.r, W0, h.tau_m")
+		return nil
+	}
+	s, ok := c.globals[path[0].Name]
+	if !ok {
+		c.errorf(path[0].At, "record: undefined: %s%s", path[0].Name, didYouMean(path[0].Name, c.names(nil)))
+		return nil
+	}
+	at := path[0].At
+	switch x := s.entity.(type) {
+	case *Population:
+		if len(path) != 2 {
+			c.errorf(at, "record %s.VAR with VAR one of %s", x.Name, strings.Join(recordVars, ", "))
+			return nil
+		}
+		return c.recordPopVar(x, path[1], RefState, nil)
+	case *Teacher:
+		if x.Model == nil && len(path) == 1 {
+			return &Ref{At: at, Kind: RefTeacher, Teacher: x, Shp: Vector(x.Size)}
+		}
+		if x.Model == nil || len(path) != 3 {
+			c.errorf(at, "record a teacher's quantity as %s.POP.VAR", x.Name)
+			return nil
+		}
+		p := findPopulation(x.Model, path[1].Name)
+		if p == nil {
+			c.errorf(path[1].At, "teacher %s has no population %s%s", x.Name, path[1].Name, didYouMean(path[1].Name, popNames(x.Model)))
+			return nil
+		}
+		return c.recordPopVar(p, path[2], RefTeacher, x)
+	}
+	if len(path) != 1 {
+		c.errorf(path[1].At, "%s has no field %s", path[0].Name, path[1].Name)
+		return nil
+	}
+	switch x := s.entity.(type) {
+	case *Connection:
+		return &Ref{At: at, Kind: RefWeight, Conn: x, Shp: Matrix(x.Dst.NodeSize(), x.Src.NodeSize())}
+	case *Input:
+		return &Ref{At: at, Kind: RefInput, Input: x, Shp: Vector(x.Size)}
+	case *Param:
+		return &Ref{At: at, Kind: RefScalar, Param: x, Shp: Scalar}
+	case nil:
+		switch s.decl.(type) {
+		case *lang.PopulationDecl, *lang.InputDecl, *lang.ConnectDecl, *lang.TeacherDecl, *lang.ParamDecl:
+			return nil // a broken declaration, already reported
+		}
+	}
+	c.errorf(at, "cannot record %s, a %s", path[0].Name, s.kindName())
+	return nil
+}
+
+func (c *checker) recordPopVar(p *Population, sel *lang.Ident, kind RefKind, t *Teacher) *Ref {
+	if !contains(recordVars, sel.Name) {
+		c.errorf(sel.At, "population %s has no quantity %s%s (record: %s)", p.Name, sel.Name, didYouMean(sel.Name, recordVars), strings.Join(recordVars, ", "))
+		return nil
+	}
+	if kind == RefState && contains(paramVars, sel.Name) {
+		kind = RefParam
+	}
+	return &Ref{At: sel.At, Kind: kind, Pop: p, Teacher: t, Var: sel.Name, Shp: Vector(p.Size)}
+}
+
+// flattenPath turns a.b.c into its identifiers, or nil.
+func flattenPath(e lang.Expr) []*lang.Ident {
+	switch e := e.(type) {
+	case *lang.Ident:
+		return []*lang.Ident{e}
+	case *lang.SelectorExpr:
+		head := flattenPath(e.X)
+		if head == nil {
+			return nil
+		}
+		return append(head, e.Sel)
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package check
+
+import "github.com/vlec-dev/vlec/lang"
+
+// Model is a checked model: sizes, shapes and units resolved, names bound,
+// user functions expanded. It is what the IR elaborates.
+type Model struct {
+	Name        string
+	File        string // path of the model file
+	Sim         Sim
+	Params      []*Param
+	Inputs      []*Input
+	Populations []*Population
+	Connections []*Connection
+	Teachers    []*Teacher
+	Energy      []*Term
+	Learn       Learn
+	Records     []*Record
+}
+
+// Method is a credit-assignment method.
+type Method string
+
+// The credit-assignment methods.
+const (
+	LE      Method = "le"      // instantaneous errors (Latent Equilibrium)
+	GLE     Method = "gle"     // prospective errors through an error neuron
+	Adjoint Method = "adjoint" // exact gradients by a reverse sweep
+)
+
+// Sim holds the simulation settings; times are in seconds.
+type Sim struct {
+	Dt         float64
+	Duration   float64
+	Steps      int // Duration / Dt, rounded
+	Batch      int
+	Seed       uint64
+	Method     Method
+	LearnAfter int    // first step at which learning is on
+	Precision  string // "float64" or "float32"
+	Pos        lang.Pos
+}
+
+// Param is a model-level scalar parameter (`param kappa = 0.1 learnable`).
+type Param struct {
+	Name      string
+	Pos       lang.Pos
+	Value     float64
+	Learnable bool
+}
+
+// Input is an input population driven by a stimulus.
+type Input struct {
+	Name string
+	Pos  lang.Pos
+	Size int
+	// Stimulus is a scalar expression in t (time, s), i (neuron index) and
+	// b (batch index), evaluated per entry; nil when File is set.
+	Stimulus Expr
+	File     string // absolute path of a CSV or .npy stimulus, or ""
+}
+
+// NeuronParam is a per-neuron parameter of a population, expanded to one
+// value per neuron.
+type NeuronParam struct {
+	Values    []float64
+	PerNeuron bool // given as a list rather than one value for all
+	Learnable bool
+	Pos       lang.Pos
+}
+
+// Activation is a population's rate function: a builtin (tanh, sigmoid,
+// softplus, relu, linear, exp) or a one-argument user function, whose
+// expanded body refers to its argument through a RefArg.
+type Activation struct {
+	Name string
+	Body Expr // nil for builtins
+	Pos  lang.Pos
+}
+
+// Population is a population of rate neurons.
+type Population struct {
+	Name  string
+	Pos   lang.Pos
+	Size  int
+	Kind  string
+	TauM  NeuronParam
+	TauR  NeuronParam
+	Bias  NeuronParam
+	Gamma float64
+	Phi   Activation
+}
+
+// Node is the source or target of a connection: a *Population or an
+// *Input.
+type Node interface {
+	NodeName() string
+	NodeSize() int
+}
+
+// NodeName implements Node.
+func (p *Population) NodeName() string { return p.Name }
+
+// NodeSize implements Node.
+func (p *Population) NodeSize() int { return p.Size }
+
+// NodeName implements Node.
+func (in *Input) NodeName() string { return in.Name }
+
+// NodeSize implements Node.
+func (in *Input) NodeSize() int { return in.Size }
+
+// Topology is the connectivity pattern of a connection.
+type Topology string
+
+// The connectivity patterns.
+const (
+	Dense    Topology = "dense"
+	OneToOne Topology = "one_to_one"
+	Sparse   Topology = "sparse"
+)
+
+// InitKind says how a weight matrix is initialised.
+type InitKind string
+
+// The weight initialisers.
+const (
+	InitLiteral  InitKind = "literal"
+	InitConstant InitKind = "constant"
+	InitUniform  InitKind = "uniform"
+	InitNormal   InitKind = "normal"
+	InitGlorot   InitKind = "glorot"
+	InitFile     InitKind = "file"
+)
+
+// Init is a weight initialiser. Literal holds the matrix for InitLiteral
+// ([dst][src]); A and B are the constant, the uniform bounds or the
+// normal mean and standard deviation.
+type Init struct {
+	Kind    InitKind
+	Literal [][]float64
+	A, B    float64
+	Seed    uint64
+	File    string
+}
+
+// Connection is a weight matrix from Src to Dst, shaped [Dst][Src].
+type Connection struct {
+	Name     string
+	Pos      lang.Pos
+	Src, Dst Node
+	Topology Topology
+	P        float64 // connection probability of a sparse topology
+	MaskSeed uint64  // seed of a sparse topology's mask
+	Init     Init
+	Plastic  bool
+}
+
+// Teacher is a source of targets: another model run alongside on the
+// same inputs, or a file.
+type Teacher struct {
+	Name     string
+	Pos      lang.Pos
+	Model    *Model            // nil for a file teacher
+	Bindings map[string]*Input // the teacher's input name -> our input
+	File     string
+	Size     int // the value's size for a file teacher
+}
+
+// Term is one energy term as the user wrote it.
+type Term struct {
+	Pos    lang.Pos
+	Source string // the term's text, for annotating derived equations
+	Expr   Expr   // scalar
+}
+
+// Learn holds the learning settings.
+type Learn struct {
+	LR        float64            // default learning rate
+	GroupLR   map[string]float64 // per parameter group: "W0", "h.tau_m", "tau_m", "b", ...
+	Optimizer string             // "sgd" or "adam"
+	Beta1     float64
+	Beta2     float64
+	Eps       float64
+	TauFloor  float64 // time constants are kept at or above this (s)
+}
+
+// Record is one recording: what, how often, where.
+type Record struct {
+	Pos   lang.Pos
+	Items []*Ref
+	Every int    // in steps
+	To    string // output file name, relative to the output directory
+}
