@@ -196,6 +196,7 @@ func (c *checker) generatorCall(e *lang.CallExpr, b builtin, en *env) (value, bo
 		names[i] = p.name
 	}
 	args := make([]Expr, len(b.params))
+	given := make([]bool, len(b.params))
 	ok := true
 	for i, a := range e.Args {
 		k := i
@@ -210,11 +211,12 @@ func (c *checker) generatorCall(e *lang.CallExpr, b builtin, en *env) (value, bo
 			c.errorf(a.At, "too many arguments to %s: it takes %s", e.Fun.Name, strings.Join(names, ", "))
 			return value{}, false
 		}
-		if args[k] != nil {
+		if given[k] {
 			c.errorf(a.At, "%s is given twice", names[k])
 			ok = false
 			continue
 		}
+		given[k] = true
 		v, vok := c.expr(a.Value, en)
 		if !vok {
 			ok = false
@@ -228,7 +230,7 @@ func (c *checker) generatorCall(e *lang.CallExpr, b builtin, en *env) (value, bo
 		args[k] = v.e
 	}
 	for k, p := range b.params {
-		if args[k] != nil {
+		if given[k] {
 			continue
 		}
 		if p.required {

@@ -205,15 +205,12 @@ func (c *checker) selector(e *lang.SelectorExpr, en *env) (value, bool) {
 	case x.pop != nil:
 		return c.popVar(x.pop, e.Sel)
 	}
-	c.errorf(e.Sel.At, "%s has no field %s", describeExpr(e.X, x), name)
-	return value{}, false
-}
-
-func describeExpr(e lang.Expr, v value) string {
-	if r, ok := v.e.(*Ref); ok && r.Kind == RefInput {
-		return "input " + r.Input.Name + " (use it directly)"
+	if r, ok := x.e.(*Ref); ok && r.Kind == RefInput {
+		c.errorf(e.Sel.At, "input %s has no field %s; an input is a value (use %s itself)", r.Input.Name, name, r.Input.Name)
+		return value{}, false
 	}
-	return v.describe()
+	c.errorf(e.Sel.At, "%s has no field %s", x.describe(), name)
+	return value{}, false
 }
 
 // popVar is a quantity of a population of the model.

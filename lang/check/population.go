@@ -182,10 +182,10 @@ func (c *checker) checkPopulation(d *lang.PopulationDecl) {
 	if !ok {
 		return
 	}
-	p.TauM, ok = c.neuronParam(p, params["tau_m"], timeDim)
-	p.TauR, _ = c.neuronParam(p, params["tau_r"], timeDim)
+	p.TauM, _ = c.neuronParam(p, d, params["tau_m"], timeDim)
+	p.TauR, _ = c.neuronParam(p, d, params["tau_r"], timeDim)
 	if b, set := params["b"]; set {
-		p.Bias, _ = c.neuronParam(p, b, dimensionless)
+		p.Bias, _ = c.neuronParam(p, d, b, dimensionless)
 	} else {
 		p.Bias = NeuronParam{Values: make([]float64, n), Pos: p.Pos}
 	}
@@ -202,9 +202,16 @@ func (c *checker) checkPopulation(d *lang.PopulationDecl) {
 	c.m.Populations = append(c.m.Populations, p)
 }
 
-// neuronParam evaluates a per-population or per-neuron parameter.
-func (c *checker) neuronParam(p *Population, a *lang.Arg, want dim) (NeuronParam, bool) {
-	np := NeuronParam{Learnable: a.Learnable, Pos: a.Value.Pos()}
+// neuronParam evaluates a per-population or per-neuron parameter. A value
+// that comes from the kind's defaults is reported at the population, where
+// the user can override it.
+func (c *checker) neuronParam(p *Population, d *lang.PopulationDecl, a *lang.Arg, want dim) (NeuronParam, bool) {
+	np := NeuronParam{Learnable: a.Learnable, Pos: d.Kind.At}
+	for _, own := range d.Args {
+		if own == a {
+			np.Pos = a.Value.Pos()
+		}
+	}
 	what := a.Name.Name + " of population " + p.Name
 	example := "a time (e.g. 10ms or 0.5s)"
 	if want == dimensionless {
