@@ -63,8 +63,17 @@ func (p *printer) latexReduction(n *Node) {
 // frac prints c * num / den as \frac{c num}{den}.
 func (p *printer) frac(c float64, num, den []Expr, denExp []float64) {
 	p.sb.WriteString(`\frac{`)
-	p.factors(c, num)
+	if c == 1 && len(num) == 1 {
+		p.expr(num[0], 0)
+	} else {
+		p.factors(c, num)
+	}
 	p.sb.WriteString("}{")
+	if len(den) == 1 && denExp[0] == 1 {
+		p.expr(den[0], 0)
+		p.sb.WriteString("}")
+		return
+	}
 	for i, d := range den {
 		if i > 0 {
 			p.sb.WriteString(p.mulSep(den, i))

@@ -62,6 +62,9 @@ func (p *printer) prec(e Expr) int {
 		case OpAdd:
 			return precAdd
 		case OpMul:
+			if f, ok := broadcastOnly(e); ok {
+				return p.prec(f)
+			}
 			return precMul
 		case OpPow:
 			if e.exp < 0 {
@@ -99,6 +102,10 @@ func (p *printer) node(n *Node) {
 	case OpAdd:
 		p.sum(n.args)
 	case OpMul:
+		if f, ok := broadcastOnly(n); ok {
+			p.bare(f)
+			return
+		}
 		c, fs := 1.0, n.args
 		if k, ok := fs[0].(*Const); ok {
 			c, fs = k.val, fs[1:]
@@ -119,6 +126,16 @@ func (p *printer) node(n *Node) {
 	default:
 		p.reduction(n)
 	}
+}
+
+// broadcastOnly reports whether n is a scalar broadcast to a tensor,
+// 1 * f, which prints as f alone.
+func broadcastOnly(n *Node) (Expr, bool) {
+	if len(n.args) != 2 {
+		return nil, false
+	}
+	k, ok := n.args[0].(*Const)
+	return n.args[1], ok && k.val == 1
 }
 
 // sum prints the terms of an Add: positive terms first, each negative

@@ -341,7 +341,9 @@ func compare(x, y Expr) int {
 	if x == y {
 		return 0
 	}
-	if r := cmp.Or(cmp.Compare(kind(x), kind(y)), cmp.Compare(x.Shape().Rank, y.Shape().Rank),
+	_, cx := x.(*Const)
+	_, cy := y.(*Const)
+	if r := cmp.Or(-compareBool(cx, cy), cmp.Compare(x.Shape().Rank, y.Shape().Rank),
 		cmp.Compare(kind(x), kind(y))); r != 0 {
 		return r
 	}
@@ -386,4 +388,14 @@ func kind(x Expr) int {
 		return 1
 	}
 	return 2
+}
+
+func compareBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case x:
+		return 1
+	}
+	return -1
 }
