@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -232,5 +233,58 @@ func TestGradUnusedVarIsZero(t *testing.T) {
 	}
 	if g[0] != b.Zero(Mat(2, 3)) {
 		t.Errorf("gradient of an unused variable = %v, want the zero matrix", g[0])
+	}
+}
+
+// threeLayer builds the GLE energy of a 3-layer network (sizes 784-256-128-10)
+// with a tanh hidden activation and a softmax cross-entropy cost, and
+// returns it with its states and parameters.
+func threeLayer(b *Builder) (Expr, []*Var) {
+	var list []*Var
+	v := vars{b, &list}
+	sizes := []int{784, 256, 128, 10}
+	r := Expr(v.vec("x", sizes[0]))
+	terms := []Expr{}
+	var u Expr
+	for l := 1; l < len(sizes); l++ {
+		n := strconv.Itoa(l)
+		u = v.vec("uhat"+n, sizes[l])
+		in := b.Add(b.MatVec(v.mat("W"+n, sizes[l], sizes[l-1]), r), v.vec("b"+n, sizes[l]))
+		terms = append(terms, half(b, b.Sub(u, in)))
+		r = b.Apply(Tanh, u)
+	}
+	t := v.vec("t", sizes[len(sizes)-1])
+	ce := b.Sub(b.LogSumExp(u), b.Dot(t, u))
+	terms = append(terms, b.Mul(v.sc("beta"), ce))
+	return b.Add(terms...), list
+}
+
+func BenchmarkGrad3Layer(b *testing.B) {
+	for b.Loop() {
+		bld := NewBuilder()
+		f, list := threeLayer(bld)
+		if _, err := Grad(bld, f, list...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestGrad3LayerEquations(t *testing.T) {
+	b := NewBuilder()
+	f, list := threeLayer(b)
+	grads, err := Grad(b, f, list...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"uhat2": "uhat2 - b2 - W2 @ tanh(uhat1) - tanh'(uhat2) * (W3^T @ (uhat3 - b3 - W3 @ tanh(uhat2)))",
+		"uhat3": "uhat3 + beta * softmax(uhat3) - b3 - W3 @ tanh(uhat2) - beta * t",
+		"W2":    "-outer(uhat2 - b2 - W2 @ tanh(uhat1), tanh(uhat1))",
+		"beta":  "logsumexp(uhat3) - dot(t, uhat3)",
+	}
+	for i, v := range list {
+		if w, ok := want[v.Name()]; ok && grads[i].String() != w {
+			t.Errorf("dE/d%s:\n got %s\nwant %s", v.Name(), grads[i], w)
+		}
 	}
 }

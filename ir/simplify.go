@@ -359,11 +359,12 @@ func compare(x, y Expr) int {
 }
 
 // opOrder ranks operators for printing order: functions and their
-// derivatives first, then powers and reductions, then sums and products,
-// then the linear-algebra operators, so a product reads tanh'(u) * (W^T @ e).
+// derivatives first, then powers and reductions, then sums, then the
+// linear-algebra operators and last products, so a product reads
+// tanh'(u) * (W^T @ e) and a sum u - b - W @ x - c * y.
 var opOrder = [...]int{
 	OpInvalid: 0, OpFunc: 1, OpDeriv: 2, OpPow: 3, OpSum: 4, OpDot: 5, OpSumSq: 6,
-	OpLogSumExp: 7, OpSoftmax: 8, OpAdd: 9, OpMul: 10, OpMatVec: 11, OpMatTVec: 12, OpOuter: 13,
+	OpLogSumExp: 7, OpSoftmax: 8, OpAdd: 9, OpMatVec: 10, OpMatTVec: 11, OpOuter: 12, OpMul: 13,
 }
 
 func compareNodes(x, y *Node) int {
