@@ -15,14 +15,18 @@ import (
 // below pass contributions on to its arguments. A scalar argument that was
 // broadcast over a tensor receives the Sum of its contribution. Results
 // use the same operators as f, with derivatives of tanh and sigmoid kept
-// as tanh'(u) and sigmoid'(u) nodes (see [Builder.Deriv]); Deriv nodes
-// already in f are expanded first, so second derivatives work too. New
-// nodes take the position of the node whose rule made them.
+// as tanh'(u) and sigmoid'(u) nodes (see [Builder.Deriv]). Deriv nodes in
+// f are differentiated too (the derivative of tanh'(u) is
+// -2 * tanh(u) * tanh'(u), that of sigmoid'(u) is
+// sigmoid'(u) * (1 - 2 * sigmoid(u))), so a derived equation can be
+// differentiated again. New nodes take the position of the node whose
+// rule made them.
 //
 //	y = a + b          adj_a += adj_y, adj_b += adj_y
 //	y = a * b          adj_a += adj_y * b
 //	y = x^p            adj_x += p * adj_y * x^(p-1)
 //	y = f(x)           adj_x += adj_y * f'(x)
+//	y = f'(x)          adj_x += adj_y * (d/dx f'(x))
 //	y = W @ x          adj_x += W^T @ adj_y, adj_W += outer(adj_y, x)
 //	y = W^T @ x        adj_x += W @ adj_y,   adj_W += outer(x, adj_y)
 //	y = outer(a, b)    adj_a += adj_y @ b,   adj_b += adj_y^T @ a
@@ -41,7 +45,6 @@ func Grad(b *Builder, f Expr, wrt ...*Var) ([]Expr, error) {
 	if !f.Shape().IsScalar() {
 		return nil, lang.Errorf(f.Pos(), "cannot differentiate a non-scalar expression of shape %v; an energy must be a scalar", f.Shape())
 	}
-	f = b.Expand(f)
 	adj := map[Expr][]Expr{f: {b.Const(1)}}
 	order := Topo(f)
 	for _, x := range slices.Backward(order) {
@@ -132,9 +135,8 @@ func (b *Builder) backpropLinalg(n *Node, a Expr, emit func(x, g Expr)) {
 	}
 }
 
-// secondDeriv is f”(x) for a function whose f' is kept as a Deriv node.
-// Grad expands Deriv nodes before it starts, so this serves only callers
-// that differentiate through one directly.
+// secondDeriv is the second derivative of f at x, for a function whose
+// first derivative is kept as a Deriv node.
 func (b *Builder) secondDeriv(f Func, x Expr) Expr {
 	switch f {
 	case Tanh: // (1 - t^2)' = -2 t t'
