@@ -237,3 +237,34 @@ func fill3(v []float64) []float64 {
 	}
 	return []float64{v[0], v[0], v[0]}
 }
+
+func TestAccessors(t *testing.T) {
+	b := NewBuilder()
+	p := lang.Pos{File: "a.vle", Line: 1, Col: 2}
+	w, _ := b.Var(VarSpec{Name: "W", Shape: Mat(2, 3), Role: RoleParam, Ref: "decl", Pos: p})
+	if w.Role() != RoleParam || w.Ref() != "decl" || w.Pos() != p || w.Role().String() != "param" {
+		t.Errorf("Var accessors: %v %v %v", w.Role(), w.Ref(), w.Pos())
+	}
+	c := b.Const(2.5).(*Const)
+	if c.Value() != 2.5 || c.Batched() || c.Pos().IsValid() {
+		t.Error("Const accessors")
+	}
+	n := b.Pow(w, 3).(*Node)
+	if n.Op() != OpPow || n.Exponent() != 3 || len(n.Args()) != 1 || n.GoString() != "W^3 :: [2][3]" {
+		t.Errorf("Node accessors: %#v", n)
+	}
+	if f := b.Apply(Relu, w).(*Node); f.Func() != Relu {
+		t.Error("Func accessor")
+	}
+	for fn := range numFuncs {
+		if got, ok := FuncByName(fn.String()); !ok || got != fn {
+			t.Errorf("FuncByName(%q) = %v, %v", fn.String(), got, ok)
+		}
+	}
+	if _, ok := FuncByName("cosh"); ok || Func(99).String() != "func?" || Role(9).String() != "role?" {
+		t.Error("unknown names")
+	}
+	if s := Mat(2, 3); s.Size() != 6 || s.String() != "[2][3]" || Vec(4).String() != "[4]" || Scalar().String() != "[]" {
+		t.Error("Shape")
+	}
+}

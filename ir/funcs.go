@@ -86,7 +86,8 @@ func (f Func) apply(x float64) float64 {
 	return math.NaN()
 }
 
-// applyDeriv evaluates f' at x; it is the numeric meaning of a Deriv node.
+// applyDeriv evaluates f' at x for the functions whose derivative is kept
+// as a Deriv node; it is the numeric meaning of such a node.
 func (f Func) applyDeriv(x float64) float64 {
 	switch f {
 	case Tanh:
@@ -95,22 +96,8 @@ func (f Func) applyDeriv(x float64) float64 {
 	case Sigmoid:
 		s := sigmoid(x)
 		return s * (1 - s)
-	case Softplus:
-		return sigmoid(x)
-	case Relu:
-		return Step.apply(x)
-	case Exp:
-		return math.Exp(x)
-	case Log:
-		return 1 / x
-	case Square:
-		return 2 * x
-	case Abs:
-		return Sign.apply(x)
-	case Linear:
-		return 1
 	}
-	return 0 // Step and Sign are flat almost everywhere
+	return math.NaN()
 }
 
 func sigmoid(x float64) float64 {
@@ -120,11 +107,6 @@ func sigmoid(x float64) float64 {
 	e := math.Exp(x)
 	return e / (1 + e)
 }
-
-// keepsPrime reports whether the derivative of f is kept as a Deriv node
-// (printed f'(x)) rather than written out at once: true where the closed
-// form is a compound expression a reader would rather see as phi'.
-func (f Func) keepsPrime() bool { return f == Tanh || f == Sigmoid }
 
 // Deriv returns f'(x), the derivative of the elementwise function f at x, in
 // the operator set of the package: tanh and sigmoid give Deriv nodes printed

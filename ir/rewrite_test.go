@@ -101,3 +101,33 @@ func TestTopo(t *testing.T) {
 		t.Errorf("Topo gave %d nodes, want 10: %v", len(order), order)
 	}
 }
+
+// TestSubstKeepsValues substitutes x := y + 2*z into an expression using
+// every operator and checks the value against evaluating the original with
+// x bound to the value of y + 2*z.
+func TestSubstKeepsValues(t *testing.T) {
+	f := newFixture()
+	b := f.b
+	x, w := f.x, f.W
+	var terms []Expr
+	for fn := range numFuncs {
+		terms = append(terms, b.Dot(f.u, b.Apply(fn, b.Mul(x, x))))
+	}
+	terms = append(terms,
+		b.Dot(f.u, b.Deriv(Tanh, x)), b.Sum(b.Deriv(Sigmoid, x)),
+		b.Sum(b.Pow(b.Add(b.Mul(x, x), b.Const(1)), -0.5)),
+		b.SumSq(b.MatVec(w, x)), b.Dot(f.u, b.MatTVec(w, x)), b.Sum(b.Mul(w, b.Outer(x, f.u))),
+		b.LogSumExp(x), b.Dot(f.u, b.Softmax(x)), b.Div(f.a, b.Add(b.Const(2), b.Apply(Tanh, b.Sum(x)))))
+	e := b.Add(terms...)
+	img := b.Add(f.y, b.Mul(b.Const(2), f.z))
+	s := b.Subst(e, map[*Var]Expr{x: img})
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	env := randomEnv([]*Var{f.a, f.u, f.y, f.z, w}, nil, rand.New(rand.NewPCG(7, 8)))
+	env[x] = mustEval(t, img, env)
+	got, want := mustEval(t, s, env)[0], mustEval(t, e, env)[0]
+	if math.Abs(got-want) > 1e-12*(1+math.Abs(want)) {
+		t.Errorf("after Subst: %v, want %v", got, want)
+	}
+}
