@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/vlec-dev/vlec/lang"
 )
@@ -159,8 +160,8 @@ func (n *Node) Func() Func { return n.fn }
 // Exponent is the constant exponent of an OpPow node.
 func (n *Node) Exponent() float64 { return n.exp }
 
-// Args are the operands. The slice must not be modified.
-func (n *Node) Args() []Expr { return n.args }
+// Args returns a copy of the operands.
+func (n *Node) Args() []Expr { return slices.Clone(n.args) }
 
 // Shape implements Expr.
 func (n *Node) Shape() Shape { return n.shape }

@@ -114,13 +114,16 @@ func sigmoid(x float64) float64 {
 // softplus' = sigmoid, relu' = step, exp' = exp, log'(x) = 1/x,
 // abs' = sign, and step' = sign' = 0 (almost everywhere).
 func (b *Builder) Deriv(f Func, x Expr) Expr {
+	switch {
+	case bad(x):
+		return x
+	case f < 0 || f >= numFuncs:
+		return b.fail("unknown elementwise function %d", int(f))
+	}
 	switch f {
 	case Tanh, Sigmoid:
 		if c, ok := x.(*Const); ok {
 			return b.Fill(f.applyDeriv(c.val), c.shape)
-		}
-		if bad(x) {
-			return x
 		}
 		return b.intern(OpDeriv, f, 0, x.Shape(), []Expr{x})
 	case Softplus:

@@ -1,5 +1,10 @@
 package ir
 
+import (
+	"slices"
+	"strings"
+)
+
 // Topo returns every distinct expression reachable from roots, each after
 // all of its arguments (dependency order). The order is deterministic: a
 // depth-first walk of the roots in order, arguments left to right. Later
@@ -23,6 +28,18 @@ func Topo(roots ...Expr) []Expr {
 	for _, r := range roots {
 		visit(r)
 	}
+	return out
+}
+
+// Vars returns the variables that occur in roots, sorted by name.
+func Vars(roots ...Expr) []*Var {
+	var out []*Var
+	for _, x := range Topo(roots...) {
+		if v, ok := x.(*Var); ok {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Var) int { return strings.Compare(a.spec.Name, b.spec.Name) })
 	return out
 }
 

@@ -93,6 +93,9 @@ func TestTopo(t *testing.T) {
 			}
 		}
 	}
+	if vs := Vars(energy); len(vs) != 3 || vs[0] != f.W || vs[1] != f.uhat || vs[2] != f.x {
+		t.Errorf("Vars = %v, want [W uhat_m x]", vs)
+	}
 	if pos[wx] > pos[e] || order[len(order)-1] != energy {
 		t.Errorf("order %v", order)
 	}
