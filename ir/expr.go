@@ -137,6 +137,17 @@ const (
 	OpSoftmax             // exp(x) / sum(exp(x)) of a vector
 )
 
+var opNames = [...]string{"invalid", "add", "mul", "pow", "func", "deriv", "matvec",
+	"mattvec", "outer", "sum", "dot", "sumsq", "logsumexp", "softmax"}
+
+// String is the operator's lower-case name, e.g. "matvec".
+func (o Op) String() string {
+	if o < 0 || int(o) >= len(opNames) {
+		return "op?"
+	}
+	return opNames[o]
+}
+
 // Node is an operator applied to arguments. Its fields are read through
 // methods; nodes are built only by a [Builder].
 type Node struct {

@@ -261,6 +261,9 @@ func TestAccessors(t *testing.T) {
 			t.Errorf("FuncByName(%q) = %v, %v", fn.String(), got, ok)
 		}
 	}
+	if OpMatTVec.String() != "mattvec" || Op(99).String() != "op?" {
+		t.Error("Op.String")
+	}
 	if _, ok := FuncByName("cosh"); ok || Func(99).String() != "func?" || Role(9).String() != "role?" {
 		t.Error("unknown names")
 	}

@@ -3,9 +3,11 @@ package ir
 import "math"
 
 // The linear-algebra and reduction constructors. Their simplifications:
-// an operand that is zero gives zero, constant operands are folded, and
-// numeric coefficients are pulled to the front (W @ (2*x) = 2 * W @ x,
-// sumsq(-x) = sumsq(x)).
+// an operand that is zero gives zero, constant operands are folded, scalar
+// factors are pulled to the front (W @ (2*x) = 2 * W @ x,
+// sum(k * v) = k * sum(v) for a scalar k, sumsq(-x) = sumsq(x)), and a
+// matrix-vector product with an outer product becomes a dot product
+// (outer(a, c) @ y = a * dot(c, y)); sum(x^2) is sumsq(x).
 
 // MatVec returns W @ x: a [m][n] matrix times a [n] vector gives [m].
 func (b *Builder) MatVec(w, x Expr) Expr {
@@ -79,10 +81,18 @@ func (b *Builder) bilinear(op Op, s Shape, x, y Expr, k float64) Expr {
 	case isCx && isCy:
 		return b.Fill(cx.val*cy.val*k, s)
 	}
-	ax, rx, okx := splitCoef(x)
-	ay, ry, oky := splitCoef(y)
+	ax, rx, okx := b.splitScalar(x)
+	ay, ry, oky := b.splitScalar(y)
 	if okx || oky {
-		return b.Mul(b.Const(ax*ay), b.bilinear(op, s, rx, ry, k))
+		return b.Mul(ax, ay, b.bilinear(op, s, rx, ry, k))
+	}
+	if o, ok := x.(*Node); ok && o.op == OpOuter && (op == OpMatVec || op == OpMatTVec) {
+		// outer(a, c) @ y = a * dot(c, y) and outer(a, c)^T @ y = c * dot(a, y)
+		a, c := o.args[0], o.args[1]
+		if op == OpMatTVec {
+			a, c = c, a
+		}
+		return b.Mul(a, b.Dot(c, y))
 	}
 	return b.intern(op, 0, 0, s, []Expr{x, y})
 }
@@ -98,8 +108,11 @@ func (b *Builder) Sum(x Expr) Expr {
 	if k, ok := x.(*Const); ok {
 		return b.Const(k.val * float64(k.shape.Size()))
 	}
-	if c, rest, ok := splitCoef(x); ok {
-		return b.Mul(b.Const(c), b.Sum(rest))
+	if c, rest, ok := b.splitScalar(x); ok {
+		return b.Mul(c, b.Sum(rest))
+	}
+	if n, ok := x.(*Node); ok && n.op == OpPow && n.exp == 2 {
+		return b.SumSq(n.args[0])
 	}
 	return b.intern(OpSum, 0, 0, Scalar(), []Expr{x})
 }
@@ -116,8 +129,8 @@ func (b *Builder) SumSq(x Expr) Expr {
 	if k, ok := x.(*Const); ok {
 		return b.Const(k.val * k.val * float64(k.shape.Size()))
 	}
-	if c, rest, ok := splitCoef(x); ok {
-		return b.Mul(b.Const(c*c), b.SumSq(rest))
+	if c, rest, ok := b.splitScalar(x); ok {
+		return b.Mul(b.Pow(c, 2), b.SumSq(rest))
 	}
 	return b.intern(OpSumSq, 0, 0, Scalar(), []Expr{x})
 }

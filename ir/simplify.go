@@ -293,6 +293,34 @@ func splitCoef(x Expr) (c float64, rest Expr, ok bool) {
 	return k.val, restOf(n), true
 }
 
+// splitScalar splits a non-scalar product x into its scalar factors (the
+// numeric coefficient and scalar variables and nodes, which broadcast) and
+// the product of the rest, which has x's shape; ok is false when x is not
+// such a product.
+func (b *Builder) splitScalar(x Expr) (scalar, rest Expr, ok bool) {
+	n, isNode := x.(*Node)
+	if !isNode || n.op != OpMul || n.shape.IsScalar() {
+		return b.Const(1), x, false
+	}
+	var sc, vs []Expr
+	for _, f := range n.args {
+		if f.Shape().IsScalar() {
+			sc = append(sc, f)
+		} else {
+			vs = append(vs, f)
+		}
+	}
+	if len(sc) == 0 || len(vs) == 0 || slices.ContainsFunc(vs, isConstant) {
+		return b.Const(1), x, false
+	}
+	return b.At(n.pos).Mul(sc...), b.At(n.pos).Mul(vs...), true
+}
+
+func isConstant(x Expr) bool {
+	_, ok := x.(*Const)
+	return ok
+}
+
 // Neg returns -x.
 func (b *Builder) Neg(x Expr) Expr { return b.Mul(b.Const(-1), x) }
 

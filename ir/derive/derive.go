@@ -1,0 +1,311 @@
+// Package derive derives the dynamics of a checked model from its energy,
+// symbolically, as one would by hand.
+//
+// The energy E is a sum of terms over the model's quantities. Each
+// population p has a prospective membrane potential uhat_m = u + tau_m du/dt
+// and a prospective potential uhat_r = u + tau_r du/dt that sets its rate
+// r = phi(uhat_r). The derivation, for every population p:
+//
+//   - Membrane. dE/duhat_m,p must be uhat_m,p - I_p for an expression I_p
+//     free of uhat_m,p: the population's mismatch term 1/2 |uhat_m - I|^2.
+//     Calling the mismatch the error e_p, stationarity gives
+//     tau_m du_p/dt = -u_p + I_p + gamma e_p.
+//   - Instantaneous error. ebar_p = -dE/duhat_r,p, every term's derivative
+//     through the population's rate, with each mismatch uhat_m,q - I_q
+//     written as the error e_q (uhat_m,q is replaced by I_q + e_q).
+//   - Error of the method: le takes e = ebar; gle passes ebar through an
+//     error neuron with swapped time constants, tau_r dv/dt = -v + ebar,
+//     e = v + tau_m dv/dt.
+//   - Plasticity. Every plastic or learnable parameter theta follows
+//     d theta/dt = -eta dE/dtheta, with the same substitution; a membrane
+//     time constant reaches E through uhat_m = u + tau_m du/dt, so its rule
+//     has the factor du/dt.
+//
+// For the default energy these are exactly the equations of GLE
+// (Ellenberger et al., arXiv 2403.16933).
+package derive
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vlec-dev/vlec/ir"
+	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// System is the derived dynamics of a model.
+type System struct {
+	Model  *check.Model
+	B      *ir.Builder
+	Energy ir.Expr // the total energy
+	Terms  []Term
+	Pops   []*PopEquations
+	// Updates are the plasticity rules, in model order: weights, then
+	// population parameters, then model parameters.
+	Updates []*Update
+	// Targets are the teacher quantities the energy reads, by name.
+	Targets map[string]*ir.Var
+	// Inputs are the input variables, by input.
+	Inputs map[*check.Input]*ir.Var
+	// Weights are the weight variables, by connection.
+	Weights map[*check.Connection]*ir.Var
+	// Params are the model-level parameter variables.
+	Params map[*check.Param]*ir.Var
+	// Teachers are the derived systems of the teacher models.
+	Teachers map[*check.Teacher]*System
+}
+
+// Term is one energy term in symbolic form.
+type Term struct {
+	Source string // as the user wrote it
+	Pos    lang.Pos
+	Expr   ir.Expr
+}
+
+// PopEquations are the derived equations of one population.
+type PopEquations struct {
+	PopSymbols
+	// Drive is I_p, the input current of the membrane equation.
+	Drive ir.Expr
+	// Ebar is the instantaneous error -dE/duhat_r, in terms of the states,
+	// the errors of other populations and the targets.
+	Ebar ir.Expr
+	// DriveFrom and EbarFrom name the energy terms each came from.
+	DriveFrom, EbarFrom []string
+}
+
+// Update is the plasticity rule of one parameter:
+// d Param/dt = eta * Direction, Direction = -dE/dParam.
+type Update struct {
+	Param     *ir.Var
+	Group     []string // names the learning rate may be set by, most specific first
+	Direction ir.Expr
+	From      []string
+}
+
+// Derive derives the dynamics of m and of its teachers' models.
+func Derive(m *check.Model) (*System, error) {
+	return derive(m, ir.NewBuilder())
+}
+
+func derive(m *check.Model, b *ir.Builder) (*System, error) {
+	s := newSymbols(b, m)
+	sys := &System{Model: m, B: b, Inputs: s.inputs, Weights: s.weights, Params: s.params,
+		Targets: s.targets, Teachers: map[*check.Teacher]*System{}}
+	d := &deriver{s: s, sys: sys}
+	d.energy()
+	d.populations()
+	d.plasticity()
+	for _, t := range m.Teachers {
+		if t.Model == nil {
+			continue
+		}
+		ts, err := derive(t.Model, ir.NewBuilder())
+		if err != nil {
+			s.errs = append(s.errs, lang.Diagnostics(err)...)
+			continue
+		}
+		sys.Teachers[t] = ts
+	}
+	if err := b.Err(); err != nil {
+		s.errs = append(s.errs, lang.Diagnostics(err)...)
+	}
+	return sys, s.errs.Err()
+}
+
+// deriver holds the state of one derivation.
+type deriver struct {
+	s     *symbols
+	sys   *System
+	subst map[*ir.Var]ir.Expr // uhat_m,q -> I_q + e_q
+}
+
+// energy converts the energy terms.
+func (d *deriver) energy() {
+	var all []ir.Expr
+	for _, t := range d.s.m.Energy {
+		e := d.s.expr(t.Expr, nil)
+		d.sys.Terms = append(d.sys.Terms, Term{Source: t.Source, Pos: t.Pos, Expr: e})
+		all = append(all, e)
+	}
+	d.sys.Energy = d.s.b.Add(all...)
+}
+
+// grad differentiates the energy with respect to v, and says which terms
+// contributed.
+func (d *deriver) grad(v *ir.Var) (ir.Expr, []string) {
+	g := d.gradOf(d.sys.Energy, v)
+	var from []string
+	for _, t := range d.sys.Terms {
+		if !isZero(d.gradOf(t.Expr, v)) {
+			from = append(from, t.Source)
+		}
+	}
+	return g, from
+}
+
+func (d *deriver) gradOf(e ir.Expr, v *ir.Var) ir.Expr {
+	gs, err := ir.Grad(d.s.b, e, v)
+	if err != nil {
+		d.s.errs.Add(v.Pos(), "cannot differentiate the energy by %s: %v", v.Name(), err)
+		return d.s.b.Zero(v.Shape())
+	}
+	return gs[0]
+}
+
+// isZero reports whether e is the constant 0.
+func isZero(e ir.Expr) bool {
+	c, ok := e.(*ir.Const)
+	return ok && c.Value() == 0
+}
+
+// populations derives the membrane drive and the instantaneous error of
+// every population.
+func (d *deriver) populations() {
+	d.subst = map[*ir.Var]ir.Expr{}
+	b := d.s.b
+	for _, ps := range d.s.order {
+		g, from := d.grad(ps.M)
+		pe := &PopEquations{PopSymbols: *ps, DriveFrom: from}
+		d.sys.Pops = append(d.sys.Pops, pe)
+		p := ps.Pop
+		if isZero(g) {
+			d.s.errs.Add(p.Pos, "population %s has no mismatch term, so its membrane dynamics cannot be derived; add mismatch(%s) (1/2 |%s.uhat_m - %s.I|^2) to the energy", p.Name, p.Name, p.Name, p.Name)
+			continue
+		}
+		drive := b.Sub(ps.M, g)
+		if dependsOn(drive, ps.M) {
+			d.s.errs.Add(p.Pos, "the energy must depend on %s.uhat_m only through 1/2 |%s.uhat_m - I|^2 (its mismatch term), but dE/d%s.uhat_m = %s", p.Name, p.Name, p.Name, g)
+			continue
+		}
+		pe.Drive = drive
+		d.subst[ps.M] = b.Add(drive, ps.E)
+	}
+	for _, pe := range d.sys.Pops {
+		if pe.Drive == nil {
+			continue
+		}
+		d.noDirectDependence(pe)
+		g, from := d.grad(pe.R)
+		pe.Ebar = b.Neg(b.Subst(g, d.subst))
+		pe.EbarFrom = from
+	}
+}
+
+// noDirectDependence reports energy terms that use a population's u
+// directly: the error reaches a population only through its prospective
+// potentials and rate.
+func (d *deriver) noDirectDependence(pe *PopEquations) {
+	for _, t := range d.sys.Terms {
+		if dependsOn(t.Expr, pe.U) || dependsOn(t.Expr, pe.Udot) {
+			d.s.errs.Add(t.Pos, "energy term uses %s.u, which has no error dynamics of its own; write it in terms of %s.r, %s.uhat_r or %s.uhat_m", pe.Pop.Name, pe.Pop.Name, pe.Pop.Name, pe.Pop.Name)
+		}
+	}
+}
+
+// dependsOn reports whether v occurs in e.
+func dependsOn(e ir.Expr, v *ir.Var) bool {
+	for _, x := range ir.Topo(e) {
+		if x == ir.Expr(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// plasticity derives the rule of every plastic or learnable parameter.
+func (d *deriver) plasticity() {
+	for _, c := range d.s.m.Connections {
+		if c.Plastic {
+			d.update(d.s.weights[c], []string{c.Name, "W"}, c.Pos, nil)
+		}
+	}
+	for _, pe := range d.sys.Pops {
+		p := pe.Pop
+		if p.Bias.Learnable {
+			d.update(pe.Bias, []string{p.Name + ".b", "b"}, p.Bias.Pos, nil)
+		}
+		if p.TauM.Learnable {
+			d.update(pe.TauM, []string{p.Name + ".tau_m", "tau_m"}, p.TauM.Pos, pe)
+		}
+	}
+	for _, p := range d.s.m.Params {
+		if p.Learnable {
+			d.update(d.s.params[p], []string{p.Name}, p.Pos, nil)
+		}
+	}
+}
+
+// update derives -dE/dtheta. For a membrane time constant, E depends on
+// tau_m also through uhat_m = u + tau_m du/dt, which adds
+// dE/duhat_m * du/dt = e * du/dt.
+func (d *deriver) update(v *ir.Var, group []string, pos lang.Pos, tauOf *PopEquations) {
+	b := d.s.b
+	g, from := d.grad(v)
+	if tauOf != nil && tauOf.Drive != nil {
+		g = b.Add(g, b.Mul(tauOf.E, tauOf.Udot))
+		from = appendUnique(from, tauOf.DriveFrom...)
+	}
+	if isZero(g) {
+		d.s.errs.Add(pos, "%s is plastic, but the energy does not depend on it; drop the flag or add a term that uses it", v.Name())
+		return
+	}
+	dir := b.Neg(b.Subst(g, d.subst))
+	d.sys.Updates = append(d.sys.Updates, &Update{Param: v, Group: group, Direction: dir, From: from})
+}
+
+func appendUnique(list []string, more ...string) []string {
+	for _, m := range more {
+		found := false
+		for _, x := range list {
+			found = found || x == m
+		}
+		if !found {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+// Method is the model's credit-assignment method.
+func (s *System) Method() check.Method { return s.Model.Sim.Method }
+
+// String prints the derived equations like a paper, each annotated with
+// the energy terms it came from.
+func (s *System) String() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "model %s (method %s)\n", s.Model.Name, s.Method())
+	fmt.Fprintf(&w, "\nenergy\n  E = %s\n", s.Energy)
+	for _, pe := range s.Pops {
+		if pe.Drive == nil {
+			continue
+		}
+		p := pe.Pop.Name
+		fmt.Fprintf(&w, "\npopulation %s [%d], phi = %s\n", p, pe.Pop.Size, pe.Pop.Phi.Name)
+		fmt.Fprintf(&w, "  %s.tau_m * d%s.u/dt = -%s.u + I + %s * %s.e%s\n", p, p, p, pe.Gamma, p, from(pe.DriveFrom))
+		fmt.Fprintf(&w, "    I = %s\n", pe.Drive)
+		fmt.Fprintf(&w, "  %s.r = %s,  %s.uhat_r = %s.u + %s.tau_r * d%s.u/dt\n", p, pe.Rate, p, p, p, p)
+		fmt.Fprintf(&w, "  %s.ebar = %s%s\n", p, pe.Ebar, from(pe.EbarFrom))
+		switch s.Method() {
+		case check.LE:
+			fmt.Fprintf(&w, "  %s.e = %s.ebar  (le: instantaneous error)\n", p, p)
+		default:
+			fmt.Fprintf(&w, "  %s.tau_r * d%s.v/dt = -%s.v + %s.ebar,  %s.e = %s.v + %s.tau_m * d%s.v/dt  (gle: prospective error)\n", p, p, p, p, p, p, p, p)
+		}
+	}
+	if len(s.Updates) > 0 {
+		fmt.Fprintf(&w, "\nplasticity\n")
+	}
+	for _, u := range s.Updates {
+		fmt.Fprintf(&w, "  d%s/dt = eta_%s * (%s)%s\n", u.Param.Name(), u.Group[0], u.Direction, from(u.From))
+	}
+	return w.String()
+}
+
+func from(terms []string) string {
+	if len(terms) == 0 {
+		return ""
+	}
+	return "    [from " + strings.Join(terms, "; ") + "]"
+}
