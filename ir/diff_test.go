@@ -210,6 +210,32 @@ func mustEval(t testing.TB, e Expr, env map[*Var][]float64) []float64 {
 	return v
 }
 
+// TestGradRandomExpressions differentiates random expressions (see
+// randExpr: sums, products, quotients, powers, functions and matvecs that
+// share subexpressions) and checks them against finite differences.
+func TestGradRandomExpressions(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for range 300 {
+		f := newFixture()
+		vs := []*Var{f.a, f.s, f.x, f.y, f.z, f.W}
+		g := &randExpr{f: f, r: r, env: randomEnv(vs, nil, r)}
+		for _, v := range []Expr{f.a, f.s, f.x, f.y, f.z} {
+			g.pool = append(g.pool, valued{v, g.env[v.(*Var)]})
+		}
+		e := f.b.Sum(g.gen(4).e)
+		grads, err := Grad(f.b, e, vs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vs {
+			checkGrad(t, e, v, grads[i], g.env)
+		}
+		if t.Failed() {
+			t.Fatalf("f = %v", e)
+		}
+	}
+}
+
 func TestGradErrors(t *testing.T) {
 	b := NewBuilder()
 	x, _ := b.Var(VarSpec{Name: "x", Shape: Vec(3)})
