@@ -10,11 +10,13 @@ import (
 // the EBNF (see Grammar and lang/grammar.ebnf). The structs are a concrete
 // syntax tree: lower.go turns them into the plain lang AST.
 //
-// The grammar is LL(1): every alternative is decided by its first token, so
-// participle's default lookahead of 1 suffices and its errors point at the
-// token that went wrong. Where the language reads `[ Ident "=" ] Expr`
-// (named arguments) the grammar parses `Expr [ "=" Expr ]` and the lowering
-// requires a plain name on the left.
+// The grammar is LL(1) and participle runs with a lookahead of 0: once a
+// branch has consumed a token it is committed, so an error is reported at
+// the token that went wrong rather than where an outer alternative began.
+// The two places that must see a second token, trailing commas in argument
+// lists and list literals, look ahead with a (?= ...) group. Where the
+// language reads `[ Ident "=" ] Expr` (named arguments) the grammar parses
+// `Expr [ "=" Expr ]` and the lowering requires a plain name on the left.
 
 // grammar is built once, so a mistake in a tag fails every test at startup.
 var grammar = participle.MustBuild[file](
@@ -198,12 +200,13 @@ type postfix struct {
 	Sels []*ident `parser:"( '.' @@ )*"`
 }
 
+// primary lists names and calls first: they are the most frequent.
 type primary struct {
-	Number *lexer.Token `parser:"@Number"`
-	String *lexer.Token `parser:"| @String"`
-	Ref    *ref         `parser:"| @@"`
+	Ref    *ref         `parser:"@@"`
+	Number *lexer.Token `parser:"| @Number"`
 	Paren  *paren       `parser:"| @@"`
 	List   *list        `parser:"| @@"`
+	String *lexer.Token `parser:"| @String"`
 }
 
 // ref is a name, or a call when parentheses follow.
@@ -212,8 +215,11 @@ type ref struct {
 	Args *argList `parser:"@@?"`
 }
 
+// call is the source of a teacher; `model` is a keyword but names the
+// source that runs another model, `model("teacher.vle", x = x)`.
 type call struct {
-	Fun  *ident   `parser:"@@"`
+	Pos  lexer.Position
+	Fun  string   `parser:"@( Ident | 'model':Keyword )"`
 	Args *argList `parser:"@@"`
 }
 

@@ -58,55 +58,141 @@ var (
 	tokBad        = lexDef.Symbols()["Bad"]
 )
 
-// scanned is the token stream of a file, ready for the parser.
-type scanned struct {
-	tokens   []lexer.Token // significant tokens, EOF last
+// scanner lexes a file one declaration at a time. It checks every token
+// (strings, units, stray characters) and the nesting depth before the
+// parser sees it, and collects the comments. Each chunk it returns starts
+// at a declaration keyword, so the parser works on one small declaration
+// at a time, memory stays bounded, and a syntax error in one declaration
+// does not hide the errors of the next.
+type scanner struct {
+	filename string
+	lex      lexer.Lexer
 	comments []*lang.Comment
 	errs     lang.ErrorList
+	pending  *lexer.Token // a declaration keyword read ahead, or EOF
+	prevLine int          // line of the last significant token
+	stopped  bool         // at the end: no more tokens
+	fatal    bool         // stopped early on binary data or a lexer failure
 }
 
-// scan lexes src, checks every token (strings, units, stray characters)
-// and the nesting depth, and collects the comments. The parser only runs
-// when scan found no error, so it never sees a malformed token and never
-// recurses deeper than maxDepth.
-func scan(filename, src string) *scanned {
-	s := &scanned{}
+// chunk is the tokens of one declaration, as the parser gets them.
+type chunk struct {
+	tokens []lexer.Token // ends with an EOF token at the position of next
+	next   lexer.Token   // the token after the chunk: a keyword, or EOF
+	bad    bool          // the chunk had lexical errors; do not parse it
+}
+
+func newScanner(filename, src string) *scanner {
+	s := &scanner{filename: filename}
 	lex, err := lexDef.LexString(filename, src)
 	if err != nil {
 		s.errs.Add(lang.Pos{File: filename, Line: 1, Col: 1}, "%v", err)
-		return s
+		s.stopped = true
 	}
-	var d depth
-	for len(s.errs) < maxLexErrors {
-		t, err := lex.Next()
-		if err != nil {
-			s.addLexerError(filename, err)
-			return s
-		}
-		if t.Type == tokWhitespace {
-			continue
-		}
-		if t.Type == tokComment {
-			s.comments = append(s.comments, &lang.Comment{At: toPos(t.Pos), Text: t.Value})
-			continue
-		}
-		s.check(t)
-		if d.push(t) && len(s.errs) == 0 {
-			s.errs.Add(toPos(t.Pos), "expression nested too deeply (more than %d levels)", maxDepth)
-			return s
-		}
-		s.tokens = append(s.tokens, t)
-		if t.EOF() {
-			return s
-		}
-	}
+	s.lex = lex
 	return s
+}
+
+// next returns the next chunk, or false at the end of the file.
+func (s *scanner) next(buf []lexer.Token) (chunk, bool) {
+	c := chunk{tokens: buf[:0]}
+	var d depth
+	tooDeep := false
+	for {
+		t := s.read()
+		if t.EOF() || len(c.tokens) > 0 && s.startsDecl(t, d.level()) {
+			if len(c.tokens) == 0 {
+				return c, false
+			}
+			s.pending = &t
+			c.next = t
+			c.bad = c.bad || s.fatal
+			c.tokens = append(c.tokens, lexer.EOFToken(t.Pos))
+			return c, true
+		}
+		s.prevLine = t.Pos.Line
+		if tooDeep {
+			continue // skip to the next declaration
+		}
+		if s.check(t) {
+			c.bad = true
+		}
+		if d.push(t) {
+			s.errs.Add(toPos(t.Pos), "expression nested too deeply (more than %d levels)", maxDepth)
+			c.bad, tooDeep = true, true
+		}
+		c.tokens = append(c.tokens, t)
+	}
+}
+
+// startsDecl reports whether t begins a new declaration: a declaration
+// keyword outside brackets, or first on its line inside brackets (after an
+// unclosed brace, the next declaration reports the missing "}"). `model`
+// never splits: it names the teacher source `model(...)` too.
+func (s *scanner) startsDecl(t lexer.Token, level int) bool {
+	if t.Type != tokKeyword || !isDeclKeyword(t.Value) {
+		return false
+	}
+	return level == 0 || t.Pos.Line > s.prevLine
+}
+
+// read returns the next significant token, recording comments; after a
+// fatal problem it returns EOF.
+func (s *scanner) read() lexer.Token {
+	if s.pending != nil {
+		t := *s.pending
+		s.pending = nil
+		return t
+	}
+	for !s.stopped {
+		t, err := s.lex.Next()
+		switch {
+		case err != nil:
+			s.addLexerError(err)
+			s.stopped, s.fatal = true, true
+		case t.Type == tokWhitespace:
+		case t.Type == tokComment:
+			s.comments = append(s.comments, &lang.Comment{At: toPos(t.Pos), Text: t.Value})
+		default:
+			if t.EOF() {
+				s.stopped = true
+			}
+			if s.isBinary(t) {
+				s.stopped, s.fatal = true, true
+				return lexer.EOFToken(t.Pos)
+			}
+			return t
+		}
+	}
+	return lexer.EOFToken(lexer.Position{Filename: s.filename, Line: 1, Column: 1})
+}
+
+// isBinary reports a control character, a sign of binary data, once.
+func (s *scanner) isBinary(t lexer.Token) bool {
+	if t.Type != tokBad {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(t.Value)
+	if r >= 0x20 && r != 0x7f {
+		return false
+	}
+	s.errs.Add(toPos(t.Pos), "unexpected character %s", describeChar(t.Value))
+	return true
+}
+
+func isDeclKeyword(w string) bool {
+	for _, k := range declKeywords {
+		if w == k {
+			return true
+		}
+	}
+	return false
 }
 
 // addLexerError records an error of participle's lexer; with the Bad rule
 // in place it cannot occur, but it must still carry a position.
-func (s *scanned) addLexerError(filename string, err error) {
-	pos := lang.Pos{File: filename, Line: 1, Col: 1}
+func (s *scanner) addLexerError(err error) {
+	pos := lang.Pos{File: s.filename, Line: 1, Col: 1}
 	if le, ok := err.(*lexer.Error); ok && le.Pos.Line > 0 {
 		pos = toPos(le.Pos)
 		s.errs.Add(pos, "%s", le.Msg)
@@ -115,8 +201,8 @@ func (s *scanned) addLexerError(filename string, err error) {
 	s.errs.Add(pos, "%v", err)
 }
 
-// check reports a malformed token.
-func (s *scanned) check(t lexer.Token) {
+// check reports a malformed token and whether there was one.
+func (s *scanner) check(t lexer.Token) (bad bool) {
 	pos := toPos(t.Pos)
 	switch t.Type {
 	case tokBadComment:
@@ -131,12 +217,19 @@ func (s *scanned) check(t lexer.Token) {
 			p.Offset += off
 			p.Col += utf8.RuneCountInString(t.Value[:off])
 			s.errs.Add(p, "%v", err)
+		} else {
+			return false
 		}
 	case tokNumber:
 		if _, err := splitNumber(t.Value); err != nil {
 			s.errs.Add(pos, "%v", err)
+		} else {
+			return false
 		}
+	default:
+		return false
 	}
+	return true
 }
 
 // describeChar names a stray character for an error message.
@@ -190,6 +283,9 @@ func (d *depth) push(t lexer.Token) bool {
 	d.prev = t
 	return d.total > maxDepth
 }
+
+// level is the number of open brackets.
+func (d *depth) level() int { return max(len(d.pending)-1, 0) }
 
 func (d *depth) reset(top int) {
 	d.total -= d.pending[top]

@@ -18,17 +18,8 @@ func (l *lowerer) pos(p lexer.Position) lang.Pos {
 	return l.at
 }
 
-func (l *lowerer) file(name string, f *file) *lang.File {
-	out := &lang.File{Name: name}
-	if f.Model != nil {
-		out.Model = &lang.ModelHeader{At: l.pos(f.Model.Pos), Name: l.ident(f.Model.Name)}
-	}
-	for _, d := range f.Decls {
-		if ld := l.decl(d); ld != nil {
-			out.Decls = append(out.Decls, ld)
-		}
-	}
-	return out
+func (l *lowerer) model(m *model) *lang.ModelHeader {
+	return &lang.ModelHeader{At: l.pos(m.Pos), Name: l.ident(m.Name)}
 }
 
 func (l *lowerer) decl(d *decl) lang.Decl {
@@ -58,7 +49,7 @@ func (l *lowerer) decl(d *decl) lang.Decl {
 		return l.connect(d.Connect)
 	case d.Teacher != nil:
 		t := d.Teacher
-		return &lang.TeacherDecl{At: l.pos(t.Pos), Name: l.ident(t.Name), Size: l.optExpr(t.Size), Source: l.call(t.Source.Fun, t.Source.Args)}
+		return &lang.TeacherDecl{At: l.pos(t.Pos), Name: l.ident(t.Name), Size: l.optExpr(t.Size), Source: l.call(&ident{Pos: t.Source.Pos, Name: t.Source.Fun}, t.Source.Args)}
 	case d.Energy != nil:
 		return l.energy(d.Energy)
 	case d.Record != nil:

@@ -33,31 +33,68 @@ import (
 // MaxFileSize is the largest source file ParseFile reads.
 const MaxFileSize = 16 << 20
 
+// maxErrors is how many diagnostics Parse reports before it gives up.
+const maxErrors = 10
+
+// Parsers for the pieces of a file, sharing the grammar of File.
+var (
+	declParser  = mustProduction(participle.ParserForProduction[decl](grammar))
+	modelParser = mustProduction(participle.ParserForProduction[model](grammar))
+)
+
+func mustProduction[P any](p *participle.Parser[P], err error) *participle.Parser[P] {
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
 // Parse parses src, naming positions after filename. On error it returns
-// a sorted lang.ErrorList and, when parsing got that far, a partial File.
+// a sorted lang.ErrorList of every problem found (up to ten), and the
+// File with the declarations that did parse.
 func Parse(filename string, src []byte) (f *lang.File, err error) {
-	at := lang.Pos{File: filename, Line: 1, Col: 1}
+	l := &lowerer{at: lang.Pos{File: filename, Line: 1, Col: 1}}
 	defer func() {
 		if r := recover(); r != nil {
-			f, err = nil, lang.ErrorList{lang.Errorf(at, "internal error: %v", r)}
+			f, err = nil, lang.ErrorList{lang.Errorf(l.at, "internal error: %v", r)}
 		}
 	}()
 	if p, ok := firstInvalidUTF8(filename, src); !ok {
 		return nil, lang.ErrorList{lang.Errorf(p, "invalid UTF-8 encoding: is this a text file?")}
 	}
-	s := scan(filename, string(src))
-	if len(s.errs) > 0 {
-		return nil, s.errs.Err()
+	f = &lang.File{Name: filename}
+	s := newScanner(filename, string(src))
+	var buf []lexer.Token
+	for first := true; ; first = false {
+		c, ok := s.next(buf)
+		if !ok {
+			break
+		}
+		buf = c.tokens
+		if len(s.errs)+len(l.errs) >= maxErrors {
+			l.errs.Add(toPos(c.tokens[0].Pos), "too many errors; stopping here")
+			break
+		}
+		if c.bad {
+			continue
+		}
+		l.at = toPos(c.tokens[0].Pos)
+		if first && c.tokens[0].Type == tokKeyword && c.tokens[0].Value == "model" {
+			if m, err := parseChunk(modelParser, c); err != nil {
+				l.errs = append(l.errs, err)
+			} else {
+				f.Model = l.model(m)
+			}
+			continue
+		}
+		if d, err := parseChunk(declParser, c); err != nil {
+			l.errs = append(l.errs, err)
+		} else if ld := l.decl(d); ld != nil {
+			f.Decls = append(f.Decls, ld)
+		}
 	}
-	cst, err := parseTokens(s.tokens)
-	if err != nil {
-		return nil, lang.ErrorList{convertError(filename, s.tokens, err)}
-	}
-	l := &lowerer{at: at}
-	defer func() { at = l.at }()
-	f = l.file(filename, cst)
 	f.Comments = s.comments
-	return f, l.errs.Err()
+	return f, append(s.errs, l.errs...).Err()
 }
 
 // ParseFile reads and parses the file at path. It returns the source too,
@@ -142,7 +179,7 @@ func firstInvalidUTF8(filename string, src []byte) (lang.Pos, bool) {
 	return p, false
 }
 
-// sliceLexer replays scanned tokens to participle.
+// sliceLexer replays the tokens of a chunk to participle.
 type sliceLexer struct {
 	tokens []lexer.Token
 	i      int
@@ -156,30 +193,35 @@ func (s *sliceLexer) Next() (lexer.Token, error) {
 	return t, nil
 }
 
-func parseTokens(tokens []lexer.Token) (*file, error) {
-	peek, err := lexer.Upgrade(&sliceLexer{tokens: tokens})
-	if err != nil {
-		return nil, err
+// parseChunk parses one declaration.
+func parseChunk[P any](p *participle.Parser[P], c chunk) (*P, *lang.Error) {
+	peek, err := lexer.Upgrade(&sliceLexer{tokens: c.tokens})
+	if err == nil {
+		var v *P
+		if v, err = p.ParseFromLexer(peek); err == nil {
+			return v, nil
+		}
 	}
-	return grammar.ParseFromLexer(peek)
+	return nil, convertError(c, err)
 }
 
 // convertError turns a participle error into a positioned diagnostic with
-// a message for people rather than grammar writers.
-func convertError(filename string, tokens []lexer.Token, err error) *lang.Error {
+// a message for people rather than grammar writers. The end of a chunk is
+// an EOF token to participle; the user sees the token that really follows.
+func convertError(c chunk, err error) *lang.Error {
+	filename := c.tokens[0].Pos.Filename
 	var ute *participle.UnexpectedTokenError
 	if errors.As(err, &ute) {
+		if ute.Unexpected.EOF() {
+			ute.Unexpected = c.next
+		}
 		return lang.Errorf(validPos(filename, ute.Unexpected.Pos), "%s", unexpectedMessage(ute))
 	}
 	var perr participle.Error
 	if errors.As(err, &perr) {
 		return lang.Errorf(validPos(filename, perr.Position()), "%s", perr.Message())
 	}
-	pos := lang.Pos{File: filename, Line: 1, Col: 1}
-	if n := len(tokens); n > 0 {
-		pos = validPos(filename, tokens[n-1].Pos)
-	}
-	return lang.Errorf(pos, "%v", err)
+	return lang.Errorf(validPos(filename, c.tokens[0].Pos), "%v", err)
 }
 
 func validPos(filename string, p lexer.Position) lang.Pos {
@@ -191,24 +233,117 @@ func validPos(filename string, p lexer.Position) lang.Pos {
 	return lp
 }
 
-// unexpectedMessage words an unexpected-token error.
+// unexpectedMessage words an unexpected-token error for people: the
+// expectation participle prints is a piece of grammar (`"=" Expr Flag?`);
+// only its first symbol, in words, is what the user needs.
 func unexpectedMessage(e *participle.UnexpectedTokenError) string {
 	t := e.Unexpected
 	expect := e.Expect
-	if expect == "" {
-		if m := e.Message(); strings.Contains(m, "(expected ") {
-			expect = m[strings.Index(m, "(expected ")+len("(expected ") : len(m)-1]
+	if m := e.Message(); expect == "" && strings.HasSuffix(m, ")") {
+		if i := strings.Index(m, " (expected "); i >= 0 {
+			expect = m[i+len(" (expected ") : len(m)-1]
 		}
 	}
 	what := fmt.Sprintf("%q", t.Value)
-	if t.EOF() {
+	switch {
+	case t.EOF():
 		what = "end of file"
+	case t.Type == tokNumber:
+		what = "number " + t.Value
+	case t.Type == tokString:
+		what = "string " + t.Value
+	case t.Type == tokIdent:
+		what = "name " + t.Value
 	}
-	if t.Type == tokKeyword && (expect == "Ident" || strings.HasPrefix(expect, "Ident ")) {
+	if expect == "" && t.Type == tokKeyword && t.Value == "model" {
+		return "the model header `model NAME` may appear only once, at the start of the file"
+	}
+	want := "a declaration (" + strings.Join(declKeywords, ", ") + ")"
+	if expect != "" {
+		want = describeExpect(expect)
+	}
+	if t.Type == tokKeyword && (want == "a name" || want == "an expression" || want == "an argument") {
 		return fmt.Sprintf("%q is a keyword and cannot be used as a name", t.Value)
 	}
-	if expect == "" {
-		return "unexpected " + what
+	return fmt.Sprintf("unexpected %s, expected %s", what, want)
+}
+
+// declKeywords start the declarations a file may hold after its header.
+var declKeywords = []string{
+	"import", "const", "param", "fn", "neuron", "sim", "input", "population",
+	"connect", "teacher", "energy", "learn", "record",
+}
+
+// symbolWords names the first symbols of grammar fragments.
+var symbolWords = map[string]string{
+	"Expr": "an expression", "Product": "an expression", "Unary": "an expression",
+	"Power": "an expression", "Postfix": "an expression", "Primary": "an expression",
+	"Ident": "a name", "Path": "a name", "Ref": "a name", "Call": "a name",
+	"Setting": "a setting", "Args": "an argument", "Arg": "an argument",
+	"ArgList": `"("`, "Paren": `"("`, "List": `"["`, "Flag": `"learnable" or "plastic"`,
+	"<string>": "a string", "<number>": "a number", "<ident>": "a name",
+}
+
+// describeExpect turns a grammar fragment into words: its first symbol,
+// or the first symbols of a parenthesised choice.
+func describeExpect(expect string) string {
+	if strings.HasPrefix(expect, "(") {
+		if inner, ok := firstGroup(expect); ok {
+			var alts []string
+			for _, alt := range splitTop(inner) {
+				alts = append(alts, describeExpect(alt))
+			}
+			return strings.Join(alts, " or ")
+		}
 	}
-	return fmt.Sprintf("unexpected %s, expected %s", what, expect)
+	first := expect
+	if i := strings.IndexByte(expect, ' '); i >= 0 {
+		first = expect[:i]
+	}
+	first = strings.TrimRight(first, "?*+")
+	if w, ok := symbolWords[first]; ok {
+		return w
+	}
+	return first
+}
+
+// firstGroup returns the text inside the parenthesised group that starts s.
+func firstGroup(s string) (string, bool) {
+	depth, inString := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return s[1:i], true
+			}
+		}
+	}
+	return "", false
+}
+
+// splitTop splits s at the " | " separators outside groups and strings.
+func splitTop(s string) []string {
+	var out []string
+	depth, inString, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth == 0:
+			out = append(out, strings.TrimSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, strings.TrimSpace(s[start:]))
 }
