@@ -1,0 +1,285 @@
+// Package schedule turns derived equations into the step program: the
+// ordered kernels of one time step of the synchronous forward-Euler scheme.
+// The step program is the only thing the interpreter (runtime/) and the
+// code generators (codegen/) consume.
+//
+// # The scheme
+//
+// Every quantity of step k is computed from the values left by step k-1,
+// except the stimulus and the target of step k (a teacher's output at the
+// start of step k is its value after its step k-1). State buffers are
+// double-buffered: kernels read the previous value and write the next one,
+// and the runtime swaps them at the end of the step. One step runs in
+// three phases:
+//
+//  1. Populations, in model order: the instantaneous error ebar, the error
+//     e (through the error neuron for gle), the membrane update and the
+//     prospective potential uhat_r with the rate functions of it that later
+//     steps read (the rate r and phi'(uhat_r)).
+//  2. Messages: products W^T e that the next step's errors need, computed
+//     now with the weights before this step's update.
+//  3. Learning (when the step is at or after learn_after): every parameter
+//     change is computed first, then applied, then time constants are
+//     clamped at their floor.
+//
+// This is the scheme of the GLE reference implementation; see
+// shared/golden/README.md.
+package schedule
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vlec-dev/vlec/ir"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// Kind says what a buffer holds.
+type Kind int
+
+// The kinds of buffer.
+const (
+	State  Kind = iota // a double-buffered state; Next is written, the buffer itself is read
+	Next               // the next-step half of a state
+	Param              // a parameter shared by the batch
+	Input              // a stimulus value of the current step
+	Target             // a teacher value of the previous step
+	Temp               // a value computed and used within a step
+)
+
+var kindNames = [...]string{"state", "next", "param", "input", "target", "temp"}
+
+// String names the kind.
+func (k Kind) String() string { return kindNames[k] }
+
+// Buffer is a named array of the program. A batched buffer holds Batch
+// copies of Shape, sample-major.
+type Buffer struct {
+	ID      int
+	Name    string
+	Kind    Kind
+	Shape   ir.Shape
+	Batched bool
+	Init    []float64 // initial value of a parameter (per sample, not batched); nil: zeros
+	Next    *Buffer   // for a State: its next-step half
+	// Learnable parameters carry their learning rate and floor.
+	Rate  float64
+	Floor float64 // values are kept at or above Floor after an update (time constants); 0: none
+}
+
+// Size is the number of values per sample.
+func (b *Buffer) Size() int { return b.Shape.Size() }
+
+// String is the buffer's name with a prime for a next-step half.
+func (b *Buffer) String() string {
+	if b.Kind == Next {
+		return b.Name + "'"
+	}
+	return b.Name
+}
+
+// Op is a kernel operation.
+type Op int
+
+// The kernel operations. Per-sample shapes; batched operands loop over the
+// batch.
+const (
+	OpMap       Op = iota // Dst = Code(Args) entrywise, scalars broadcast
+	OpMatVec              // Dst = Args[0] @ Args[1]
+	OpMatTVec             // Dst = Args[0]^T @ Args[1]
+	OpSum                 // Dst (scalar) = sum(Args[0])
+	OpSumSq               // Dst (scalar) = sum(Args[0]^2)
+	OpDot                 // Dst (scalar) = sum(Args[0] * Args[1])
+	OpLogSumExp           // Dst (scalar) = log(sum(exp(Args[0])))
+	OpSoftmax             // Dst = softmax(Args[0])
+	OpOuterAcc            // Dst += Scale * mean_batch(outer(Args[0], Args[1]))
+	OpMeanAcc             // Dst += Scale * mean_batch(Args[0])
+	OpZero                // Dst = 0
+	OpApply               // Dst += Scale * Args[0], then Dst = max(Dst, Dst.Floor) if Floor > 0
+)
+
+var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply"}
+
+// String names the operation.
+func (o Op) String() string { return opNames[o] }
+
+// Phase is the part of the step a kernel belongs to.
+type Phase int
+
+// The phases of a step.
+const (
+	PhasePopulations Phase = iota
+	PhaseMessages
+	PhaseLearn // run only when learning is on
+)
+
+var phaseNames = [...]string{"populations", "messages", "learn"}
+
+// String names the phase.
+func (p Phase) String() string { return phaseNames[p] }
+
+// Kernel is one operation of the step.
+type Kernel struct {
+	Op    Op
+	Phase Phase
+	Dst   *Buffer
+	Args  []*Buffer
+	Code  *Code   // OpMap
+	Scale float64 // OpOuterAcc, OpMeanAcc, OpApply
+	Note  string  // what the kernel computes, for listings
+}
+
+// CodeOp is an operation of an entrywise expression.
+type CodeOp int
+
+// The entrywise operations.
+const (
+	CodeConst CodeOp = iota // Value
+	CodeLoad                // Args[Arg] at the current entry (or its scalar)
+	CodeAdd                 // sum of Args
+	CodeMul                 // product of Args
+	CodePow                 // Args[0] ^ Value
+	CodeFunc                // Func(Args[0])
+	CodeDeriv               // Func'(Args[0])
+)
+
+// Code is an entrywise expression evaluated for every entry of a Map
+// kernel's destination.
+type Code struct {
+	Op    CodeOp
+	Value float64
+	Func  ir.Func
+	Arg   int
+	Args  []*Code
+}
+
+// Program is the step program of a model.
+type Program struct {
+	Model      *check.Model
+	Dt         float64
+	Batch      int
+	Steps      int
+	LearnAfter int
+	Buffers    []*Buffer
+	Kernels    []*Kernel
+	// Inputs are the stimulus buffers, filled by the runtime every step.
+	Inputs map[*check.Input]*Buffer
+	// Targets bind the target buffers to the teacher buffers they copy.
+	Targets []*TargetBinding
+	// Teachers are the programs of the teacher models, stepped alongside.
+	Teachers map[*check.Teacher]*Program
+	// Named finds the buffer a recording or a user names: "h.u", "W0",
+	// "h.tau_m", "y.r", "h.e".
+	Named map[string]*Buffer
+}
+
+// TargetBinding says that Buffer holds Source, a buffer of a teacher's
+// program, as it was at the start of the step.
+type TargetBinding struct {
+	Buffer  *Buffer
+	Teacher *check.Teacher
+	Source  *Buffer
+}
+
+// String prints the program as a listing, one kernel a line.
+func (p *Program) String() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "program %s: dt = %gs, batch %d, %d steps, learning from step %d\n", p.Model.Name, p.Dt, p.Batch, p.Steps, p.LearnAfter)
+	fmt.Fprintf(&w, "buffers\n")
+	for _, b := range p.Buffers {
+		if b.Kind == Next {
+			continue
+		}
+		extra := ""
+		if b.Rate != 0 {
+			extra = fmt.Sprintf(", eta %g", b.Rate)
+		}
+		if b.Floor != 0 {
+			extra += fmt.Sprintf(", floor %g", b.Floor)
+		}
+		batched := ""
+		if b.Batched {
+			batched = " x batch"
+		}
+		fmt.Fprintf(&w, "  %-14s %-6s %s%s%s\n", b.Name, b.Kind, b.Shape, batched, extra)
+	}
+	phase := Phase(-1)
+	for _, k := range p.Kernels {
+		if k.Phase != phase {
+			phase = k.Phase
+			fmt.Fprintf(&w, "%s\n", phase)
+		}
+		fmt.Fprintf(&w, "  %s\n", k)
+	}
+	return w.String()
+}
+
+// String prints a kernel as an assignment.
+func (k *Kernel) String() string {
+	var rhs string
+	args := make([]string, len(k.Args))
+	for i, a := range k.Args {
+		args[i] = a.String()
+	}
+	op := "="
+	switch k.Op {
+	case OpMap:
+		rhs = k.Code.format(args)
+	case OpMatVec:
+		rhs = args[0] + " @ " + args[1]
+	case OpMatTVec:
+		rhs = args[0] + "^T @ " + args[1]
+	case OpOuterAcc:
+		op, rhs = "+=", fmt.Sprintf("%g * mean_b(outer(%s, %s))", k.Scale, args[0], args[1])
+	case OpMeanAcc:
+		op, rhs = "+=", fmt.Sprintf("%g * mean_b(%s)", k.Scale, args[0])
+	case OpZero:
+		rhs = "0"
+	case OpApply:
+		op, rhs = "+=", fmt.Sprintf("%g * %s", k.Scale, args[0])
+		if k.Dst.Floor > 0 {
+			rhs += fmt.Sprintf(", >= %g", k.Dst.Floor)
+		}
+	default:
+		rhs = k.Op.String() + "(" + strings.Join(args, ", ") + ")"
+	}
+	s := fmt.Sprintf("%s %s %s", k.Dst, op, rhs)
+	if k.Note != "" {
+		s = fmt.Sprintf("%-44s # %s", s, k.Note)
+	}
+	return s
+}
+
+// format prints an entrywise expression with the argument names.
+func (c *Code) format(args []string) string {
+	switch c.Op {
+	case CodeConst:
+		return fmt.Sprintf("%g", c.Value)
+	case CodeLoad:
+		return args[c.Arg]
+	case CodeAdd, CodeMul:
+		sep := " + "
+		if c.Op == CodeMul {
+			sep = " * "
+		}
+		parts := make([]string, len(c.Args))
+		for i, a := range c.Args {
+			parts[i] = a.format(args)
+			if c.Op == CodeMul && a.Op == CodeAdd {
+				parts[i] = "(" + parts[i] + ")"
+			}
+		}
+		return strings.Join(parts, sep)
+	case CodePow:
+		x := c.Args[0].format(args)
+		if c.Args[0].Op == CodeAdd || c.Args[0].Op == CodeMul {
+			x = "(" + x + ")"
+		}
+		return fmt.Sprintf("%s^%g", x, c.Value)
+	case CodeFunc:
+		return c.Func.String() + "(" + c.Args[0].format(args) + ")"
+	case CodeDeriv:
+		return c.Func.String() + "'(" + c.Args[0].format(args) + ")"
+	}
+	return "?"
+}

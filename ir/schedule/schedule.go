@@ -1,0 +1,411 @@
+package schedule
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/vlec-dev/vlec/ir"
+	"github.com/vlec-dev/vlec/ir/derive"
+	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// Schedule builds the step program of a derived system and of its
+// teachers.
+func Schedule(sys *derive.System) (*Program, error) {
+	s := newScheduler(sys)
+	s.build()
+	if err := s.errs.Err(); err != nil {
+		return nil, err
+	}
+	return s.p, nil
+}
+
+// popBuffers are the buffers of one population.
+type popBuffers struct {
+	eq                *derive.PopEquations
+	u, v, e, r        *Buffer // states (r is uhat_r)
+	b, tauM, tauR     *Buffer
+	udot              *Buffer // temp: this step's du/dt
+	v0, vdot, ebarVar *ir.Var // symbols for the error neuron
+	eNew, udotNew     *ir.Var
+}
+
+type scheduler struct {
+	sys    *derive.System
+	b      *ir.Builder
+	p      *Program
+	pops   []*popBuffers
+	params map[ir.Expr]*Buffer // every parameter, input and target
+	// caches are functions of a population's uhat_r that later steps
+	// read (its rate, phi'(uhat_r)); messages are products with plastic
+	// weights in the errors, computed with this step's weights.
+	caches   map[ir.Expr]*Buffer
+	cacheOf  map[*popBuffers][]ir.Expr
+	messages []ir.Expr
+	msgBuf   map[ir.Expr]*Buffer
+	errs     lang.ErrorList
+}
+
+func newScheduler(sys *derive.System) *scheduler {
+	m := sys.Model
+	return &scheduler{sys: sys, b: sys.B, params: map[ir.Expr]*Buffer{}, caches: map[ir.Expr]*Buffer{},
+		cacheOf: map[*popBuffers][]ir.Expr{}, msgBuf: map[ir.Expr]*Buffer{},
+		p: &Program{Model: m, Dt: m.Sim.Dt, Batch: m.Sim.Batch, Steps: m.Sim.Steps, LearnAfter: m.Sim.LearnAfter,
+			Inputs: map[*check.Input]*Buffer{}, Teachers: map[*check.Teacher]*Program{}, Named: map[string]*Buffer{}}}
+}
+
+func (s *scheduler) fail(pos lang.Pos, format string, args ...any) {
+	s.errs.Add(pos, format, args...)
+}
+
+func (s *scheduler) emit(k *Kernel) { s.p.Kernels = append(s.p.Kernels, k) }
+
+// newBuffer adds a buffer; a State gets its Next half.
+func (s *scheduler) newBuffer(name string, kind Kind, shape ir.Shape, batched bool) *Buffer {
+	b := &Buffer{ID: len(s.p.Buffers), Name: name, Kind: kind, Shape: shape, Batched: batched}
+	s.p.Buffers = append(s.p.Buffers, b)
+	if kind == State {
+		b.Next = &Buffer{ID: len(s.p.Buffers), Name: name, Kind: Next, Shape: shape, Batched: batched}
+		s.p.Buffers = append(s.p.Buffers, b.Next)
+	}
+	if kind != Temp && kind != Next {
+		s.p.Named[name] = b
+	}
+	return b
+}
+
+// build lays out the buffers and emits the three phases.
+func (s *scheduler) build() {
+	s.teachers()
+	s.declareParams()
+	s.declarePopulations()
+	s.findCachesAndMessages()
+	s.populationPhase()
+	s.messagePhase()
+	s.learnPhase()
+}
+
+// teachers schedules the teachers' programs and binds the targets.
+func (s *scheduler) teachers() {
+	for t, tsys := range s.sys.Teachers {
+		tp, err := Schedule(tsys)
+		if err != nil {
+			s.errs = append(s.errs, lang.Diagnostics(err)...)
+			continue
+		}
+		s.p.Teachers[t] = tp
+	}
+	names := make([]string, 0, len(s.sys.Targets))
+	for n := range s.sys.Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v := s.sys.Targets[n]
+		buf := s.newBuffer(n, Target, v.Shape(), true)
+		s.params[v] = buf
+		ref := v.Ref().(*check.Ref)
+		tb := &TargetBinding{Buffer: buf, Teacher: ref.Teacher}
+		if ref.Pop != nil {
+			if tp := s.p.Teachers[ref.Teacher]; tp != nil {
+				tb.Source = tp.Named[ref.Pop.Name+"."+ref.Var]
+				if tb.Source == nil {
+					s.fail(ref.At, "teacher %s does not compute %s.%s", ref.Teacher.Name, ref.Pop.Name, ref.Var)
+				}
+			}
+		}
+		s.p.Targets = append(s.p.Targets, tb)
+	}
+}
+
+// declareParams lays out the weights, inputs and model parameters.
+func (s *scheduler) declareParams() {
+	m := s.sys.Model
+	for _, c := range m.Connections {
+		v := s.sys.Weights[c]
+		buf := s.newBuffer(c.Name, Param, v.Shape(), false)
+		if c.Init.Kind == check.InitLiteral {
+			buf.Init = flatten(c.Init.Literal)
+		}
+		s.params[v] = buf
+	}
+	for _, in := range m.Inputs {
+		v := s.sys.Inputs[in]
+		buf := s.newBuffer(in.Name, Input, v.Shape(), true)
+		s.params[v] = buf
+		s.p.Inputs[in] = buf
+	}
+	for _, p := range m.Params {
+		v := s.sys.Params[p]
+		buf := s.newBuffer(p.Name, Param, v.Shape(), false)
+		buf.Init = []float64{p.Value}
+		s.params[v] = buf
+	}
+}
+
+func flatten(m [][]float64) []float64 {
+	var out []float64
+	for _, row := range m {
+		out = append(out, row...)
+	}
+	return out
+}
+
+// declarePopulations lays out the states and parameters of every
+// population and the symbols of its error neuron.
+func (s *scheduler) declarePopulations() {
+	for _, eq := range s.sys.Pops {
+		if eq.Drive == nil {
+			continue
+		}
+		p := eq.Pop
+		n := ir.Vec(p.Size)
+		pb := &popBuffers{eq: eq}
+		pb.u = s.newBuffer(p.Name+".u", State, n, true)
+		pb.e = s.newBuffer(p.Name+".e", State, n, true)
+		if s.sys.Method() != check.LE {
+			pb.v = s.newBuffer(p.Name+".v", State, n, true)
+		}
+		pb.r = s.newBuffer(p.Name+".uhat_r", State, n, true)
+		pb.udot = s.newBuffer(p.Name+".udot", Temp, n, true)
+		pb.b = s.paramBuffer(eq.Bias, p.Bias)
+		pb.tauM = s.paramBuffer(eq.TauM, p.TauM)
+		pb.tauR = s.paramBuffer(eq.TauR, p.TauR)
+		s.p.Named[p.Name+".udot"] = pb.udot
+		pb.v0 = s.symbol(p.Name+".v", n)
+		pb.vdot = s.symbol(p.Name+".vdot", n)
+		pb.ebarVar = s.symbol(p.Name+".ebar", n)
+		pb.eNew = s.symbol(p.Name+".e'", n)
+		pb.udotNew = eq.Udot
+		s.pops = append(s.pops, pb)
+	}
+}
+
+func (s *scheduler) paramBuffer(v *ir.Var, np check.NeuronParam) *Buffer {
+	buf := s.newBuffer(v.Name(), Param, v.Shape(), false)
+	buf.Init = append([]float64(nil), np.Values...)
+	s.params[v] = buf
+	return buf
+}
+
+// symbol declares a batched state symbol used by the scheduled equations.
+func (s *scheduler) symbol(name string, shape ir.Shape) *ir.Var {
+	v, err := s.b.Var(ir.VarSpec{Name: name, Shape: shape, Role: ir.RoleState, Batched: true})
+	if err != nil {
+		s.fail(lang.Pos{}, "internal error: %v", err)
+	}
+	return v
+}
+
+// roots are every expression the step evaluates.
+func (s *scheduler) roots() []ir.Expr {
+	var roots []ir.Expr
+	for _, pb := range s.pops {
+		roots = append(roots, pb.eq.Drive, pb.eq.Ebar, pb.eq.Rate)
+	}
+	for _, u := range s.sys.Updates {
+		roots = append(roots, u.Direction)
+	}
+	return roots
+}
+
+// findCachesAndMessages finds the functions of uhat_r and the products
+// with plastic weights that must be kept from one step to the next.
+func (s *scheduler) findCachesAndMessages() {
+	plastic := map[ir.Expr]bool{}
+	for _, u := range s.sys.Updates {
+		plastic[u.Param] = true
+	}
+	for _, pb := range s.pops {
+		r := ir.Expr(pb.eq.R)
+		for _, x := range ir.Topo(s.roots()...) {
+			n, ok := x.(*ir.Node)
+			isCache := x == pb.eq.Rate && x != r
+			if ok && (n.Op() == ir.OpFunc || n.Op() == ir.OpDeriv) && n.Args()[0] == r {
+				isCache = true
+			}
+			if isCache && s.caches[x] == nil {
+				name := x.String()
+				if x == pb.eq.Rate {
+					name = pb.eq.Pop.Name + ".r"
+				}
+				s.caches[x] = s.newBuffer(name, State, x.Shape(), true)
+				s.cacheOf[pb] = append(s.cacheOf[pb], x)
+			}
+		}
+		if pb.eq.Rate == r {
+			s.p.Named[pb.eq.Pop.Name+".r"] = pb.r
+		}
+	}
+	for _, pb := range s.pops {
+		for _, x := range ir.Topo(pb.eq.Ebar) {
+			n, ok := x.(*ir.Node)
+			if ok && (n.Op() == ir.OpMatVec || n.Op() == ir.OpMatTVec) && plastic[n.Args()[0]] && s.msgBuf[x] == nil {
+				s.msgBuf[x] = s.newBuffer("msg:"+x.String(), State, x.Shape(), true)
+				s.messages = append(s.messages, x)
+			}
+		}
+	}
+}
+
+// view says which half of the states a phase reads.
+type view int
+
+const (
+	readPrev  view = iota // the values left by the previous step
+	readNext              // the values this step computed (messages)
+	readLearn             // the previous values, but this step's errors
+)
+
+// bindings maps the symbols to the buffers a phase reads.
+func (s *scheduler) bindings(v view) map[ir.Expr]*Buffer {
+	next := v == readNext
+	pick := func(b *Buffer) *Buffer {
+		if next && b.Next != nil {
+			return b.Next
+		}
+		return b
+	}
+	bind := map[ir.Expr]*Buffer{}
+	for k, v := range s.params {
+		bind[k] = v
+	}
+	for _, pb := range s.pops {
+		eq := pb.eq
+		bind[eq.U] = pick(pb.u)
+		bind[eq.E] = pick(pb.e)
+		if v == readLearn {
+			bind[eq.E] = pb.e.Next
+		}
+		bind[eq.R] = pick(pb.r)
+		bind[eq.Bias], bind[eq.TauM], bind[eq.TauR] = pb.b, pb.tauM, pb.tauR
+		bind[eq.Udot] = pb.udot
+	}
+	for x, b := range s.caches {
+		bind[x] = pick(b)
+	}
+	if v == readPrev {
+		for x, b := range s.msgBuf {
+			bind[x] = b
+		}
+	}
+	return bind
+}
+
+// populationPhase emits, population by population, the error, the
+// membrane update and the new rate.
+func (s *scheduler) populationPhase() {
+	b := s.b
+	l := s.lowerer(PhasePopulations, s.bindings(readPrev))
+	dt := b.Const(s.p.Dt)
+	for _, pb := range s.pops {
+		eq, name := pb.eq, pb.eq.Pop.Name
+		if s.sys.Method() == check.LE {
+			l.into(eq.Ebar, pb.e.Next, name+".e = ebar (le)")
+		} else {
+			ebar := s.newBuffer(name+".ebar", Temp, eq.Ebar.Shape(), true)
+			l.into(eq.Ebar, ebar, name+".ebar")
+			vdot := s.newBuffer(name+".vdot", Temp, eq.Ebar.Shape(), true)
+			l = l.with(map[ir.Expr]*Buffer{pb.ebarVar: ebar, pb.v0: pb.v, pb.vdot: vdot})
+			l.into(b.Div(b.Sub(pb.ebarVar, pb.v0), eq.TauR), vdot, name+".tau_r dv/dt = -v + ebar")
+			l.into(b.Add(pb.v0, b.Mul(eq.TauM, pb.vdot)), pb.e.Next, name+".e = v + tau_m dv/dt")
+			l.into(b.Add(pb.v0, b.Mul(dt, pb.vdot)), pb.v.Next, "")
+			s.p.Named[name+".ebar"] = ebar
+		}
+		in := s.newBuffer(name+".I", Temp, eq.Drive.Shape(), true)
+		s.p.Named[name+".I"] = in
+		l.into(eq.Drive, in, name+".I")
+		iVar := s.symbol(name+".I", eq.Drive.Shape())
+		l = l.with(map[ir.Expr]*Buffer{iVar: in, pb.eNew: pb.e.Next})
+		udot := b.Div(b.Add(iVar, b.Neg(eq.U), b.Mul(eq.Gamma, pb.eNew)), eq.TauM)
+		l.into(udot, pb.udot, name+".tau_m du/dt = -u + I + gamma e")
+		l.into(b.Add(eq.U, b.Mul(dt, eq.Udot)), pb.u.Next, "")
+		l.into(b.Add(eq.U, b.Mul(eq.TauR, eq.Udot)), pb.r.Next, name+".uhat_r = u + tau_r du/dt")
+		next := s.lowerer(PhasePopulations, map[ir.Expr]*Buffer{eq.R: pb.r.Next})
+		for _, c := range s.cacheOf[pb] {
+			next.into(c, s.caches[c].Next, "")
+		}
+	}
+}
+
+// messagePhase computes the products with plastic weights that the next
+// step's errors read, before the weights change.
+func (s *scheduler) messagePhase() {
+	l := s.lowerer(PhaseMessages, s.bindings(readNext))
+	for _, m := range s.messages {
+		l.into(m, s.msgBuf[m].Next, "sent to the next step")
+	}
+}
+
+// learnPhase computes every parameter change, then applies them.
+func (s *scheduler) learnPhase() {
+	l := s.lowerer(PhaseLearn, s.bindings(readLearn))
+	type pending struct {
+		param, delta *Buffer
+		rate         float64
+	}
+	var apply []pending
+	learn := s.sys.Model.Learn
+	for _, u := range s.sys.Updates {
+		param := s.params[u.Param]
+		rate := learn.LR
+		for _, g := range u.Group {
+			if r, ok := learn.GroupLR[g]; ok {
+				rate = r
+				break
+			}
+		}
+		param.Rate = rate
+		if s.isTimeConstant(u.Param) {
+			param.Floor = learn.TauFloor
+		}
+		delta := s.newBuffer("d"+param.Name, Temp, param.Shape, false)
+		s.emit(&Kernel{Op: OpZero, Phase: PhaseLearn, Dst: delta, Note: fmt.Sprintf("d%s/dt / eta = %s", param.Name, u.Direction)})
+		for _, term := range terms(u.Direction) {
+			s.accumulate(l, delta, term)
+		}
+		apply = append(apply, pending{param, delta, rate})
+	}
+	for _, a := range apply {
+		s.emit(&Kernel{Op: OpApply, Phase: PhaseLearn, Dst: a.param, Args: []*Buffer{a.delta}, Scale: a.rate})
+	}
+}
+
+// terms splits a sum into its terms.
+func terms(e ir.Expr) []ir.Expr {
+	if n, ok := e.(*ir.Node); ok && n.Op() == ir.OpAdd {
+		return n.Args()
+	}
+	return []ir.Expr{e}
+}
+
+// accumulate adds the batch mean of one term of a parameter change to
+// delta: outer products of batched vectors become one matrix product.
+func (s *scheduler) accumulate(l *lowerer, delta *Buffer, term ir.Expr) {
+	coef, rest := 1.0, term
+	if n, ok := term.(*ir.Node); ok && n.Op() == ir.OpMul {
+		args := n.Args()
+		if c, ok := args[0].(*ir.Const); ok && c.Shape().IsScalar() {
+			coef, rest = c.Value(), s.b.Mul(args[1:]...)
+		}
+	}
+	if n, ok := rest.(*ir.Node); ok && n.Op() == ir.OpOuter {
+		a, b := l.buffer(n.Args()[0], ""), l.buffer(n.Args()[1], "")
+		s.emit(&Kernel{Op: OpOuterAcc, Phase: PhaseLearn, Dst: delta, Args: []*Buffer{a, b}, Scale: coef})
+		return
+	}
+	src := l.buffer(term, "")
+	s.emit(&Kernel{Op: OpMeanAcc, Phase: PhaseLearn, Dst: delta, Args: []*Buffer{src}, Scale: 1})
+}
+
+// isTimeConstant reports whether v is a population's membrane time
+// constant, which learning must keep above its floor.
+func (s *scheduler) isTimeConstant(v *ir.Var) bool {
+	for _, pb := range s.pops {
+		if v == pb.eq.TauM {
+			return true
+		}
+	}
+	return false
+}
