@@ -261,6 +261,19 @@ func (m *machine) kernel(k *schedule.Kernel) {
 			}
 		}
 		_ = rows
+	case schedule.OpSum, schedule.OpSumSq:
+		x := k.Args[0]
+		for b := 0; b < B; b++ {
+			s := 0.0
+			for i := 0; i < x.Size(); i++ {
+				v := m.value(x, b, i)
+				if k.Op == schedule.OpSumSq {
+					v *= v
+				}
+				s += v
+			}
+			dst[b] = s
+		}
 	case schedule.OpZero:
 		clear(dst)
 	case schedule.OpOuterAcc:

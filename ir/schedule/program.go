@@ -65,6 +65,12 @@ type Buffer struct {
 	// Learnable parameters carry their learning rate and floor.
 	Rate  float64
 	Floor float64 // values are kept at or above Floor after an update (time constants); 0: none
+	// Conn is set on the weight buffer of a connection. When Init is nil
+	// the runtime initialises the weights from Conn.Init (random or file
+	// initialisers). For a one_to_one or sparse topology the runtime keeps
+	// the weights on the connectivity mask: it zeroes the initial weights
+	// off the mask and OpApply changes only entries on it.
+	Conn *check.Connection
 }
 
 // Size is the number of values per sample.
@@ -95,7 +101,7 @@ const (
 	OpOuterAcc            // Dst += Scale * mean_batch(outer(Args[0], Args[1]))
 	OpMeanAcc             // Dst += Scale * mean_batch(Args[0])
 	OpZero                // Dst = 0
-	OpApply               // Dst += Scale * Args[0], then Dst = max(Dst, Dst.Floor) if Floor > 0
+	OpApply               // Dst += Scale * Args[0] (on Dst's mask), then Dst = max(Dst, Dst.Floor) if Floor > 0
 )
 
 var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply"}
@@ -171,6 +177,11 @@ type Program struct {
 	// Named finds the buffer a recording or a user names: "h.u", "W0",
 	// "h.tau_m", "y.r", "h.e".
 	Named map[string]*Buffer
+	// Cost is a per-sample scalar buffer holding the cost at the start of
+	// the step: the energy terms that are not mismatch terms, evaluated on
+	// the values left by the previous step and this step's targets. It is
+	// nil when the energy has no such term.
+	Cost *Buffer
 }
 
 // TargetBinding says that Buffer holds Source, a buffer of a teacher's

@@ -81,6 +81,7 @@ func (s *scheduler) build() {
 	s.declareParams()
 	s.declarePopulations()
 	s.findCachesAndMessages()
+	s.costKernel()
 	s.populationPhase()
 	s.messagePhase()
 	s.learnPhase()
@@ -125,6 +126,7 @@ func (s *scheduler) declareParams() {
 	for _, c := range m.Connections {
 		v := s.sys.Weights[c]
 		buf := s.newBuffer(c.Name, Param, v.Shape(), false)
+		buf.Conn = c
 		if c.Init.Kind == check.InitLiteral {
 			buf.Init = flatten(c.Init.Literal)
 		}
@@ -404,6 +406,38 @@ func (s *scheduler) accumulate(l *lowerer, delta *Buffer, term ir.Expr) {
 func (s *scheduler) isTimeConstant(v *ir.Var) bool {
 	for _, pb := range s.pops {
 		if v == pb.eq.TauM {
+			return true
+		}
+	}
+	return false
+}
+
+// costKernel evaluates the cost terms (those without a mismatch) at the
+// start of the step.
+func (s *scheduler) costKernel() {
+	var cost []ir.Expr
+	for _, t := range s.sys.Terms {
+		mismatch := false
+		for _, pb := range s.pops {
+			mismatch = mismatch || dependsOn(t.Expr, pb.eq.M)
+		}
+		if !mismatch {
+			cost = append(cost, t.Expr)
+		}
+	}
+	if len(cost) == 0 {
+		return
+	}
+	sum := s.b.Add(cost...)
+	s.p.Cost = s.newBuffer("cost", Temp, ir.Scalar(), true)
+	s.p.Named["cost"] = s.p.Cost
+	s.lowerer(PhasePopulations, s.bindings(readPrev)).into(sum, s.p.Cost, "cost at the start of the step")
+}
+
+// dependsOn reports whether v occurs in e.
+func dependsOn(e ir.Expr, v *ir.Var) bool {
+	for _, x := range ir.Topo(e) {
+		if x == ir.Expr(v) {
 			return true
 		}
 	}
