@@ -1,0 +1,308 @@
+package format
+
+import (
+	"strings"
+
+	"github.com/vlec-dev/vlec/lang"
+)
+
+// Precedence levels, lowest first, as in the grammar.
+const (
+	precSum     = iota + 1 // + -
+	precProduct            // * / @
+	precUnary              // -x +x
+	precPower              // x ^ y
+	precPrimary            // names, literals, calls, selectors, ( ), [ ]
+)
+
+func binaryPrec(op string) int {
+	switch op {
+	case "+", "-":
+		return precSum
+	case "^":
+		return precPower
+	}
+	return precProduct
+}
+
+// leftPrec and rightPrec are the levels the operands of op must have to
+// print without parentheses: + - * / @ associate to the left, ^ to the
+// right with a unary exponent.
+func leftPrec(op string) int {
+	if op == "^" {
+		return precPrimary
+	}
+	return binaryPrec(op)
+}
+
+func rightPrec(op string) int {
+	if op == "^" {
+		return precUnary
+	}
+	return binaryPrec(op) + 1
+}
+
+func prec(e lang.Expr) int {
+	switch e := e.(type) {
+	case *lang.BinaryExpr:
+		return binaryPrec(e.Op)
+	case *lang.UnaryExpr:
+		return precUnary
+	}
+	return precPrimary
+}
+
+// needsParens reports whether e must be parenthesised where level is
+// required. A parsed tree never needs them (the parser keeps the source's
+// parentheses as ParenExpr); a tree built by a program may.
+func needsParens(e lang.Expr, level int) bool { return prec(e) < level }
+
+func (p *printer) operand(e lang.Expr, level int) {
+	if needsParens(e, level) {
+		p.word("(")
+		p.expr(e)
+		p.word(")")
+		return
+	}
+	p.expr(e)
+}
+
+func (p *printer) expr(e lang.Expr) {
+	switch e := e.(type) {
+	case *lang.Ident:
+		p.ident(e)
+	case *lang.NumberLit:
+		p.at(e.At)
+		p.word(e.Text)
+	case *lang.StringLit:
+		p.at(e.At)
+		p.word(quote(e.Value))
+	case *lang.ListExpr:
+		p.list(e)
+	case *lang.ParenExpr:
+		p.at(e.Lparen)
+		p.word("(")
+		p.expr(e.X)
+		p.word(")")
+	case *lang.SelectorExpr:
+		p.operand(e.X, precPrimary)
+		p.word(".")
+		p.ident(e.Sel)
+	case *lang.CallExpr:
+		p.ident(e.Fun)
+		if e.Lparen.IsValid() && e.Rparen.Line > e.Lparen.Line && len(e.Args) > 0 {
+			p.argLines(e.Args, e.Rparen)
+			return
+		}
+		p.word("(")
+		p.args(e.Args)
+		p.word(")")
+	case *lang.UnaryExpr:
+		p.at(e.OpPos)
+		p.word(e.Op)
+		p.operand(e.X, precUnary)
+	case *lang.BinaryExpr:
+		p.operand(e.X, leftPrec(e.Op))
+		p.at(e.OpPos)
+		p.word(" " + e.Op + " ")
+		p.operand(e.Y, rightPrec(e.Op))
+	}
+}
+
+func (p *printer) ident(id *lang.Ident) {
+	p.at(id.At)
+	p.word(id.Name)
+}
+
+func (p *printer) args(args []*lang.Arg) {
+	for i, a := range args {
+		if i > 0 {
+			p.word(", ")
+		}
+		p.arg(a)
+	}
+}
+
+func (p *printer) arg(a *lang.Arg) {
+	if a.Name != nil {
+		p.ident(a.Name)
+		p.word(" = ")
+	}
+	p.expr(a.Value)
+	p.flag(a.Learnable, "learnable")
+}
+
+// argLines prints call arguments one per line, as the source had them.
+func (p *printer) argLines(args []*lang.Arg, end lang.Pos) {
+	p.word("(")
+	outer := p.indent
+	for i, a := range args {
+		next := end
+		if i+1 < len(args) {
+			next = args[i+1].At
+		}
+		p.lineStart(a.At, outer+1)
+		p.arg(a)
+		p.word(",")
+		p.endLine(next)
+	}
+	p.indent = outer
+	p.at(end)
+	p.word(")")
+}
+
+// list prints `[a, b]`, or one element per line when the source spread
+// the list over lines (a weight matrix, one row per line).
+func (p *printer) list(l *lang.ListExpr) {
+	p.at(l.Lbrack)
+	p.word("[")
+	if len(l.Elems) == 0 || l.Rbrack.Line <= l.Lbrack.Line {
+		for i, e := range l.Elems {
+			if i > 0 {
+				p.word(", ")
+			}
+			p.expr(e)
+		}
+		p.at(l.Rbrack)
+		p.word("]")
+		return
+	}
+	outer := p.indent
+	for i, e := range l.Elems {
+		next := l.Rbrack
+		if i+1 < len(l.Elems) {
+			next = l.Elems[i+1].Pos()
+		}
+		p.lineStart(e.Pos(), outer+1)
+		p.expr(e)
+		p.word(",")
+		p.endLine(next)
+	}
+	p.indent = outer
+	p.at(l.Rbrack)
+	p.word("]")
+}
+
+// quote writes a string literal with the language's four escapes.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// maxLine is the last source line any position in n refers to.
+func maxLine(n lang.Node) int {
+	m := 0
+	walk(n, func(p lang.Pos) { m = max(m, p.Line) })
+	return m
+}
+
+// walk calls f with every position stored in n.
+func walk(n lang.Node, f func(lang.Pos)) {
+	if n == nil {
+		return
+	}
+	f(n.Pos())
+	switch n := n.(type) {
+	case *lang.ImportDecl:
+		walk(n.Path, f)
+	case *lang.ConstDecl:
+		walk(n.Value, f)
+	case *lang.ParamDecl:
+		walk(n.Value, f)
+	case *lang.FuncDecl:
+		walk(n.Body, f)
+	case *lang.NeuronDecl:
+		walkArgs(n.Params, f)
+	case *lang.SimDecl:
+		walkSettings(n.Settings, f)
+	case *lang.LearnDecl:
+		walkSettings(n.Settings, f)
+	case *lang.InputDecl:
+		walk(n.Size, f)
+		walk(n.Value, f)
+	case *lang.PopulationDecl:
+		walk(n.Kind, f)
+		walkArgs(n.Args, f)
+	case *lang.ConnectDecl:
+		walk(n.Name, f)
+		walkExpr(n.Topology, f)
+		walk(n.Init, f)
+	case *lang.TeacherDecl:
+		walkExpr(n.Size, f)
+		walk(n.Source, f)
+	case *lang.EnergyDecl:
+		for _, t := range n.Terms {
+			walk(t, f)
+		}
+	case *lang.RecordDecl:
+		for _, it := range n.Items {
+			walk(it, f)
+		}
+		walkExpr(n.Every, f)
+		if n.Unit != nil {
+			walk(n.Unit, f)
+		}
+		if n.To != nil {
+			walk(n.To, f)
+		}
+	case *lang.ListExpr:
+		for _, e := range n.Elems {
+			walk(e, f)
+		}
+		f(n.Rbrack)
+	case *lang.ParenExpr:
+		walk(n.X, f)
+		f(n.Rparen)
+	case *lang.SelectorExpr:
+		walk(n.X, f)
+		walk(n.Sel, f)
+	case *lang.CallExpr:
+		walkArgs(n.Args, f)
+		f(n.Rparen)
+	case *lang.UnaryExpr:
+		walk(n.X, f)
+	case *lang.BinaryExpr:
+		walk(n.X, f)
+		walk(n.Y, f)
+	case *lang.Arg:
+		walk(n.Value, f)
+	case *lang.Setting:
+		walk(n.Value, f)
+	}
+}
+
+// walkExpr walks an optional expression; a nil interface holding a nil
+// pointer is skipped.
+func walkExpr(e lang.Expr, f func(lang.Pos)) {
+	if e != nil {
+		walk(e, f)
+	}
+}
+
+func walkArgs(args []*lang.Arg, f func(lang.Pos)) {
+	for _, a := range args {
+		walk(a, f)
+	}
+}
+
+func walkSettings(list []*lang.Setting, f func(lang.Pos)) {
+	for _, s := range list {
+		walk(s, f)
+	}
+}
