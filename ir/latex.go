@@ -117,6 +117,15 @@ var greek = map[string]bool{
 // a "hat" or "bar" suffix an accent, and trailing digits a subscript
 // (W0 is W_{0}).
 func latexName(name string) string {
+	if owner, qty, ok := cutLast(name, "."); ok && owner != "" && qty != "" {
+		// A population's quantity, h.uhat_r: the quantity with its owner
+		// as a superscript, \hat{u}_{r}^{h}.
+		sup := owner
+		if len(owner) > 1 {
+			sup = `\mathrm{` + owner + "}"
+		}
+		return "{" + latexName(qty) + "}^{" + sup + "}"
+	}
 	base, sub, hasSub := strings.Cut(name, "_")
 	if !hasSub {
 		i := strings.LastIndexFunc(base, func(r rune) bool { return !unicode.IsDigit(r) })
@@ -160,4 +169,13 @@ func latexSub(s string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// cutLast splits s around the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }

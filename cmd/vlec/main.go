@@ -52,6 +52,6 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newCheckCmd(), newFmtCmd())
+	root.AddCommand(newCheckCmd(), newFmtCmd(), newDeriveCmd())
 	return root
 }

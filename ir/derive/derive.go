@@ -26,10 +26,7 @@
 package derive
 
 import (
-	"fmt"
-	"strings"
-
-	"github.com/vlec-dev/vlec/ir"
+		"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
 )
@@ -270,42 +267,3 @@ func appendUnique(list []string, more ...string) []string {
 
 // Method is the model's credit-assignment method.
 func (s *System) Method() check.Method { return s.Model.Sim.Method }
-
-// String prints the derived equations like a paper, each annotated with
-// the energy terms it came from.
-func (s *System) String() string {
-	var w strings.Builder
-	fmt.Fprintf(&w, "model %s (method %s)\n", s.Model.Name, s.Method())
-	fmt.Fprintf(&w, "\nenergy\n  E = %s\n", s.Energy)
-	for _, pe := range s.Pops {
-		if pe.Drive == nil {
-			continue
-		}
-		p := pe.Pop.Name
-		fmt.Fprintf(&w, "\npopulation %s [%d], phi = %s\n", p, pe.Pop.Size, pe.Pop.Phi.Name)
-		fmt.Fprintf(&w, "  %s.tau_m * d%s.u/dt = -%s.u + I + %s * %s.e%s\n", p, p, p, pe.Gamma, p, from(pe.DriveFrom))
-		fmt.Fprintf(&w, "    I = %s\n", pe.Drive)
-		fmt.Fprintf(&w, "  %s.r = %s,  %s.uhat_r = %s.u + %s.tau_r * d%s.u/dt\n", p, pe.Rate, p, p, p, p)
-		fmt.Fprintf(&w, "  %s.ebar = %s%s\n", p, pe.Ebar, from(pe.EbarFrom))
-		switch s.Method() {
-		case check.LE:
-			fmt.Fprintf(&w, "  %s.e = %s.ebar  (le: instantaneous error)\n", p, p)
-		default:
-			fmt.Fprintf(&w, "  %s.tau_r * d%s.v/dt = -%s.v + %s.ebar,  %s.e = %s.v + %s.tau_m * d%s.v/dt  (gle: prospective error)\n", p, p, p, p, p, p, p, p)
-		}
-	}
-	if len(s.Updates) > 0 {
-		fmt.Fprintf(&w, "\nplasticity\n")
-	}
-	for _, u := range s.Updates {
-		fmt.Fprintf(&w, "  d%s/dt = eta_%s * (%s)%s\n", u.Param.Name(), u.Group[0], u.Direction, from(u.From))
-	}
-	return w.String()
-}
-
-func from(terms []string) string {
-	if len(terms) == 0 {
-		return ""
-	}
-	return "    [from " + strings.Join(terms, "; ") + "]"
-}

@@ -7,7 +7,8 @@ import (
 )
 
 // checkEnergy checks every energy term: a scalar over the model's
-// quantities.
+// quantities. A term written as a sum (`mismatch(h) + mismatch(y)`) is
+// split into its summands, so derived equations can name each one.
 func (c *checker) checkEnergy(d *lang.EnergyDecl) {
 	if len(d.Terms) == 0 {
 		c.errorf(d.At, "empty energy block")
@@ -25,25 +26,53 @@ func (c *checker) checkEnergy(d *lang.EnergyDecl) {
 			c.errorf(t.Pos(), "an energy term must be a scalar, but this one is %s%s", v.describe(), hint)
 			continue
 		}
-		c.m.Energy = append(c.m.Energy, &Term{Pos: t.Pos(), Source: c.sourceText(t), Expr: v.e})
+		parts, src := summands(v.e, t), c.l.sources[c.u.name]
+		for i, part := range parts {
+			end := -1
+			if i+1 < len(parts) {
+				end = parts[i+1].op.Offset
+			}
+			c.m.Energy = append(c.m.Energy, &Term{Pos: part.ast.Pos(), Source: sourceText(src, part.ast.Pos().Offset, end), Expr: part.e})
+		}
 	}
 }
 
-// sourceText is the text of the energy term as written (its first line).
-func (c *checker) sourceText(e lang.Expr) string {
-	src := c.l.sources[c.u.name]
-	p := e.Pos()
-	if p.Offset < 0 || p.Offset >= len(src) {
+// summand is one addend of a top-level sum: its checked form, its syntax
+// and the position of the + before it.
+type summand struct {
+	e   Expr
+	ast lang.Expr
+	op  lang.Pos
+}
+
+// summands splits a checked scalar sum that mirrors the syntax tree.
+func summands(e Expr, ast lang.Expr) []summand {
+	be, ok1 := e.(*Binary)
+	bs, ok2 := ast.(*lang.BinaryExpr)
+	if !ok1 || !ok2 || be.Op != "+" || bs.Op != "+" || be.X.Shape() != Scalar || be.Y.Shape() != Scalar {
+		return []summand{{e: e, ast: ast}}
+	}
+	left := summands(be.X, bs.X)
+	return append(left, summand{e: be.Y, ast: bs.Y, op: bs.OpPos})
+}
+
+// sourceText is the text from offset start to end (or to the end of the
+// line), without a trailing comment or separator.
+func sourceText(src []byte, start, end int) string {
+	if start < 0 || start >= len(src) {
 		return ""
 	}
-	line := string(src[p.Offset:])
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
+	if end < 0 || end > len(src) {
+		end = len(src)
 	}
-	if i := strings.Index(line, "//"); i >= 0 {
-		line = line[:i]
+	text := string(src[start:end])
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
 	}
-	return strings.TrimRight(strings.TrimSpace(line), ";")
+	if i := strings.Index(text, "//"); i >= 0 {
+		text = text[:i]
+	}
+	return strings.TrimRight(strings.TrimSpace(text), ";")
 }
 
 var learnKeys = []string{"lr", "optimizer", "adam_beta1", "adam_beta2", "adam_eps", "tau_floor"}

@@ -86,10 +86,10 @@ func (l *loader) readFile(path string, at lang.Pos) *unit {
 		l.sources[path] = src
 	}
 	if err != nil {
+		// Syntax errors only: checking a partial tree would add errors
+		// that are consequences of the first.
 		l.addParseError(err, at)
-		if f == nil {
-			return nil
-		}
+		return nil
 	}
 	u := &unit{key: abs, name: path, dir: filepath.Dir(path), file: f}
 	l.units[abs] = u
