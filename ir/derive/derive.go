@@ -26,7 +26,7 @@
 package derive
 
 import (
-		"github.com/vlec-dev/vlec/ir"
+	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
 )
