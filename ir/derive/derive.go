@@ -173,7 +173,7 @@ func (d *deriver) populations() {
 		}
 		drive := b.Sub(ps.M, g)
 		if dependsOn(drive, ps.M) {
-			d.s.errs.Add(p.Pos, "the energy must depend on %s.uhat_m only through 1/2 |%s.uhat_m - I|^2 (its mismatch term), but dE/d%s.uhat_m = %s", p.Name, p.Name, p.Name, g)
+			d.mismatchError(ps, g)
 			continue
 		}
 		pe.Drive = drive
@@ -188,6 +188,24 @@ func (d *deriver) populations() {
 		pe.Ebar = b.Neg(b.Subst(g, d.subst))
 		pe.EbarFrom = from
 	}
+}
+
+// mismatchError explains an energy whose dependence on uhat_m is not a
+// single mismatch term. When uhat_m appears in several terms, the error
+// e = uhat_m - I would depend on itself: an instantaneous loop.
+func (d *deriver) mismatchError(ps *PopSymbols, g ir.Expr) {
+	p := ps.Pop
+	var uses []Term
+	for _, t := range d.sys.Terms {
+		if dependsOn(t.Expr, ps.M) {
+			uses = append(uses, t)
+		}
+	}
+	if len(uses) > 1 {
+		d.s.errs.Add(uses[1].Pos, "%s uses %s.uhat_m, which %s already uses: the error of %s would depend on itself (an instantaneous loop); uhat_m may appear only in the population's mismatch term", uses[1].Source, p.Name, uses[0].Source, p.Name)
+		return
+	}
+	d.s.errs.Add(p.Pos, "the energy must depend on %s.uhat_m only through 1/2 |%s.uhat_m - I|^2 (its mismatch term), but dE/d%s.uhat_m = %s", p.Name, p.Name, p.Name, g)
 }
 
 // noDirectDependence reports energy terms that use a population's u

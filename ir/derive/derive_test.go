@@ -89,6 +89,14 @@ connect x -> h W0 = 1
 connect x -> z Wz = 1
 connect h -> h L = 0.5 plastic
 energy { mismatch(z) + mismatch(h) + 0 * sum(L @ h.r) }`, ""},
+		{"instantaneous_loop", `
+input x[1] = 0
+population h[1] : gle()
+connect x -> h W0 = 1
+energy {
+  mismatch(h)
+  sumsq(h.uhat_m)
+}`, "sumsq(h.uhat_m) uses h.uhat_m, which mismatch(h) already uses: the error of h would depend on itself (an instantaneous loop)"},
 		{"plastic_not_in_energy", `
 input x[1] = 0
 param kappa = 1 learnable

@@ -93,6 +93,15 @@ func (p *printer) refs(from []string) string {
 	return "[" + strings.Join(nums, ", ") + "]"
 }
 
+// note writes a remark.
+func (p *printer) note(text string) {
+	if p.latex {
+		fmt.Fprintf(&p.w, "%% %s\n", text)
+		return
+	}
+	fmt.Fprintf(&p.w, "  (%s)\n", text)
+}
+
 // section writes a heading.
 func (p *printer) section(title string) {
 	if p.latex {
@@ -149,8 +158,12 @@ func (p *printer) population(pe *PopEquations) {
 	p.eq(v("uhat_r"), v("u")+" + "+mul(v("tau_r"), udot), nil)
 	p.eq(v("r"), p.expr(pe.Rate), nil)
 	p.eq(v("ebar"), p.expr(pe.Ebar), pe.EbarFrom)
-	if p.s.Method() == check.LE {
+	switch p.s.Method() {
+	case check.LE:
 		p.eq(v("e"), v("ebar"), nil)
+		return
+	case check.Adjoint:
+		p.note("with method adjoint the gradients come from a reverse sweep over the trajectory (gamma = 0), not from e")
 		return
 	}
 	p.eq(mul(v("tau_r"), vdot), "-"+v("v")+" + "+v("ebar"), nil)

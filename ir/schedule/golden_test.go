@@ -68,6 +68,19 @@ func compile(t *testing.T, path string) *schedule.Program {
 	return prog
 }
 
+func loadModel(t *testing.T, src string) *check.Model {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.vle")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, sources, err := check.Load(path)
+	if err != nil {
+		t.Fatal(sources.Format(err))
+	}
+	return m
+}
+
 func readCSV(t *testing.T, path string) ([]string, [][]string) {
 	f, err := os.Open(path)
 	if err != nil {

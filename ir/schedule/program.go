@@ -261,36 +261,78 @@ func (k *Kernel) String() string {
 	return s
 }
 
-// format prints an entrywise expression with the argument names.
+// format prints an entrywise expression with the argument names: sums
+// with their minus signs, products with their divisors.
 func (c *Code) format(args []string) string {
 	switch c.Op {
 	case CodeConst:
 		return fmt.Sprintf("%g", c.Value)
 	case CodeLoad:
 		return args[c.Arg]
-	case CodeAdd, CodeMul:
-		sep := " + "
-		if c.Op == CodeMul {
-			sep = " * "
-		}
-		parts := make([]string, len(c.Args))
+	case CodeAdd:
+		var w strings.Builder
 		for i, a := range c.Args {
-			parts[i] = a.format(args)
-			if c.Op == CodeMul && a.Op == CodeAdd {
-				parts[i] = "(" + parts[i] + ")"
+			neg, rest := a.negated()
+			switch {
+			case i == 0 && neg:
+				w.WriteString("-" + rest.factor(args))
+			case i == 0:
+				w.WriteString(a.format(args))
+			case neg:
+				w.WriteString(" - " + rest.factor(args))
+			default:
+				w.WriteString(" + " + a.format(args))
 			}
 		}
-		return strings.Join(parts, sep)
-	case CodePow:
-		x := c.Args[0].format(args)
-		if c.Args[0].Op == CodeAdd || c.Args[0].Op == CodeMul {
-			x = "(" + x + ")"
+		return w.String()
+	case CodeMul:
+		if neg, rest := c.negated(); neg {
+			return "-" + rest.factor(args)
 		}
-		return fmt.Sprintf("%s^%g", x, c.Value)
+		var num, den []string
+		for _, a := range c.Args {
+			if a.Op == CodePow && a.Value == -1 {
+				den = append(den, a.Args[0].factor(args))
+				continue
+			}
+			num = append(num, a.factor(args))
+		}
+		if len(num) == 0 {
+			num = []string{"1"}
+		}
+		out := strings.Join(num, " * ")
+		for _, d := range den {
+			out += " / " + d
+		}
+		return out
+	case CodePow:
+		if c.Value == -1 {
+			return "1 / " + c.Args[0].factor(args)
+		}
+		return fmt.Sprintf("%s^%g", c.Args[0].factor(args), c.Value)
 	case CodeFunc:
 		return c.Func.String() + "(" + c.Args[0].format(args) + ")"
 	case CodeDeriv:
 		return c.Func.String() + "'(" + c.Args[0].format(args) + ")"
 	}
 	return "?"
+}
+
+// factor formats c as an operand of a product: sums in parentheses.
+func (c *Code) factor(args []string) string {
+	if c.Op == CodeAdd || c.Op == CodeMul && len(c.Args) > 1 {
+		return "(" + c.format(args) + ")"
+	}
+	return c.format(args)
+}
+
+// negated splits -1 * x into (true, x).
+func (c *Code) negated() (bool, *Code) {
+	if c.Op != CodeMul || len(c.Args) < 2 || c.Args[0].Op != CodeConst || c.Args[0].Value != -1 {
+		return false, c
+	}
+	if len(c.Args) == 2 {
+		return true, c.Args[1]
+	}
+	return true, &Code{Op: CodeMul, Args: c.Args[1:]}
 }

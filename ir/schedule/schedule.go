@@ -13,6 +13,9 @@ import (
 // Schedule builds the step program of a derived system and of its
 // teachers.
 func Schedule(sys *derive.System) (*Program, error) {
+	if sys.Method() == check.Adjoint {
+		return nil, lang.ErrorList{lang.Errorf(sys.Model.Sim.Pos, "method adjoint (exact gradients by a reverse sweep) cannot be simulated yet; use method = gle or le")}
+	}
 	s := newScheduler(sys)
 	s.build()
 	if err := s.errs.Err(); err != nil {
