@@ -1,0 +1,342 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+)
+
+// row returns sample b of buffer x (sample 0 for a shared buffer).
+func (s *Sim) row(x *schedule.Buffer, b int) []float64 {
+	n := x.Size()
+	if !x.Batched {
+		b = 0
+	}
+	return s.vals[x.ID][b*n : b*n+n]
+}
+
+func general(data []float64, rows, cols int) blas64.General {
+	return blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: data[:rows*cols]}
+}
+
+func vector(data []float64) blas64.Vector {
+	return blas64.Vector{N: len(data), Inc: 1, Data: data}
+}
+
+// compile turns a kernel into a closure over the simulator's buffers.
+func (s *Sim) compile(k *schedule.Kernel) (step, error) {
+	need := map[schedule.Op]int{schedule.OpMatVec: 2, schedule.OpMatTVec: 2, schedule.OpSum: 1, schedule.OpSumSq: 1,
+		schedule.OpDot: 2, schedule.OpLogSumExp: 1, schedule.OpSoftmax: 1, schedule.OpOuterAcc: 2, schedule.OpMeanAcc: 1,
+		schedule.OpApply: 1}
+	if n, ok := need[k.Op]; ok && len(k.Args) != n {
+		return nil, fmt.Errorf("kernel %s: %d arguments, %s takes %d", k, len(k.Args), k.Op, n)
+	}
+	B := s.batch
+	dst := k.Dst
+	switch k.Op {
+	case schedule.OpMap:
+		t, err := compileMap(k)
+		if err != nil {
+			return nil, err
+		}
+		return func(s *Sim) { t.run(s.vals, B) }, nil
+	case schedule.OpZero:
+		return func(s *Sim) { clear(s.vals[dst.ID]) }, nil
+	case schedule.OpMatVec, schedule.OpMatTVec:
+		return s.compileMatVec(k)
+	case schedule.OpSum, schedule.OpSumSq, schedule.OpDot, schedule.OpLogSumExp:
+		if dst.Size() != 1 {
+			return nil, fmt.Errorf("kernel %s: a reduction writes a scalar", k)
+		}
+		x := k.Args[0]
+		y := x
+		if k.Op == schedule.OpDot {
+			y = k.Args[1]
+			if x.Size() != y.Size() && x.Size() != 1 && y.Size() != 1 {
+				return nil, fmt.Errorf("kernel %s: dot of %d and %d entries", k, x.Size(), y.Size())
+			}
+		}
+		op := k.Op
+		nb := s.rows(dst)
+		return func(s *Sim) {
+			d := s.vals[dst.ID]
+			for b := 0; b < nb; b++ {
+				d[b] = reduce(op, s.row(x, b), s.row(y, b))
+			}
+		}, nil
+	case schedule.OpSoftmax:
+		x := k.Args[0]
+		if x.Size() != dst.Size() {
+			return nil, fmt.Errorf("kernel %s: softmax of %d entries into %d", k, x.Size(), dst.Size())
+		}
+		nb := s.rows(dst)
+		return func(s *Sim) {
+			for b := 0; b < nb; b++ {
+				softmax(s.row(dst, b), s.row(x, b))
+			}
+		}, nil
+	case schedule.OpOuterAcc, schedule.OpMeanAcc:
+		return s.accumulator(k, dst, k.Scale)
+	case schedule.OpApply:
+		d := k.Args[0]
+		if d.Size() != dst.Size() || d.Batched || dst.Batched {
+			return nil, fmt.Errorf("kernel %s: apply of %s to %s", k, d, dst)
+		}
+		scale, floor := k.Scale, dst.Floor
+		mask := s.masks[dst.ID]
+		return func(s *Sim) {
+			p, dv := s.vals[dst.ID], s.vals[d.ID]
+			dv = dv[:len(p)]
+			if mask == nil {
+				for i, x := range dv {
+					p[i] += scale * x
+				}
+			} else {
+				for i, x := range dv {
+					if mask[i] {
+						p[i] += scale * x
+					}
+				}
+			}
+			if floor > 0 {
+				for i, x := range p {
+					if x < floor {
+						p[i] = floor
+					}
+				}
+			}
+		}, nil
+	}
+	return nil, fmt.Errorf("kernel %s: operation %s is not supported by the interpreter", k, k.Op)
+}
+
+func reduce(op schedule.Op, x, y []float64) float64 {
+	s := 0.0
+	switch op {
+	case schedule.OpSum:
+		for _, v := range x {
+			s += v
+		}
+	case schedule.OpSumSq:
+		for _, v := range x {
+			s += v * v
+		}
+	case schedule.OpDot:
+		switch {
+		case len(x) == len(y):
+			for i, v := range x {
+				s += v * y[i]
+			}
+		case len(x) == 1:
+			for _, v := range y {
+				s += x[0] * v
+			}
+		default:
+			for _, v := range x {
+				s += v * y[0]
+			}
+		}
+	case schedule.OpLogSumExp:
+		m := math.Inf(-1)
+		for _, v := range x {
+			m = math.Max(m, v)
+		}
+		if math.IsInf(m, 0) {
+			return m
+		}
+		for _, v := range x {
+			s += math.Exp(v - m)
+		}
+		return m + math.Log(s)
+	}
+	return s
+}
+
+func softmax(d, x []float64) {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, v)
+	}
+	sum := 0.0
+	for i, v := range x {
+		d[i] = math.Exp(v - m)
+		sum += d[i]
+	}
+	for i := range d {
+		d[i] /= sum
+	}
+}
+
+// compileMatVec compiles W @ x and W^T @ x: one matrix product over the
+// batch (a matrix-vector product for a batch of one).
+func (s *Sim) compileMatVec(k *schedule.Kernel) (step, error) {
+	w, x, dst := k.Args[0], k.Args[1], k.Dst
+	if w.Shape.Rank != 2 || w.Batched {
+		return nil, fmt.Errorf("kernel %s: %s is not a shared matrix", k, w)
+	}
+	rows, cols := w.Shape.Rows(), w.Shape.Cols()
+	in, out := cols, rows
+	tr := blas.NoTrans
+	if k.Op == schedule.OpMatTVec {
+		in, out = rows, cols
+		tr = blas.Trans
+	}
+	if x.Size() != in || dst.Size() != out {
+		return nil, fmt.Errorf("kernel %s: %s is %dx%d, %s has %d entries, %s %d", k, w, rows, cols, x, x.Size(), dst, dst.Size())
+	}
+	if x.Batched && !dst.Batched {
+		return nil, fmt.Errorf("kernel %s: batched %s into shared %s", k, x, dst)
+	}
+	B := s.rows(dst)
+	if !x.Batched || B == 1 {
+		// one product, copied to every row
+		return func(s *Sim) {
+			d := s.vals[dst.ID]
+			blas64.Gemv(tr, 1, general(s.vals[w.ID], rows, cols), vector(s.vals[x.ID][:in]), 0, vector(d[:out]))
+			for b := 1; b < B; b++ {
+				copy(d[b*out:(b+1)*out], d[:out])
+			}
+		}, nil
+	}
+	// Dst (B x out) = X (B x in) * op(W)^T
+	wt := blas.Trans
+	if k.Op == schedule.OpMatTVec {
+		wt = blas.NoTrans
+	}
+	return func(s *Sim) {
+		blas64.Gemm(blas.NoTrans, wt, 1, general(s.vals[x.ID], B, in), general(s.vals[w.ID], rows, cols), 0, general(s.vals[dst.ID], B, out))
+	}, nil
+}
+
+// accumulator compiles OuterAcc and MeanAcc into target, with the given
+// factor (the kernel's scale, or scale times a learning rate when the
+// change is applied directly).
+func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor float64) (step, error) {
+	B := s.batch
+	if target.Batched {
+		return nil, fmt.Errorf("kernel %s: accumulates into a batched buffer", k)
+	}
+	if k.Op == schedule.OpMeanAcc {
+		src := k.Args[0]
+		n := target.Size()
+		if src.Size() != n && src.Size() != 1 {
+			return nil, fmt.Errorf("kernel %s: mean of %d entries into %d", k, src.Size(), n)
+		}
+		nb := s.rows(src)
+		f := factor / float64(nb)
+		return func(s *Sim) {
+			d := s.vals[target.ID]
+			for b := 0; b < nb; b++ {
+				r := s.row(src, b)
+				if len(r) == 1 {
+					for i := range d {
+						d[i] += f * r[0]
+					}
+					continue
+				}
+				r = r[:len(d)]
+				for i, v := range r {
+					d[i] += f * v
+				}
+			}
+		}, nil
+	}
+	a, c := k.Args[0], k.Args[1]
+	na, nc := a.Size(), c.Size()
+	if target.Size() != na*nc {
+		return nil, fmt.Errorf("kernel %s: outer product of %d and %d entries into %d", k, na, nc, target.Size())
+	}
+	alpha := factor / float64(B)
+	switch {
+	case a.Batched && c.Batched && B == 1:
+		return func(s *Sim) {
+			blas64.Ger(alpha, vector(s.vals[a.ID][:na]), vector(s.vals[c.ID][:nc]), general(s.vals[target.ID], na, nc))
+		}, nil
+	case a.Batched && c.Batched:
+		return func(s *Sim) {
+			blas64.Gemm(blas.Trans, blas.NoTrans, alpha, general(s.vals[a.ID], B, na), general(s.vals[c.ID], B, nc), 1, general(s.vals[target.ID], na, nc))
+		}, nil
+	}
+	// a shared operand: sum over the batch by rows
+	return func(s *Sim) {
+		d := general(s.vals[target.ID], na, nc)
+		for b := 0; b < B; b++ {
+			blas64.Ger(alpha, vector(s.row(a, b)), vector(s.row(c, b)), d)
+		}
+	}, nil
+}
+
+// fuse applies parameter changes directly where that cannot be told
+// apart from accumulating them first: a change buffer D that is zeroed,
+// accumulated and applied once to a parameter P without a mask or a
+// floor, when no learning kernel reads P and nothing else reads D. The
+// accumulators then add rate * scale * their term to P, which saves two
+// passes over every weight matrix per step.
+func (s *Sim) fuse() {
+	ks := s.prog.Kernels
+	readers := map[int][]int{} // buffer ID -> kernels reading it
+	writers := map[int][]int{}
+	for i, k := range ks {
+		for _, a := range k.Args {
+			readers[a.ID] = append(readers[a.ID], i)
+		}
+		writers[k.Dst.ID] = append(writers[k.Dst.ID], i)
+	}
+	for ai, ap := range ks {
+		if ap.Op != schedule.OpApply || ap.Phase != schedule.PhaseLearn {
+			continue
+		}
+		p, d := ap.Dst, ap.Args[0]
+		if p.Floor > 0 || s.masks[p.ID] != nil || len(readers[d.ID]) != 1 {
+			continue
+		}
+		ok := true
+		for _, ri := range readers[p.ID] {
+			if ks[ri].Phase == schedule.PhaseLearn {
+				ok = false
+			}
+		}
+		for _, wi := range writers[p.ID] {
+			if wi != ai {
+				ok = false
+			}
+		}
+		zero := -1
+		var accs []int
+		for _, wi := range writers[d.ID] {
+			switch w := ks[wi]; {
+			case w.Phase != schedule.PhaseLearn:
+				ok = false
+			case w.Op == schedule.OpZero && zero < 0 && len(accs) == 0:
+				zero = wi
+			case (w.Op == schedule.OpOuterAcc || w.Op == schedule.OpMeanAcc) && zero >= 0:
+				accs = append(accs, wi)
+			default:
+				ok = false
+			}
+		}
+		if !ok || zero < 0 {
+			continue
+		}
+		fused := make([]step, len(accs))
+		for j, wi := range accs {
+			st, err := s.accumulator(ks[wi], p, ks[wi].Scale*ap.Scale)
+			if err != nil {
+				ok = false
+				break
+			}
+			fused[j] = st
+		}
+		if !ok {
+			continue
+		}
+		s.kernels[zero], s.kernels[ai] = nil, nil
+		for j, wi := range accs {
+			s.kernels[wi] = fused[j]
+		}
+	}
+}

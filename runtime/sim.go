@@ -1,0 +1,366 @@
+// Package runtime executes the step program of a model (ir/schedule): it
+// holds every buffer, fills the stimuli and the targets, runs the kernels
+// of each step generically (BLAS products on gonum, compiled entrywise
+// tapes, reductions) and steps the teacher models alongside. It contains
+// no model equations: everything a step computes comes from the program.
+//
+// Buffers are float64. A batched buffer is Batch x Size, row-major, so a
+// batched vector is a B x n matrix and a matrix-vector product over the
+// batch is one matrix product. Every buffer is allocated once by New; a
+// step allocates nothing.
+package runtime
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// Options configure a simulator.
+type Options struct {
+	// Seed replaces the model's sim seed when SeedSet is true. Random
+	// initialisers, sparse masks and noise without an explicit seed draw
+	// from streams derived from it.
+	Seed    uint64
+	SeedSet bool
+	// Steps replaces the program's step count when positive.
+	Steps int
+	// NoGuard turns the NaN/Inf guard off.
+	NoGuard bool
+}
+
+// Sim is a running simulation of one step program and its teachers.
+type Sim struct {
+	prog  *schedule.Program
+	batch int
+	steps int
+	seed  uint64
+	// vals holds every buffer by ID; the halves of a state swap at the
+	// end of the step.
+	vals     [][]float64
+	kernels  []step
+	learn    []bool // kernel i is in the learning phase
+	states   [][2]int
+	inputs   []*inputSource
+	targets  []targetCopy
+	teachers []*Sim
+	guard    []*schedule.Buffer // buffers checked for non-finite values
+	noGuard  bool
+	k        int // the next step
+	costBuf  []float64
+	parent   *Sim
+	masks    map[int][]bool // connectivity masks of one_to_one and sparse weights
+	bound    [][2]int       // a teacher's input buffer <- the parent's
+}
+
+// step is one compiled kernel.
+type step func(s *Sim)
+
+type targetCopy struct {
+	dst     int
+	teacher *Sim
+	src     int
+	file    *series // a file teacher
+}
+
+// New allocates a simulator for prog: buffers, initial weights, masks,
+// stimuli and teachers. Every problem that can be found before the run
+// (unreadable or malformed files, sizes that do not match) is reported
+// here.
+func New(prog *schedule.Program, opts Options) (*Sim, error) {
+	seed := prog.Model.Sim.Seed
+	if opts.SeedSet {
+		seed = opts.Seed
+	}
+	steps := prog.Steps
+	if opts.Steps > 0 {
+		steps = opts.Steps
+	}
+	return newSim(prog, seed, steps, opts.NoGuard)
+}
+
+func newSim(prog *schedule.Program, seed uint64, steps int, noGuard bool) (*Sim, error) {
+	if prog.Batch < 1 {
+		return nil, fmt.Errorf("model %s: batch %d", prog.Model.Name, prog.Batch)
+	}
+	s := &Sim{prog: prog, batch: prog.Batch, steps: steps, seed: seed, noGuard: noGuard}
+	s.vals = make([][]float64, len(prog.Buffers))
+	for _, b := range prog.Buffers {
+		if b.ID < 0 || b.ID >= len(prog.Buffers) || prog.Buffers[b.ID] != b {
+			return nil, fmt.Errorf("model %s: buffer %s has ID %d out of place", prog.Model.Name, b, b.ID)
+		}
+		s.vals[b.ID] = make([]float64, s.rows(b)*b.Size())
+		if b.Kind == schedule.State {
+			s.states = append(s.states, [2]int{b.ID, b.Next.ID})
+		}
+		switch b.Kind {
+		case schedule.State, schedule.Param:
+			s.guard = append(s.guard, b)
+		}
+	}
+	if err := s.initParams(); err != nil {
+		return nil, err
+	}
+	for _, k := range prog.Kernels {
+		st, err := s.compile(k)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %v", prog.Model.Name, err)
+		}
+		s.kernels = append(s.kernels, st)
+		s.learn = append(s.learn, k.Phase == schedule.PhaseLearn)
+	}
+	s.fuse()
+	if err := s.setupTeachers(); err != nil {
+		return nil, err
+	}
+	if err := s.setupInputs(); err != nil {
+		return nil, err
+	}
+	if prog.Cost != nil {
+		s.costBuf = s.vals[prog.Cost.ID]
+	}
+	return s, nil
+}
+
+// rows is the number of rows a buffer holds: the batch for a batched
+// buffer, else 1.
+func (s *Sim) rows(b *schedule.Buffer) int {
+	if b.Batched {
+		return s.batch
+	}
+	return 1
+}
+
+// setupTeachers builds the teachers' simulators and the target copies.
+func (s *Sim) setupTeachers() error {
+	byTeacher := map[*check.Teacher]*Sim{}
+	for _, t := range s.prog.Model.Teachers {
+		tp := s.prog.Teachers[t]
+		if tp == nil {
+			continue
+		}
+		ts, err := newSim(tp, s.seed, s.steps, true)
+		if err != nil {
+			return fmt.Errorf("teacher %s: %w", t.Name, err)
+		}
+		ts.parent = s
+		byTeacher[t] = ts
+		s.teachers = append(s.teachers, ts)
+		// bind the teacher's inputs to ours
+		for theirs, ours := range t.Bindings {
+			var in *check.Input
+			for x := range tp.Inputs {
+				if x.Name == theirs {
+					in = x
+				}
+			}
+			if in == nil {
+				return fmt.Errorf("teacher %s has no input %s", t.Name, theirs)
+			}
+			src := s.prog.Inputs[ours]
+			dst := tp.Inputs[in]
+			if src == nil || dst == nil {
+				return fmt.Errorf("teacher %s: input %s is not bound to a buffer", t.Name, theirs)
+			}
+			if len(s.vals[src.ID]) != len(ts.vals[dst.ID]) {
+				return fmt.Errorf("teacher %s: its input %s has %d x %d values, ours (%s) %d x %d",
+					t.Name, theirs, ts.rows(dst), dst.Size(), ours.Name, s.rows(src), src.Size())
+			}
+			ts.bound = append(ts.bound, [2]int{dst.ID, src.ID})
+		}
+	}
+	for _, tb := range s.prog.Targets {
+		tc := targetCopy{dst: tb.Buffer.ID, src: -1}
+		dstLen := len(s.vals[tb.Buffer.ID])
+		switch {
+		case tb.Teacher != nil && tb.Teacher.File != "":
+			ser, err := loadSeries(tb.Teacher.File, tb.Teacher.Size, s.batch, s.steps, "teacher "+tb.Teacher.Name)
+			if err != nil {
+				return err
+			}
+			if tb.Buffer.Size() != tb.Teacher.Size {
+				return fmt.Errorf("teacher %s has %d values, the energy reads %d", tb.Teacher.Name, tb.Teacher.Size, tb.Buffer.Size())
+			}
+			tc.file = ser
+		case tb.Source != nil && byTeacher[tb.Teacher] != nil:
+			ts := byTeacher[tb.Teacher]
+			tc.teacher, tc.src = ts, tb.Source.ID
+			if n := len(ts.vals[tb.Source.ID]); n != dstLen {
+				return fmt.Errorf("teacher %s: %s has %d x %d values (batch %d), the student needs %d x %d (batch %d)",
+					tb.Teacher.Name, tb.Source.Name, ts.rows(tb.Source), tb.Source.Size(), ts.batch,
+					s.rows(tb.Buffer), tb.Buffer.Size(), s.batch)
+			}
+		default:
+			return fmt.Errorf("target %s has no source", tb.Buffer.Name)
+		}
+		s.targets = append(s.targets, tc)
+	}
+	return nil
+}
+
+// Program is the step program the simulator runs.
+func (s *Sim) Program() *schedule.Program { return s.prog }
+
+// Steps is the number of steps of a full run.
+func (s *Sim) Steps() int { return s.steps }
+
+// Batch is the batch size.
+func (s *Sim) Batch() int { return s.batch }
+
+// K is the number of steps run so far (the index of the next step).
+func (s *Sim) K() int { return s.k }
+
+// Time is the time of the next step, K * dt.
+func (s *Sim) Time() float64 { return float64(s.k) * s.prog.Dt }
+
+// Values returns the storage of a buffer of the program (Batch x Size for a
+// batched buffer). After a step, a State buffer holds the new value and its
+// Next half the previous one. The slice stays valid across steps for
+// parameters, inputs, targets and temporaries; a state's storage
+// alternates with its Next half.
+func (s *Sim) Values(b *schedule.Buffer) []float64 { return s.vals[b.ID] }
+
+// Teacher returns the simulator of a teacher model, or nil.
+func (s *Sim) Teacher(t *check.Teacher) *Sim {
+	for _, ts := range s.teachers {
+		if ts.prog == s.prog.Teachers[t] {
+			return ts
+		}
+	}
+	return nil
+}
+
+// Cost is the batch mean of the program's cost at the start of the last
+// step (NaN when the program has no cost).
+func (s *Sim) Cost() float64 {
+	if s.costBuf == nil {
+		return math.NaN()
+	}
+	sum := 0.0
+	for _, v := range s.costBuf {
+		sum += v
+	}
+	return sum / float64(len(s.costBuf))
+}
+
+// HasCost reports whether the program computes a cost.
+func (s *Sim) HasCost() bool { return s.costBuf != nil }
+
+// Learning reports whether learning is on at step k.
+func (s *Sim) Learning(k int) bool { return k >= s.prog.LearnAfter }
+
+// Step runs one step: stimuli for t = k*dt, targets from the teachers as
+// they were at the start of the step, the student's kernels (learning from
+// LearnAfter on), the teachers' step, and the swap of the states. With the
+// guard on it returns a *NonFiniteError when a state or parameter became
+// NaN or infinite.
+func (s *Sim) Step() error {
+	k := s.k
+	s.fillInputs(k)
+	for i := range s.targets {
+		tc := &s.targets[i]
+		if tc.file != nil {
+			tc.file.fill(s.vals[tc.dst], k)
+		} else {
+			copy(s.vals[tc.dst], tc.teacher.vals[tc.src])
+		}
+	}
+	s.runKernels(k)
+	for _, t := range s.teachers {
+		t.stepAsTeacher(k)
+	}
+	s.swap()
+	s.k++
+	if !s.noGuard {
+		return s.check(k)
+	}
+	return nil
+}
+
+func (s *Sim) stepAsTeacher(k int) {
+	s.fillInputs(k)
+	for i := range s.targets {
+		tc := &s.targets[i]
+		if tc.file != nil {
+			tc.file.fill(s.vals[tc.dst], k)
+		} else {
+			copy(s.vals[tc.dst], tc.teacher.vals[tc.src])
+		}
+	}
+	s.runKernels(k)
+	for _, t := range s.teachers {
+		t.stepAsTeacher(k)
+	}
+	s.swap()
+	s.k++
+}
+
+func (s *Sim) runKernels(k int) {
+	learn := k >= s.prog.LearnAfter
+	for i, st := range s.kernels {
+		if st == nil || (s.learn[i] && !learn) {
+			continue
+		}
+		st(s)
+	}
+}
+
+func (s *Sim) swap() {
+	for _, p := range s.states {
+		s.vals[p[0]], s.vals[p[1]] = s.vals[p[1]], s.vals[p[0]]
+	}
+}
+
+// NonFiniteError reports the first NaN or infinite value of a run.
+type NonFiniteError struct {
+	Buffer string  // the program's name of the variable, e.g. "h.u", "W1"
+	Index  int     // flat index within a sample (row-major for matrices)
+	Row    int     // row of a matrix (Index / cols), or Index
+	Col    int     // column of a matrix, -1 for a vector
+	Batch  int     // batch element, -1 for a parameter shared by the batch
+	Step   int     // the step that produced it
+	Time   float64 // its time, Step * dt
+	Value  float64
+}
+
+func (e *NonFiniteError) Error() string {
+	where := fmt.Sprintf("%s[%d]", e.Buffer, e.Row)
+	if e.Col >= 0 {
+		where += fmt.Sprintf("[%d]", e.Col)
+	}
+	if e.Batch >= 0 {
+		where = fmt.Sprintf("%s, neuron %d, batch element %d", e.Buffer, e.Index, e.Batch)
+	}
+	return fmt.Sprintf("non-finite value %v in %s at step %d (t = %gs)", e.Value, where, e.Step, e.Time)
+}
+
+// check looks for a non-finite value in the states and parameters. A fast
+// summed pass runs first; only a non-finite sum leads to the scan.
+func (s *Sim) check(k int) error {
+	for _, b := range s.guard {
+		v := s.vals[b.ID]
+		if isFinite(floats.Sum(v)) {
+			continue
+		}
+		for j, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				n := b.Size()
+				e := &NonFiniteError{Buffer: b.Name, Index: j % n, Row: j % n, Col: -1, Batch: -1, Step: k, Time: float64(k) * s.prog.Dt, Value: x}
+				if b.Batched {
+					e.Batch = j / n
+				}
+				if b.Shape.Rank == 2 {
+					e.Row, e.Col = (j%n)/b.Shape.Cols(), (j%n)%b.Shape.Cols()
+				}
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
