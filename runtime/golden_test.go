@@ -59,8 +59,8 @@ func TestGoldenSteps(t *testing.T) {
 				t.Fatal(err)
 			}
 			type col struct {
-				buf  *schedule.Buffer
-				off  int
+				buf *schedule.Buffer
+				off int
 			}
 			cols := map[int]col{}
 			for c, h := range header[2:] {

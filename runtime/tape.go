@@ -17,11 +17,11 @@ import (
 
 // operand kinds.
 const (
-	oVecArg  = iota // a row of argument Arg
-	oSclArg         // the scalar of argument Arg
-	oVecReg         // register Reg (a row)
-	oSclReg         // scalar register Reg
-	oConst          // the constant Value
+	oVecArg = iota // a row of argument Arg
+	oSclArg        // the scalar of argument Arg
+	oVecReg        // register Reg (a row)
+	oSclReg        // scalar register Reg
+	oConst         // the constant Value
 )
 
 type operand struct {
@@ -34,11 +34,11 @@ func (o operand) scalar() bool { return o.kind == oSclArg || o.kind == oSclReg |
 
 // instruction codes.
 const (
-	iAdd = iota // dst = a + b
-	iMul        // dst = a * b
-	iPow        // dst = a ^ Value
-	iFunc       // dst = f(a)
-	iDeriv      // dst = f'(a)
+	iAdd   = iota // dst = a + b
+	iMul          // dst = a * b
+	iPow          // dst = a ^ Value
+	iFunc         // dst = f(a)
+	iDeriv        // dst = f'(a)
 )
 
 type instr struct {
