@@ -181,14 +181,18 @@ type mulOp struct {
 	Right *unary      `parser:"@@"`
 }
 
+// unary is a run of signs before a power; -x^2 is -(x^2).
 type unary struct {
-	Op    *lexer.Token `parser:"( @( '-' | '+' )"`
-	X     *unary       `parser:"@@"`
-	Power *power       `parser:"| @@ )"`
+	Signs []*sign `parser:"@@*"`
+	Power *power  `parser:"@@"`
 }
 
-// power is right-associative: the exponent is a unary, which recurses into
-// power again, so -x^2 is -(x^2) and 2^3^2 is 2^(3^2).
+type sign struct {
+	Op lexer.Token `parser:"@( '-' | '+' )"`
+}
+
+// power is right-associative: the exponent is a unary, which contains a
+// power again, so 2^3^2 is 2^(3^2) and 2^-1 is allowed.
 type power struct {
 	Base  *postfix     `parser:"@@"`
 	Caret *lexer.Token `parser:"( @'^'"`

@@ -41,8 +41,8 @@ var keywords = []string{
 var units = []string{"ns", "us", "ms", "s", "min", "Hz", "kHz"}
 
 const (
-	maxDepth     = 500 // nesting of brackets, unary operators and powers
-	maxLexErrors = 10  // stop lexing after this many errors
+	maxDepth     = 500     // nesting of brackets, unary operators and powers
+	maxOperators = 100_000 // binary operators in one declaration
 )
 
 var (
@@ -73,6 +73,7 @@ type scanner struct {
 	prevLine int          // line of the last significant token
 	stopped  bool         // at the end: no more tokens
 	fatal    bool         // stopped early on binary data or a lexer failure
+	tooMany  bool         // stopped after maxErrors errors
 }
 
 // chunk is the tokens of one declaration, as the parser gets them.
@@ -97,7 +98,6 @@ func newScanner(filename, src string) *scanner {
 func (s *scanner) next(buf []lexer.Token) (chunk, bool) {
 	c := chunk{tokens: buf[:0]}
 	var d depth
-	tooDeep := false
 	for {
 		t := s.read()
 		if t.EOF() || len(c.tokens) > 0 && s.startsDecl(t, d.level()) {
@@ -111,15 +111,18 @@ func (s *scanner) next(buf []lexer.Token) (chunk, bool) {
 			return c, true
 		}
 		s.prevLine = t.Pos.Line
-		if tooDeep {
-			continue // skip to the next declaration
-		}
 		if s.check(t) {
 			c.bad = true
 		}
-		if d.push(t) {
-			s.errs.Add(toPos(t.Pos), "expression nested too deeply (more than %d levels)", maxDepth)
-			c.bad, tooDeep = true, true
+		if msg := d.push(t); msg != "" {
+			// Pathological input: skipping to the next declaration
+			// could mean lexing megabytes more, so stop here.
+			s.errs.Add(toPos(t.Pos), "%s", msg)
+			s.stopped, s.fatal = true, true
+		}
+		if len(s.errs) >= maxErrors && !s.stopped {
+			s.stopped, s.fatal, s.tooMany = true, true, true
+			s.errs.Add(toPos(t.Pos), "too many errors; stopping here")
 		}
 		c.tokens = append(c.tokens, t)
 	}
@@ -246,17 +249,21 @@ func describeChar(c string) string {
 	return strconv.QuoteRune(r)
 }
 
-// depth tracks how deeply the parser will recurse: one level per open
-// bracket, plus one per prefix operator or `^` pending in the expression
-// at each bracket level.
+// depth tracks how deeply the parser and every later phase will recurse:
+// one level per open bracket, plus one per prefix operator or `^` pending
+// in the expression at each bracket level. It also counts the binary
+// operators of a declaration, since a chain a + b + c + ... becomes a
+// tree as deep as it is long.
 type depth struct {
-	pending []int // per open bracket (index 0: top level), pending operators
-	total   int   // brackets + sum(pending)
-	prev    lexer.Token
+	pending   []int // per open bracket (index 0: top level), pending operators
+	total     int   // brackets + sum(pending)
+	operators int
+	prev      lexer.Token
 }
 
-// push accounts for t and reports whether the limit was exceeded.
-func (d *depth) push(t lexer.Token) bool {
+// push accounts for t and returns an error message when a limit is
+// exceeded.
+func (d *depth) push(t lexer.Token) string {
 	if d.pending == nil {
 		d.pending = []int{0}
 	}
@@ -277,11 +284,21 @@ func (d *depth) push(t lexer.Token) bool {
 	case t.Value == "^" || (t.Value == "-" || t.Value == "+") && !endsOperand(d.prev):
 		d.pending[top]++
 		d.total++
+		d.operators++
 	default: // a binary operator, separator or `=` ends the pending chain
 		d.reset(top)
+		if strings.Contains("+-*/@", t.Value) {
+			d.operators++
+		}
 	}
 	d.prev = t
-	return d.total > maxDepth
+	switch {
+	case d.total > maxDepth:
+		return fmt.Sprintf("expression nested too deeply (more than %d levels)", maxDepth)
+	case d.operators > maxOperators:
+		return fmt.Sprintf("declaration too long (more than %d operators); read large data from a file", maxOperators)
+	}
+	return ""
 }
 
 // level is the number of open brackets.

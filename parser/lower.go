@@ -170,10 +170,12 @@ func (l *lowerer) product(p *product) lang.Expr {
 }
 
 func (l *lowerer) unary(u *unary) lang.Expr {
-	if u.Op != nil {
-		return &lang.UnaryExpr{OpPos: l.pos(u.Op.Pos), Op: u.Op.Value, X: l.unary(u.X)}
+	x := l.power(u.Power)
+	for i := len(u.Signs) - 1; i >= 0; i-- {
+		op := u.Signs[i].Op
+		x = &lang.UnaryExpr{OpPos: toPos(op.Pos), Op: op.Value, X: x}
 	}
-	return l.power(u.Power)
+	return x
 }
 
 func (l *lowerer) power(p *power) lang.Expr {

@@ -72,7 +72,9 @@ func Parse(filename string, src []byte) (f *lang.File, err error) {
 		}
 		buf = c.tokens
 		if len(s.errs)+len(l.errs) >= maxErrors {
-			l.errs.Add(toPos(c.tokens[0].Pos), "too many errors; stopping here")
+			if !s.tooMany {
+				l.errs.Add(toPos(c.tokens[0].Pos), "too many errors; stopping here")
+			}
 			break
 		}
 		if c.bad {
@@ -278,7 +280,7 @@ var declKeywords = []string{
 var symbolWords = map[string]string{
 	"Expr": "an expression", "Product": "an expression", "Unary": "an expression",
 	"Power": "an expression", "Postfix": "an expression", "Primary": "an expression",
-	"Ident": "a name", "Path": "a name", "Ref": "a name", "Call": "a name",
+	"Sign": "an expression", "Ident": "a name", "Path": "a name", "Ref": "a name", "Call": "a name",
 	"Setting": "a setting", "Args": "an argument", "Arg": "an argument",
 	"ArgList": `"("`, "Paren": `"("`, "List": `"["`, "Flag": `"learnable" or "plastic"`,
 	"<string>": "a string", "<number>": "a number", "<ident>": "a name",
