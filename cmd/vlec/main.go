@@ -53,5 +53,6 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newCheckCmd(), newFmtCmd(), newDeriveCmd())
+	root.AddCommand(newRunCmd(), newBenchCmd())
 	return root
 }

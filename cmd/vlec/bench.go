@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/runtime"
+)
+
+func newBenchCmd() *cobra.Command {
+	var dur time.Duration
+	cmd := &cobra.Command{
+		Use:   "bench [MODEL...]",
+		Short: "Measure the interpreter's speed in steps per second",
+		Long: `bench runs each model with the interpreter, learning as the model says and
+recording nothing, for about --time of wall time (or the model's duration,
+whichever comes first), and prints the steps per second. Without arguments
+it runs the benchmark networks examples/bench/n*.vle of the working
+directory (see BENCHMARKS.md).`,
+		Example: "  vlec bench\n  vlec bench --time 5s examples/bench/n4.vle",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args, _ = filepath.Glob(filepath.Join("examples", "bench", "n*.vle"))
+				if len(args) == 0 {
+					return fmt.Errorf("no models given and no examples/bench/n*.vle here; name the models to time")
+				}
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%-10s %-24s %6s %14s %8s\n", "model", "sizes", "batch", "steps/s", "steps")
+			for _, path := range args {
+				prog, err := loadProgram(cmd.ErrOrStderr(), path)
+				if err != nil {
+					return err
+				}
+				rate, n, err := runtime.Bench(prog, dur)
+				if err != nil {
+					return fmt.Errorf("%s: %v", path, err)
+				}
+				fmt.Fprintf(out, "%-10s %-24s %6d %14.1f %8d\n", prog.Model.Name, sizes(prog), prog.Batch, rate, n)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().DurationVar(&dur, "time", 2*time.Second, "wall time per model")
+	return cmd
+}
+
+// sizes describes a model's layers: input sizes, then populations.
+func sizes(p *schedule.Program) string {
+	var in, pops []string
+	for _, x := range p.Model.Inputs {
+		in = append(in, fmt.Sprint(x.Size))
+	}
+	for _, x := range p.Model.Populations {
+		pops = append(pops, fmt.Sprint(x.Size))
+	}
+	return strings.Join(append([]string{strings.Join(in, "+")}, pops...), "->")
+}

@@ -1,0 +1,360 @@
+package runtime
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// A recording writes the values of its items every Every steps, after the
+// step: population variables and parameters as they are after the step,
+// teacher targets as they were at its start. Columns (CSV header, after
+// step and t): <pop>.<var>[<batch>][<i>], <conn>[<i>][<j>], <pop>.b[<i>],
+// <pop>.tau_m[<i>], <input>[<batch>][<i>], <teacher>.<pop>.<var>[<batch>][<i>].
+//
+// .npy files hold one float64 matrix [rows][2 + columns] in the CSV's
+// column order (step, t, then the columns); .npz archives hold one array
+// per item shaped [rows][batch][n] (batched) or [rows][n] / [rows][n][m]
+// (shared), plus "step" and "t".
+
+// item is one recorded quantity.
+type item struct {
+	name    string
+	sim     *Sim
+	buf     *schedule.Buffer
+	prev    bool // read a state's previous half (a teacher target)
+	derived func() []float64
+	rows    int // batch rows (1 for shared)
+	shape   []int
+	cols    []string
+}
+
+func (it *item) values() []float64 {
+	if it.derived != nil {
+		return it.derived()
+	}
+	if it.prev && it.buf.Next != nil {
+		return it.sim.vals[it.buf.Next.ID]
+	}
+	return it.sim.vals[it.buf.ID]
+}
+
+// recorder writes one record declaration's file.
+type recorder struct {
+	path  string
+	every int
+	items []*item
+	kind  string // csv, npy, npz
+	nrows int
+	ncols int
+	// csv / npy
+	f   *atomicFile
+	w   *bufio.Writer
+	buf []byte
+	hdr int // reserved npy header length
+	// npz: one raw data file per array
+	raws  []*os.File
+	rawWs []*bufio.Writer
+}
+
+// resolve finds the buffer of a recorded reference.
+func (s *Sim) resolve(r *check.Ref) (*item, error) {
+	name := r.String()
+	it := &item{name: name, sim: s}
+	p := s.prog
+	switch r.Kind {
+	case check.RefState, check.RefParam:
+		key := r.Pop.Name + "." + r.Var
+		if r.Var == "uhat_m" {
+			return s.uhatM(r.Pop, it)
+		}
+		it.buf = p.Named[key]
+		if it.buf == nil {
+			return nil, fmt.Errorf("%s is not computed by this model's step program", key)
+		}
+	case check.RefWeight:
+		it.buf = p.Named[r.Conn.Name]
+	case check.RefInput:
+		it.buf = p.Named[r.Input.Name]
+	case check.RefScalar:
+		it.buf = p.Named[r.Param.Name]
+	case check.RefTeacher:
+		if b := p.Named[name]; b != nil && b.Kind == schedule.Target {
+			it.buf = b
+			break
+		}
+		if r.Pop == nil {
+			return nil, fmt.Errorf("file teacher %s is not read by the energy, so there is nothing to record", r.Teacher.Name)
+		}
+		ts := s.Teacher(r.Teacher)
+		if ts == nil {
+			return nil, fmt.Errorf("teacher %s has no program", r.Teacher.Name)
+		}
+		it.sim, it.prev = ts, true
+		it.buf = ts.prog.Named[r.Pop.Name+"."+r.Var]
+		if it.buf == nil {
+			return nil, fmt.Errorf("teacher %s does not compute %s.%s", r.Teacher.Name, r.Pop.Name, r.Var)
+		}
+	}
+	if it.buf == nil {
+		return nil, fmt.Errorf("%s names no buffer of the step program", name)
+	}
+	it.layout(it.sim.rows(it.buf), it.buf.Shape.Rank, it.buf.Shape.Rows(), it.buf.Shape.Cols())
+	return it, nil
+}
+
+// uhatM records uhat_m = u + tau_m du/dt of the step just run, from the
+// previous membrane potential (the state's other half after the swap) and
+// this step's du/dt.
+func (s *Sim) uhatM(pop *check.Population, it *item) (*item, error) {
+	p := s.prog
+	u, tau, udot := p.Named[pop.Name+".u"], p.Named[pop.Name+".tau_m"], p.Named[pop.Name+".udot"]
+	if u == nil || tau == nil || udot == nil || u.Next == nil {
+		return nil, fmt.Errorf("%s.uhat_m is not computed by this model's step program", pop.Name)
+	}
+	n := u.Size()
+	out := make([]float64, s.rows(u)*n)
+	it.derived = func() []float64 {
+		prev, tv, dv := s.vals[u.Next.ID], s.vals[tau.ID], s.vals[udot.ID]
+		for j := range out {
+			t := tv[0]
+			if len(tv) == n {
+				t = tv[j%n]
+			}
+			out[j] = prev[j] + t*dv[j]
+		}
+		return out
+	}
+	it.layout(s.rows(u), 1, n, 0)
+	return it, nil
+}
+
+func (it *item) layout(rows, rank, n, m int) {
+	it.rows = rows
+	batched := rows > 1 || (it.buf != nil && it.buf.Batched)
+	if it.buf == nil {
+		batched = true
+	}
+	var idx []string
+	switch rank {
+	case 0:
+		idx = []string{""}
+		it.shape = nil
+	case 1:
+		for i := 0; i < n; i++ {
+			idx = append(idx, fmt.Sprintf("[%d]", i))
+		}
+		it.shape = []int{n}
+	default:
+		for i := 0; i < n; i++ {
+			for j := 0; j < m; j++ {
+				idx = append(idx, fmt.Sprintf("[%d][%d]", i, j))
+			}
+		}
+		it.shape = []int{n, m}
+	}
+	if batched {
+		for b := 0; b < rows; b++ {
+			for _, x := range idx {
+				it.cols = append(it.cols, fmt.Sprintf("%s[%d]%s", it.name, b, x))
+			}
+		}
+		it.shape = append([]int{rows}, it.shape...)
+	} else {
+		for _, x := range idx {
+			it.cols = append(it.cols, it.name+x)
+		}
+	}
+}
+
+// newRecorders resolves every record declaration; file names default to
+// <model>.csv (numbered when several records have none).
+func (s *Sim) newRecorders(dir string) ([]*recorder, error) {
+	m := s.prog.Model
+	unnamed := 0
+	for _, r := range m.Records {
+		if r.To == "" {
+			unnamed++
+		}
+	}
+	var out []*recorder
+	seen := map[string]bool{}
+	n := 0
+	for _, r := range m.Records {
+		to := r.To
+		if to == "" {
+			to = m.Name + ".csv"
+			if unnamed > 1 {
+				n++
+				to = fmt.Sprintf("%s_%d.csv", m.Name, n)
+			}
+		}
+		path := filepath.Join(dir, to)
+		if seen[path] {
+			return nil, fmt.Errorf("%s: two records write %s", r.Pos, to)
+		}
+		seen[path] = true
+		if len(r.Items) == 0 {
+			return nil, fmt.Errorf("%s: the record names nothing", r.Pos)
+		}
+		rec := &recorder{path: path, every: max(r.Every, 1), kind: strings.TrimPrefix(filepath.Ext(to), ".")}
+		for _, ref := range r.Items {
+			it, err := s.resolve(ref)
+			if err != nil {
+				return nil, fmt.Errorf("%s: record %s: %v", ref.At, ref, err)
+			}
+			rec.items = append(rec.items, it)
+			rec.ncols += len(it.cols)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// open creates the temporary files and writes the CSV header.
+func (r *recorder) open() error {
+	if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
+		return err
+	}
+	switch r.kind {
+	case "npz":
+		for range len(r.items) + 2 {
+			f, err := os.CreateTemp(filepath.Dir(r.path), "."+filepath.Base(r.path)+".part*")
+			if err != nil {
+				r.abort()
+				return err
+			}
+			r.raws = append(r.raws, f)
+			r.rawWs = append(r.rawWs, bufio.NewWriterSize(f, 1<<16))
+		}
+		return nil
+	}
+	f, err := createAtomic(r.path)
+	if err != nil {
+		return err
+	}
+	r.f, r.w = f, bufio.NewWriterSize(f, 1<<16)
+	if r.kind == "npy" {
+		r.hdr = 128
+		_, err = r.w.Write(make([]byte, r.hdr))
+		return err
+	}
+	r.w.WriteString("step,t")
+	for _, it := range r.items {
+		for _, c := range it.cols {
+			r.w.WriteByte(',')
+			r.w.WriteString(c)
+		}
+	}
+	return r.w.WriteByte('\n')
+}
+
+// record writes the row of step k (time t) if it is due.
+func (r *recorder) record(k int, t float64) error {
+	if k%r.every != 0 {
+		return nil
+	}
+	r.nrows++
+	switch r.kind {
+	case "csv":
+		b := r.buf[:0]
+		b = strconv.AppendInt(b, int64(k), 10)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, t, 'g', -1, 64)
+		for _, it := range r.items {
+			for _, v := range it.values() {
+				b = append(b, ',')
+				b = strconv.AppendFloat(b, v, 'g', -1, 64)
+			}
+		}
+		b = append(b, '\n')
+		r.buf = b
+		_, err := r.w.Write(b)
+		return err
+	case "npy":
+		b := appendFloats(r.buf[:0], []float64{float64(k), t})
+		for _, it := range r.items {
+			b = appendFloats(b, it.values())
+		}
+		r.buf = b
+		_, err := r.w.Write(b)
+		return err
+	}
+	if _, err := r.rawWs[0].Write(appendFloats(r.buf[:0], []float64{float64(k)})); err != nil {
+		return err
+	}
+	if _, err := r.rawWs[1].Write(appendFloats(r.buf[:0], []float64{t})); err != nil {
+		return err
+	}
+	for i, it := range r.items {
+		r.buf = appendFloats(r.buf[:0], it.values())
+		if _, err := r.rawWs[i+2].Write(r.buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close completes the file and renames it into place.
+func (r *recorder) close() error {
+	switch r.kind {
+	case "csv", "npy":
+		if err := r.w.Flush(); err != nil {
+			r.f.Abort()
+			return err
+		}
+		if r.kind == "npy" {
+			h := npyHeader([]int{r.nrows, r.ncols + 2}, r.hdr)
+			if _, err := r.f.WriteAt(h, 0); err != nil {
+				r.f.Abort()
+				return err
+			}
+		}
+		return r.f.Commit()
+	}
+	defer r.abort()
+	names := []string{"step", "t"}
+	shapes := [][]int{{r.nrows}, {r.nrows}}
+	var paths []string
+	for i, w := range r.rawWs {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		paths = append(paths, r.raws[i].Name())
+	}
+	for _, it := range r.items {
+		names = append(names, it.name)
+		shapes = append(shapes, append([]int{r.nrows}, it.shape...))
+	}
+	f, err := createAtomic(r.path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := zipNPY(w, names, shapes, paths); err != nil {
+		f.Abort()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// abort removes the temporary files.
+func (r *recorder) abort() {
+	if r.f != nil {
+		r.f.Abort()
+	}
+	for _, f := range r.raws {
+		f.Close()
+		os.Remove(f.Name())
+	}
+}
