@@ -3,7 +3,7 @@ package check_test
 import (
 	"os"
 	"path/filepath"
-		"strings"
+	"strings"
 	"testing"
 
 	"github.com/vlec-dev/vlec/lang/check"
