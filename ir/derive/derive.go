@@ -49,6 +49,9 @@ type System struct {
 	Weights map[*check.Connection]*ir.Var
 	// Params are the model-level parameter variables.
 	Params map[*check.Param]*ir.Var
+	// Consts are the named constants the equations keep as symbols; the
+	// value of each is its Ref (a float64).
+	Consts map[string]*ir.Var
 	// Teachers are the derived systems of the teacher models.
 	Teachers map[*check.Teacher]*System
 }
@@ -89,7 +92,7 @@ func Derive(m *check.Model) (*System, error) {
 func derive(m *check.Model, b *ir.Builder) (*System, error) {
 	s := newSymbols(b, m)
 	sys := &System{Model: m, B: b, Inputs: s.inputs, Weights: s.weights, Params: s.params,
-		Targets: s.targets, Teachers: map[*check.Teacher]*System{}}
+		Targets: s.targets, Consts: s.consts, Teachers: map[*check.Teacher]*System{}}
 	d := &deriver{s: s, sys: sys}
 	d.energy()
 	d.populations()

@@ -32,7 +32,7 @@ energy {
 	h, y := sys.Pops[0], sys.Pops[1]
 	x, c := b.Lookup("x"), b.Lookup("c")
 	w0, w1 := b.Lookup("W0"), b.Lookup("W1")
-	beta := b.Const(0.7)
+	beta := b.Lookup("beta")
 	rh, ry := b.Apply(ir.Tanh, h.R), b.Apply(ir.Softplus, y.R)
 	for _, tc := range []struct {
 		what      string

@@ -33,12 +33,14 @@ type symbols struct {
 	inputs  map[*check.Input]*ir.Var
 	params  map[*check.Param]*ir.Var
 	targets map[string]*ir.Var // teacher quantities by name
+	consts  map[string]*ir.Var // named constants, kept as symbols
 	errs    lang.ErrorList
 }
 
 func newSymbols(b *ir.Builder, m *check.Model) *symbols {
 	s := &symbols{b: b, m: m, pops: map[*check.Population]*PopSymbols{}, weights: map[*check.Connection]*ir.Var{},
-		inputs: map[*check.Input]*ir.Var{}, params: map[*check.Param]*ir.Var{}, targets: map[string]*ir.Var{}}
+		inputs: map[*check.Input]*ir.Var{}, params: map[*check.Param]*ir.Var{}, targets: map[string]*ir.Var{},
+		consts: map[string]*ir.Var{}}
 	for _, p := range m.Populations {
 		ps := s.population(p)
 		s.pops[p] = ps
@@ -119,6 +121,16 @@ func (s *symbols) source(n check.Node) ir.Expr {
 	panic(fmt.Sprintf("derive: unknown node %T", n))
 }
 
+// constant is the symbol of a named constant; its Ref is its value.
+func (s *symbols) constant(n *check.Num) *ir.Var {
+	if v, ok := s.consts[n.Name]; ok {
+		return v
+	}
+	v := s.newVar(n.Name, ir.Scalar(), ir.RoleConst, false, n.Value, n.At)
+	s.consts[n.Name] = v
+	return v
+}
+
 // target is the variable standing for a teacher quantity.
 func (s *symbols) target(r *check.Ref) *ir.Var {
 	name := r.String()
@@ -136,6 +148,9 @@ func (s *symbols) expr(e check.Expr, args map[string]ir.Expr) ir.Expr {
 	b := s.b.At(e.Pos())
 	switch e := e.(type) {
 	case *check.Num:
+		if e.Name != "" {
+			return s.constant(e)
+		}
 		return b.Const(e.Value)
 	case *check.Ref:
 		return s.ref(e, args)

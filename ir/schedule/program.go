@@ -45,9 +45,10 @@ const (
 	Input              // a stimulus value of the current step
 	Target             // a teacher value of the previous step
 	Temp               // a value computed and used within a step
+	Const              // a named constant of the model (its value is Init)
 )
 
-var kindNames = [...]string{"state", "next", "param", "input", "target", "temp"}
+var kindNames = [...]string{"state", "next", "param", "input", "target", "temp", "const"}
 
 // String names the kind.
 func (k Kind) String() string { return kindNames[k] }

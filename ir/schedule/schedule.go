@@ -147,6 +147,21 @@ func (s *scheduler) declareParams() {
 		buf.Init = []float64{p.Value}
 		s.params[v] = buf
 	}
+	for _, name := range sortedNames(s.sys.Consts) {
+		v := s.sys.Consts[name]
+		buf := s.newBuffer(name, Const, v.Shape(), false)
+		buf.Init = []float64{v.Ref().(float64)}
+		s.params[v] = buf
+	}
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func flatten(m [][]float64) []float64 {

@@ -2,7 +2,6 @@ package check_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -206,7 +205,9 @@ func compareGolden(t *testing.T, m *check.Model, g *golden) {
 	}
 	cost := m.Energy[len(m.Energy)-1].Expr.String()
 	// The cost is beta * 1/2 |target - r_out|^2, as in the golden README.
-	if want := fmt.Sprintf("%g * 0.5 * sumsq(y.r - T.y.r)", g.Beta); cost != want {
-		t.Errorf("cost term %q, want %q", cost, want)
+	if want := "beta * 0.5 * sumsq(y.r - T.y.r)"; cost != want {
+		t.Fatalf("cost term %q, want %q", cost, want)
 	}
+	beta := m.Energy[len(m.Energy)-1].Expr.(*check.Binary).X.(*check.Num)
+	eq("beta", beta.Value, g.Beta)
 }

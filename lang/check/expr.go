@@ -56,9 +56,12 @@ type Expr interface {
 }
 
 // Num is a numeric constant, already scaled to SI units (10ms is 0.01).
+// Name is the constant's name when it was written as a named constant
+// (`beta`), so derived equations can keep the symbol.
 type Num struct {
 	At    lang.Pos
 	Value float64
+	Name  string
 }
 
 // RefKind says what a Ref refers to.
@@ -130,7 +133,12 @@ func (e *Unary) Shape() Shape  { return e.X.Shape() }
 func (e *Binary) Shape() Shape { return e.Shp }
 func (e *Call) Shape() Shape   { return e.Shp }
 
-func (e *Num) String() string { return formatNumber(e.Value) }
+func (e *Num) String() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return formatNumber(e.Value)
+}
 
 func (e *Ref) String() string {
 	switch e.Kind {

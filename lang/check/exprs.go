@@ -69,7 +69,7 @@ func (c *checker) check(e lang.Expr, en *env) (value, bool) {
 		if !ok || e.Op == "+" {
 			return x, ok
 		}
-		if n, isNum := x.e.(*Num); isNum {
+		if n, isNum := x.e.(*Num); isNum && n.Name == "" {
 			return value{e: &Num{At: e.OpPos, Value: -n.Value}, d: x.d}, true
 		}
 		return value{e: &Unary{At: e.OpPos, Op: "-", X: x.e}, d: x.d}, true
@@ -122,7 +122,7 @@ func (c *checker) ident(id *lang.Ident, en *env) (value, bool) {
 			c.errorf(id.At, "constant %s is a list; lists can only set parameters (declared at %s)", id.Name, d.At)
 			return value{}, false
 		}
-		return value{e: &Num{At: id.At, Value: v.v}, d: v.d}, ok
+		return value{e: &Num{At: id.At, Value: v.v, Name: id.Name}, d: v.d}, ok
 	}
 	if en.ctx != ctxEnergy {
 		what := "a stimulus may use t, i (neuron index), b (batch index), pi and constants"
