@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math"
+	goruntime "runtime"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -25,6 +26,26 @@ func general(data []float64, rows, cols int) blas64.General {
 
 func vector(data []float64) blas64.Vector {
 	return blas64.Vector{N: len(data), Inc: 1, Data: data}
+}
+
+// pool is the simulator's worker pool for the large products.
+func (s *Sim) pool() *workers {
+	if s.workers == nil {
+		s.workers = newWorkers(goruntime.GOMAXPROCS(0))
+	}
+	return s.workers
+}
+
+// Close stops the simulator's worker goroutines; the simulator must not
+// step afterwards.
+func (s *Sim) Close() {
+	if s.workers != nil {
+		s.workers.close()
+		s.workers = nil
+	}
+	for _, t := range s.teachers {
+		t.Close()
+	}
 }
 
 // compile turns a kernel into a closure over the simulator's buffers.
@@ -202,13 +223,18 @@ func (s *Sim) compileMatVec(k *schedule.Kernel) (step, error) {
 			}
 		}, nil
 	}
-	// Dst (B x out) = X (B x in) * op(W)^T
-	wt := blas.Trans
-	if k.Op == schedule.OpMatTVec {
-		wt = blas.NoTrans
+	// Dst (B x out) = X (B x in) * op(W)^T, as A B^T with B = W for
+	// W @ x and the transpose of W, packed every step, for W^T @ x.
+	pool := s.pool()
+	if k.Op == schedule.OpMatVec {
+		return func(s *Sim) {
+			gemmNT(B, out, in, 1, s.vals[x.ID], s.vals[w.ID], 0, s.vals[dst.ID], out, pool)
+		}, nil
 	}
+	wt := make([]float64, rows*cols)
 	return func(s *Sim) {
-		blas64.Gemm(blas.NoTrans, wt, 1, general(s.vals[x.ID], B, in), general(s.vals[w.ID], rows, cols), 0, general(s.vals[dst.ID], B, out))
+		transpose(wt, s.vals[w.ID], rows, cols)
+		gemmNT(B, out, in, 1, s.vals[x.ID], wt, 0, s.vals[dst.ID], out, pool)
 	}, nil
 }
 
@@ -257,8 +283,13 @@ func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor fl
 			blas64.Ger(alpha, vector(s.vals[a.ID][:na]), vector(s.vals[c.ID][:nc]), general(s.vals[target.ID], na, nc))
 		}, nil
 	case a.Batched && c.Batched:
+		// target += alpha * A^T C: both operands transposed into B columns
+		at, ct := make([]float64, na*B), make([]float64, nc*B)
+		pool := s.pool()
 		return func(s *Sim) {
-			blas64.Gemm(blas.Trans, blas.NoTrans, alpha, general(s.vals[a.ID], B, na), general(s.vals[c.ID], B, nc), 1, general(s.vals[target.ID], na, nc))
+			transpose(at, s.vals[a.ID], B, na)
+			transpose(ct, s.vals[c.ID], B, nc)
+			gemmNT(na, nc, B, alpha, at, ct, 1, s.vals[target.ID], nc, pool)
 		}, nil
 	}
 	// a shared operand: sum over the batch by rows

@@ -57,6 +57,7 @@ func Run(ctx context.Context, prog *schedule.Program, opts RunOptions) (*Summary
 	if err != nil {
 		return nil, err
 	}
+	defer sim.Close()
 	dir := opts.OutDir
 	if dir == "" {
 		dir = "."
@@ -185,6 +186,7 @@ func Bench(prog *schedule.Program, minTime time.Duration) (float64, int, error) 
 	if err != nil {
 		return 0, 0, err
 	}
+	defer sim.Close()
 	steps := sim.Steps()
 	warm := min(steps/10, 3)
 	for range warm {

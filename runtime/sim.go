@@ -55,6 +55,7 @@ type Sim struct {
 	parent   *Sim
 	masks    map[int][]bool // connectivity masks of one_to_one and sparse weights
 	bound    [][2]int       // a teacher's input buffer <- the parent's
+	workers  *workers
 }
 
 // step is one compiled kernel.
