@@ -288,3 +288,36 @@ func appendUnique(list []string, more ...string) []string {
 
 // Method is the model's credit-assignment method.
 func (s *System) Method() check.Method { return s.Model.Sim.Method }
+
+// Cost is the sum of the energy terms that are not mismatch terms (the
+// terms that nudge the output), or nil when there are none.
+func (s *System) Cost() ir.Expr {
+	var cost []ir.Expr
+	for _, t := range s.Terms {
+		mismatch := false
+		for _, pe := range s.Pops {
+			mismatch = mismatch || dependsOn(t.Expr, pe.M)
+		}
+		if !mismatch {
+			cost = append(cost, t.Expr)
+		}
+	}
+	if len(cost) == 0 {
+		return nil
+	}
+	return s.B.Add(cost...)
+}
+
+// Loss is the cost with the nudging strength, the constant named beta,
+// set to 1: the loss whose exact gradients the adjoint method computes.
+// It is nil when the energy has no cost terms.
+func (s *System) Loss() ir.Expr {
+	cost := s.Cost()
+	if cost == nil {
+		return nil
+	}
+	if beta, ok := s.Consts["beta"]; ok {
+		return s.B.Subst(cost, map[*ir.Var]ir.Expr{beta: s.B.Const(1)})
+	}
+	return cost
+}

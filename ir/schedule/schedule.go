@@ -24,6 +24,20 @@ func Schedule(sys *derive.System) (*Program, error) {
 	return s.p, nil
 }
 
+// Free schedules the free dynamics of a model, the forward pass of exact
+// gradients: the errors do not move the membranes (gamma = 0), there is
+// no learning, and Program.Cost holds the loss (the cost terms with
+// beta = 1) at the start of each step.
+func Free(sys *derive.System) (*Program, error) {
+	s := newScheduler(sys)
+	s.free = true
+	s.build()
+	if err := s.errs.Err(); err != nil {
+		return nil, err
+	}
+	return s.p, nil
+}
+
 // popBuffers are the buffers of one population.
 type popBuffers struct {
 	eq                *derive.PopEquations
@@ -47,6 +61,7 @@ type scheduler struct {
 	cacheOf  map[*popBuffers][]ir.Expr
 	messages []ir.Expr
 	msgBuf   map[ir.Expr]*Buffer
+	free     bool // the free dynamics only (see Free)
 	errs     lang.ErrorList
 }
 
@@ -86,8 +101,10 @@ func (s *scheduler) build() {
 	s.findCachesAndMessages()
 	s.costKernel()
 	s.populationPhase()
-	s.messagePhase()
-	s.learnPhase()
+	if !s.free {
+		s.messagePhase()
+		s.learnPhase()
+	}
 }
 
 // teachers schedules the teachers' programs and binds the targets.
@@ -321,9 +338,11 @@ func (s *scheduler) populationPhase() {
 	dt := b.Const(s.p.Dt)
 	for _, pb := range s.pops {
 		eq, name := pb.eq, pb.eq.Pop.Name
-		if s.sys.Method() == check.LE {
+		switch {
+		case s.free:
+		case s.sys.Method() == check.LE:
 			l.into(eq.Ebar, pb.e.Next, name+".e = ebar (le)")
-		} else {
+		default:
 			ebar := s.newBuffer(name+".ebar", Temp, eq.Ebar.Shape(), true)
 			l.into(eq.Ebar, ebar, name+".ebar")
 			vdot := s.newBuffer(name+".vdot", Temp, eq.Ebar.Shape(), true)
@@ -338,8 +357,11 @@ func (s *scheduler) populationPhase() {
 		l.into(eq.Drive, in, name+".I")
 		iVar := s.symbol(name+".I", eq.Drive.Shape())
 		l = l.with(map[ir.Expr]*Buffer{iVar: in, pb.eNew: pb.e.Next})
-		udot := b.Div(b.Add(iVar, b.Neg(eq.U), b.Mul(eq.Gamma, pb.eNew)), eq.TauM)
-		l.into(udot, pb.udot, name+".tau_m du/dt = -u + I + gamma e")
+		udot, note := b.Div(b.Add(iVar, b.Neg(eq.U), b.Mul(eq.Gamma, pb.eNew)), eq.TauM), name+".tau_m du/dt = -u + I + gamma e"
+		if s.free {
+			udot, note = b.Div(b.Sub(iVar, eq.U), eq.TauM), name+".tau_m du/dt = -u + I (free)"
+		}
+		l.into(udot, pb.udot, note)
 		l.into(b.Add(eq.U, b.Mul(dt, eq.Udot)), pb.u.Next, "")
 		l.into(b.Add(eq.U, b.Mul(eq.TauR, eq.Udot)), pb.r.Next, name+".uhat_r = u + tau_r du/dt")
 		next := s.lowerer(PhasePopulations, map[ir.Expr]*Buffer{eq.R: pb.r.Next})
@@ -431,33 +453,16 @@ func (s *scheduler) isTimeConstant(v *ir.Var) bool {
 }
 
 // costKernel evaluates the cost terms (those without a mismatch) at the
-// start of the step.
+// start of the step; in the free dynamics, the loss.
 func (s *scheduler) costKernel() {
-	var cost []ir.Expr
-	for _, t := range s.sys.Terms {
-		mismatch := false
-		for _, pb := range s.pops {
-			mismatch = mismatch || dependsOn(t.Expr, pb.eq.M)
-		}
-		if !mismatch {
-			cost = append(cost, t.Expr)
-		}
+	cost := s.sys.Cost()
+	if s.free {
+		cost = s.sys.Loss()
 	}
-	if len(cost) == 0 {
+	if cost == nil {
 		return
 	}
-	sum := s.b.Add(cost...)
 	s.p.Cost = s.newBuffer("cost", Temp, ir.Scalar(), true)
 	s.p.Named["cost"] = s.p.Cost
-	s.lowerer(PhasePopulations, s.bindings(readPrev)).into(sum, s.p.Cost, "cost at the start of the step")
-}
-
-// dependsOn reports whether v occurs in e.
-func dependsOn(e ir.Expr, v *ir.Var) bool {
-	for _, x := range ir.Topo(e) {
-		if x == ir.Expr(v) {
-			return true
-		}
-	}
-	return false
+	s.lowerer(PhasePopulations, s.bindings(readPrev)).into(cost, s.p.Cost, "cost at the start of the step")
 }
