@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
+	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/ir/schedule"
 )
 
@@ -368,6 +369,67 @@ func (s *Sim) fuse() {
 		s.kernels[zero], s.kernels[ai] = nil, nil
 		for j, wi := range accs {
 			s.kernels[wi] = fused[j]
+		}
+	}
+}
+
+// fuseActivations computes f(X) and f'(X) in one pass for the rate
+// functions whose derivative is a function of their value (tanh' = 1 -
+// tanh^2, sigmoid' = sigmoid (1 - sigmoid)): a Map kernel D1 = f'(X) and a
+// later one D2 = f(X) of the same phase become one kernel, when nothing in
+// between writes X, D1 or D2 or reads D2. The numbers are the same bits:
+// applyDeriv computes f' from f(X) the same way.
+func (s *Sim) fuseActivations() {
+	ks := s.prog.Kernels
+	only := func(k *schedule.Kernel, op schedule.CodeOp) (ir.Func, *schedule.Buffer, bool) {
+		if k.Op != schedule.OpMap || k.Code.Op != op || len(k.Code.Args) != 1 || k.Code.Args[0].Op != schedule.CodeLoad || len(k.Args) != 1 {
+			return 0, nil, false
+		}
+		f := k.Code.Func
+		if f != ir.Tanh && f != ir.Sigmoid {
+			return 0, nil, false
+		}
+		x := k.Args[0]
+		if x.Size() != k.Dst.Size() || x.Batched != k.Dst.Batched {
+			return 0, nil, false
+		}
+		return f, x, true
+	}
+	for i, k1 := range ks {
+		f, x, ok := only(k1, schedule.CodeDeriv)
+		if !ok || s.kernels[i] == nil {
+			continue
+		}
+		between := map[*schedule.Buffer]bool{} // touched by the kernels in between
+		for j := i + 1; j < len(ks); j++ {
+			k2 := ks[j]
+			if k2.Phase != k1.Phase || k2.Dst == x || k2.Dst == k1.Dst {
+				break
+			}
+			if g, y, ok := only(k2, schedule.CodeFunc); ok && g == f && y == x && s.kernels[j] != nil && !between[k2.Dst] {
+				d1, d2 := k1.Dst, k2.Dst
+				n := len(s.vals[d1.ID])
+				s.kernels[i] = func(s *Sim) {
+					xs, v1, v2 := s.vals[x.ID][:n], s.vals[d1.ID][:n], s.vals[d2.ID][:n]
+					if f == ir.Tanh {
+						for e, xv := range xs {
+							t := math.Tanh(xv)
+							v2[e], v1[e] = t, 1-t*t
+						}
+						return
+					}
+					for e, xv := range xs {
+						t := sigmoid(xv)
+						v2[e], v1[e] = t, t*(1-t)
+					}
+				}
+				s.kernels[j] = nil
+				break
+			}
+			between[k2.Dst] = true
+			for _, a := range k2.Args {
+				between[a] = true
+			}
 		}
 	}
 }

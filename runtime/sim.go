@@ -115,6 +115,7 @@ func newSim(prog *schedule.Program, seed uint64, steps int, noGuard bool) (*Sim,
 		s.learn = append(s.learn, k.Phase == schedule.PhaseLearn)
 	}
 	s.fuse()
+	s.fuseActivations()
 	if err := s.setupTeachers(); err != nil {
 		return nil, err
 	}
