@@ -103,9 +103,10 @@ const (
 	OpMeanAcc             // Dst += Scale * mean_batch(Args[0])
 	OpZero                // Dst = 0
 	OpApply               // Dst += Scale * Args[0] (on Dst's mask), then Dst = max(Dst, Dst.Floor) if Floor > 0
+	OpMapAcc              // Dst += Code(Args) evaluated over Space, summed over what Dst lacks (batch, entries)
 )
 
-var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply"}
+var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply", "map_acc"}
 
 // String names the operation.
 func (o Op) String() string { return opNames[o] }
@@ -131,7 +132,8 @@ type Kernel struct {
 	Phase Phase
 	Dst   *Buffer
 	Args  []*Buffer
-	Code  *Code   // OpMap
+	Code  *Code   // OpMap, OpMapAcc
+	Space *Buffer // OpMapAcc: the code runs over this buffer's shape and batch
 	Scale float64 // OpOuterAcc, OpMeanAcc, OpApply
 	Note  string  // what the kernel computes, for listings
 }
@@ -237,6 +239,8 @@ func (k *Kernel) String() string {
 	switch k.Op {
 	case OpMap:
 		rhs = k.Code.format(args)
+	case OpMapAcc:
+		op, rhs = "+=", "sum over "+k.Space.String()+" of "+k.Code.format(args)
 	case OpMatVec:
 		rhs = args[0] + " @ " + args[1]
 	case OpMatTVec:

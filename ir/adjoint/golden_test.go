@@ -1,0 +1,152 @@
+package adjoint_test
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/vlec-dev/vlec/ir/adjoint"
+	"github.com/vlec-dev/vlec/ir/derive"
+	"github.com/vlec-dev/vlec/ir/internal/naive"
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+const goldenDir = "../../../shared/golden"
+
+// bptt is a shared/golden NAME.bptt.json file: gradients by automatic
+// differentiation through the GLE reference implementation.
+type bptt struct {
+	Steps int                        `json:"steps"`
+	Loss  float64                    `json:"loss"`
+	Grad  map[string]json.RawMessage `json:"grad"`
+}
+
+func TestGoldenGradients(t *testing.T) {
+	if _, err := os.Stat(goldenDir); err != nil {
+		t.Skipf("golden data not found at %s (it sits beside the repository in CI): %v", goldenDir, err)
+	}
+	for _, name := range []string{"chain2", "mlp"} {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join(goldenDir, name+".bptt.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bptt
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			fwd, rev := compile(t, "../../examples/"+name+".vle")
+			loss, grads := sweep(fwd, rev, want.Steps)
+			if d := math.Abs(loss-want.Loss) / math.Abs(want.Loss); d > 1e-10 {
+				t.Errorf("loss %.17g, want %.17g", loss, want.Loss)
+			}
+			worst := 0.0
+			defer func() { t.Logf("loss %.15g (golden %.15g); worst relative gradient difference %.2g", loss, want.Loss, worst) }()
+			for key, msg := range want.Grad {
+				ours := ourName(fwd, key)
+				g, ok := grads[ours]
+				if !ok {
+					t.Errorf("no gradient for %s (%s)", key, ours)
+					continue
+				}
+				ref := flatten(t, msg)
+				for i := range ref {
+					d := math.Abs(g[i]-ref[i]) / (1e-12 + math.Abs(ref[i]))
+					worst = math.Max(worst, d)
+					if d > 1e-8 {
+						t.Errorf("d/d%s[%d] = %.12g, golden %.12g", ours, i, g[i], ref[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+var goldenName = regexp.MustCompile(`^(W|b|tau_m)(\d+)$`)
+
+// ourName maps W1, b0, tau_m1 to W1, h.b, y.tau_m.
+func ourName(p *schedule.Program, key string) string {
+	g := goldenName.FindStringSubmatch(key)
+	if g == nil {
+		return key
+	}
+	l, _ := strconv.Atoi(g[2])
+	if g[1] == "W" {
+		return p.Model.Connections[l].Name
+	}
+	return p.Model.Populations[l].Name + "." + g[1]
+}
+
+func flatten(t *testing.T, msg json.RawMessage) []float64 {
+	var m [][]float64
+	if json.Unmarshal(msg, &m) == nil {
+		var out []float64
+		for _, row := range m {
+			out = append(out, row...)
+		}
+		return out
+	}
+	var v []float64
+	if err := json.Unmarshal(msg, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func compile(t *testing.T, path string) (*schedule.Program, *adjoint.Program) {
+	t.Helper()
+	m, src, err := check.Load(path)
+	if err != nil {
+		t.Fatal(src.Format(err))
+	}
+	sys, err := derive.Derive(m)
+	if err != nil {
+		t.Fatal(src.Format(err))
+	}
+	fwd, err := schedule.Free(sys)
+	if err != nil {
+		t.Fatal(src.Format(err))
+	}
+	rev, err := adjoint.Reverse(fwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fwd, rev
+}
+
+// sweep runs K forward steps, saving each step's starting point, then the
+// reverse sweep, recomputing each step before reversing it.
+func sweep(fwd *schedule.Program, rev *adjoint.Program, K int) (float64, map[string][]float64) {
+	m := naive.New(fwd)
+	m.Alloc(rev.Buffers)
+	saved := make([][][]float64, K)
+	loss := 0.0
+	for k := 0; k < K; k++ {
+		m.Begin(k)
+		for _, b := range rev.Saved {
+			saved[k] = append(saved[k], append([]float64(nil), m.Values(b)...))
+		}
+		m.Kernels(fwd.Kernels, k)
+		for _, c := range m.Values(fwd.Cost) {
+			loss += fwd.Dt * c
+		}
+		m.End(k)
+	}
+	for k := K - 1; k >= 0; k-- {
+		for i, b := range rev.Saved {
+			copy(m.Values(b), saved[k][i])
+		}
+		m.Kernels(fwd.Kernels, k)
+		m.Kernels(rev.Reverse, k)
+	}
+	grads := map[string][]float64{}
+	for name, b := range rev.Grads {
+		grads[name] = m.Values(b)
+	}
+	return loss, grads
+}
