@@ -46,7 +46,9 @@ func TestGoldenGradients(t *testing.T) {
 				t.Errorf("loss %.17g, want %.17g", loss, want.Loss)
 			}
 			worst := 0.0
-			defer func() { t.Logf("loss %.15g (golden %.15g); worst relative gradient difference %.2g", loss, want.Loss, worst) }()
+			defer func() {
+				t.Logf("loss %.15g (golden %.15g); worst relative gradient difference %.2g", loss, want.Loss, worst)
+			}()
 			for key, msg := range want.Grad {
 				ours := ourName(fwd, key)
 				g, ok := grads[ours]
