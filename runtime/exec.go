@@ -132,8 +132,41 @@ func (s *Sim) compile(k *schedule.Kernel) (step, error) {
 				}
 			}
 		}, nil
+	case schedule.OpAdam:
+		return s.compileAdam(k)
+	case schedule.OpMapAcc:
+		return s.compileMapAcc(k)
 	}
 	return nil, fmt.Errorf("kernel %s: operation %s is not supported by the interpreter", k, k.Op)
+}
+
+// compileAdam compiles an Adam step (see schedule.Adam): the moments
+// follow the change, and the parameter moves by the bias-corrected ratio.
+func (s *Sim) compileAdam(k *schedule.Kernel) (step, error) {
+	dst, d, m, v := k.Dst, k.Args[0], k.Args[1], k.Args[2]
+	if d.Size() != dst.Size() || m.Size() != dst.Size() || v.Size() != dst.Size() || d.Batched || dst.Batched {
+		return nil, fmt.Errorf("kernel %s: adam of %s on %s", k, d, dst)
+	}
+	a, rate, floor := *k.Adam, k.Scale, dst.Floor
+	mask := s.masks[dst.ID]
+	t := 0
+	return func(s *Sim) {
+		t++
+		c1, c2 := 1-math.Pow(a.Beta1, float64(t)), 1-math.Pow(a.Beta2, float64(t))
+		p, dv, mv, vv := s.vals[dst.ID], s.vals[d.ID], s.vals[m.ID], s.vals[v.ID]
+		for i := range p {
+			if mask != nil && !mask[i] {
+				continue
+			}
+			g := dv[i]
+			mv[i] = a.Beta1*mv[i] + (1-a.Beta1)*g
+			vv[i] = a.Beta2*vv[i] + (1-a.Beta2)*g*g
+			p[i] += rate * (mv[i] / c1) / (math.Sqrt(vv[i]/c2) + a.Eps)
+			if floor > 0 && p[i] < floor {
+				p[i] = floor
+			}
+		}
+	}, nil
 }
 
 func reduce(op schedule.Op, x, y []float64) float64 {
@@ -432,4 +465,47 @@ func (s *Sim) fuseActivations() {
 			}
 		}
 	}
+}
+
+// compileMapAcc compiles Dst += Code(Args) over Space: the code runs into
+// a scratch buffer shaped like Space, which is then summed into Dst over
+// what Dst lacks (the batch for a shared Dst, the entries for a scalar).
+func (s *Sim) compileMapAcc(k *schedule.Kernel) (step, error) {
+	sp, dst := k.Space, k.Dst
+	if sp == nil {
+		return nil, fmt.Errorf("kernel %s: map_acc without a space", k)
+	}
+	if dst.Size() != sp.Size() && dst.Size() != 1 {
+		return nil, fmt.Errorf("kernel %s: %d entries summed into %d", k, sp.Size(), dst.Size())
+	}
+	scratch := &schedule.Buffer{ID: len(s.vals), Name: "scratch", Kind: schedule.Temp, Shape: sp.Shape, Batched: sp.Batched}
+	s.vals = append(s.vals, make([]float64, s.rows(scratch)*sp.Size()))
+	t, err := compileMap(&schedule.Kernel{Op: schedule.OpMap, Dst: scratch, Args: k.Args, Code: k.Code})
+	if err != nil {
+		return nil, err
+	}
+	B, rows, n := s.batch, s.rows(scratch), sp.Size()
+	return func(s *Sim) {
+		t.run(s.vals, B)
+		src, d := s.vals[scratch.ID], s.vals[dst.ID]
+		for b := 0; b < rows; b++ {
+			row := src[b*n : (b+1)*n]
+			db := 0
+			if dst.Batched {
+				db = b
+			}
+			if dst.Size() == 1 {
+				sum := 0.0
+				for _, v := range row {
+					sum += v
+				}
+				d[db] += sum
+				continue
+			}
+			out := d[db*n : (db+1)*n]
+			for i, v := range row {
+				out[i] += v
+			}
+		}
+	}, nil
 }

@@ -71,9 +71,6 @@ func (s *Sim) resolve(r *check.Ref) (*item, error) {
 	switch r.Kind {
 	case check.RefState, check.RefParam:
 		key := r.Pop.Name + "." + r.Var
-		if r.Var == "uhat_m" {
-			return s.uhatM(r.Pop, it)
-		}
 		it.buf = p.Named[key]
 		if it.buf == nil {
 			return nil, fmt.Errorf("%s is not computed by this model's step program", key)
@@ -106,32 +103,6 @@ func (s *Sim) resolve(r *check.Ref) (*item, error) {
 		return nil, fmt.Errorf("%s names no buffer of the step program", name)
 	}
 	it.layout(it.sim.rows(it.buf), it.buf.Shape.Rank, it.buf.Shape.Rows(), it.buf.Shape.Cols())
-	return it, nil
-}
-
-// uhatM records uhat_m = u + tau_m du/dt of the step just run, from the
-// previous membrane potential (the state's other half after the swap) and
-// this step's du/dt.
-func (s *Sim) uhatM(pop *check.Population, it *item) (*item, error) {
-	p := s.prog
-	u, tau, udot := p.Named[pop.Name+".u"], p.Named[pop.Name+".tau_m"], p.Named[pop.Name+".udot"]
-	if u == nil || tau == nil || udot == nil || u.Next == nil {
-		return nil, fmt.Errorf("%s.uhat_m is not computed by this model's step program", pop.Name)
-	}
-	n := u.Size()
-	out := make([]float64, s.rows(u)*n)
-	it.derived = func() []float64 {
-		prev, tv, dv := s.vals[u.Next.ID], s.vals[tau.ID], s.vals[udot.ID]
-		for j := range out {
-			t := tv[0]
-			if len(tv) == n {
-				t = tv[j%n]
-			}
-			out[j] = prev[j] + t*dv[j]
-		}
-		return out
-	}
-	it.layout(s.rows(u), 1, n, 0)
 	return it, nil
 }
 

@@ -46,9 +46,10 @@ const (
 	Target             // a teacher value of the previous step
 	Temp               // a value computed and used within a step
 	Const              // a named constant of the model (its value is Init)
+	Moment             // a persistent state of the optimiser (Adam's moments), zero at the start
 )
 
-var kindNames = [...]string{"state", "next", "param", "input", "target", "temp", "const"}
+var kindNames = [...]string{"state", "next", "param", "input", "target", "temp", "const", "moment"}
 
 // String names the kind.
 func (k Kind) String() string { return kindNames[k] }
@@ -104,9 +105,10 @@ const (
 	OpZero                // Dst = 0
 	OpApply               // Dst += Scale * Args[0] (on Dst's mask), then Dst = max(Dst, Dst.Floor) if Floor > 0
 	OpMapAcc              // Dst += Code(Args) evaluated over Space, summed over what Dst lacks (batch, entries)
+	OpAdam                // Adam step of Dst along the change Args[0], moments Args[1], Args[2] (see Adam)
 )
 
-var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply", "map_acc"}
+var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply", "map_acc", "adam"}
 
 // String names the operation.
 func (o Op) String() string { return opNames[o] }
@@ -134,8 +136,22 @@ type Kernel struct {
 	Args  []*Buffer
 	Code  *Code   // OpMap, OpMapAcc
 	Space *Buffer // OpMapAcc: the code runs over this buffer's shape and batch
-	Scale float64 // OpOuterAcc, OpMeanAcc, OpApply
+	Scale float64 // OpOuterAcc, OpMeanAcc, OpApply, OpAdam (the learning rate)
+	Adam  *Adam   // OpAdam
 	Note  string  // what the kernel computes, for listings
+}
+
+// Adam are the settings of an Adam step (Kingma & Ba, arXiv 1412.6980).
+// With d the change (the ascent direction -dE/dtheta, batch-averaged), m
+// and v the moments and t the number of times the kernel has run (1 the
+// first time):
+//
+//	m = Beta1 m + (1 - Beta1) d,  v = Beta2 v + (1 - Beta2) d^2
+//	Dst += Scale * (m / (1 - Beta1^t)) / (sqrt(v / (1 - Beta2^t)) + Eps)
+//
+// on Dst's mask, then Dst = max(Dst, Dst.Floor) if Floor > 0.
+type Adam struct {
+	Beta1, Beta2, Eps float64
 }
 
 // CodeOp is an operation of an entrywise expression.
@@ -251,6 +267,11 @@ func (k *Kernel) String() string {
 		op, rhs = "+=", fmt.Sprintf("%g * mean_b(%s)", k.Scale, args[0])
 	case OpZero:
 		rhs = "0"
+	case OpAdam:
+		op, rhs = "+=", fmt.Sprintf("%g * adam(%s; %s, %s)", k.Scale, args[0], args[1], args[2])
+		if k.Dst.Floor > 0 {
+			rhs += fmt.Sprintf(", >= %g", k.Dst.Floor)
+		}
 	case OpApply:
 		op, rhs = "+=", fmt.Sprintf("%g * %s", k.Scale, args[0])
 		if k.Dst.Floor > 0 {

@@ -362,6 +362,11 @@ func (s *scheduler) populationPhase() {
 			udot, note = b.Div(b.Sub(iVar, eq.U), eq.TauM), name+".tau_m du/dt = -u + I (free)"
 		}
 		l.into(udot, pb.udot, note)
+		if s.recorded(eq.Pop, "uhat_m") {
+			um := s.newBuffer(name+".uhat_m", Temp, eq.Drive.Shape(), true)
+			s.p.Named[name+".uhat_m"] = um
+			l.into(b.Add(eq.U, b.Mul(eq.TauM, eq.Udot)), um, name+".uhat_m = u + tau_m du/dt")
+		}
 		l.into(b.Add(eq.U, b.Mul(dt, eq.Udot)), pb.u.Next, "")
 		l.into(b.Add(eq.U, b.Mul(eq.TauR, eq.Udot)), pb.r.Next, name+".uhat_r = u + tau_r du/dt")
 		next := s.lowerer(PhasePopulations, map[ir.Expr]*Buffer{eq.R: pb.r.Next})
@@ -369,6 +374,18 @@ func (s *scheduler) populationPhase() {
 			next.into(c, s.caches[c].Next, "")
 		}
 	}
+}
+
+// recorded reports whether the model records quantity q of population p.
+func (s *scheduler) recorded(p *check.Population, q string) bool {
+	for _, r := range s.sys.Model.Records {
+		for _, it := range r.Items {
+			if it.Pop == p && it.Teacher == nil && it.Var == q {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // messagePhase computes the products with plastic weights that the next
@@ -410,6 +427,13 @@ func (s *scheduler) learnPhase() {
 		apply = append(apply, pending{param, delta, rate})
 	}
 	for _, a := range apply {
+		if learn.Optimizer == "adam" {
+			m := s.newBuffer("adam_m:"+a.param.Name, Moment, a.param.Shape, false)
+			v := s.newBuffer("adam_v:"+a.param.Name, Moment, a.param.Shape, false)
+			s.emit(&Kernel{Op: OpAdam, Phase: PhaseLearn, Dst: a.param, Args: []*Buffer{a.delta, m, v}, Scale: a.rate,
+				Adam: &Adam{Beta1: learn.Beta1, Beta2: learn.Beta2, Eps: learn.Eps}})
+			continue
+		}
 		s.emit(&Kernel{Op: OpApply, Phase: PhaseLearn, Dst: a.param, Args: []*Buffer{a.delta}, Scale: a.rate})
 	}
 }
