@@ -64,7 +64,8 @@ type Buffer struct {
 	Batched bool
 	Init    []float64 // initial value of a parameter (per sample, not batched); nil: zeros
 	Next    *Buffer   // for a State: its next-step half
-	// Learnable parameters carry their learning rate and floor.
+	// Learnable parameters carry their learning rate and floor (in the
+	// free program too, for training by exact gradients).
 	Rate  float64
 	Floor float64 // values are kept at or above Floor after an update (time constants); 0: none
 	// Conn is set on the weight buffer of a connection. When Init is nil

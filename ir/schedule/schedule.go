@@ -99,6 +99,7 @@ func (s *scheduler) build() {
 	s.declareParams()
 	s.declarePopulations()
 	s.findCachesAndMessages()
+	s.learningRates()
 	s.costKernel()
 	s.populationPhase()
 	if !s.free {
@@ -407,18 +408,7 @@ func (s *scheduler) learnPhase() {
 	var apply []pending
 	learn := s.sys.Model.Learn
 	for _, u := range s.sys.Updates {
-		param := s.params[u.Param]
-		rate := learn.LR
-		for _, g := range u.Group {
-			if r, ok := learn.GroupLR[g]; ok {
-				rate = r
-				break
-			}
-		}
-		param.Rate = rate
-		if s.isTimeConstant(u.Param) {
-			param.Floor = learn.TauFloor
-		}
+		param, rate := s.params[u.Param], s.params[u.Param].Rate
 		delta := s.newBuffer("d"+param.Name, Temp, param.Shape, false)
 		s.emit(&Kernel{Op: OpZero, Phase: PhaseLearn, Dst: delta, Note: fmt.Sprintf("d%s/dt / eta = %s", param.Name, u.Direction)})
 		for _, term := range terms(u.Direction) {
@@ -463,6 +453,25 @@ func (s *scheduler) accumulate(l *lowerer, delta *Buffer, term ir.Expr) {
 	}
 	src := l.buffer(term, "")
 	s.emit(&Kernel{Op: OpMeanAcc, Phase: PhaseLearn, Dst: delta, Args: []*Buffer{src}, Scale: 1})
+}
+
+// learningRates sets the rate (the most specific of lr.GROUP and lr) and
+// the floor of every parameter that learns.
+func (s *scheduler) learningRates() {
+	learn := s.sys.Model.Learn
+	for _, u := range s.sys.Updates {
+		param := s.params[u.Param]
+		param.Rate = learn.LR
+		for _, g := range u.Group {
+			if r, ok := learn.GroupLR[g]; ok {
+				param.Rate = r
+				break
+			}
+		}
+		if s.isTimeConstant(u.Param) {
+			param.Floor = learn.TauFloor
+		}
+	}
 }
 
 // isTimeConstant reports whether v is a population's membrane time

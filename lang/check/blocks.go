@@ -75,7 +75,7 @@ func sourceText(src []byte, start, end int) string {
 	return strings.TrimRight(strings.TrimSpace(text), ";")
 }
 
-var learnKeys = []string{"lr", "optimizer", "adam_beta1", "adam_beta2", "adam_eps", "tau_floor"}
+var learnKeys = []string{"lr", "optimizer", "adam_beta1", "adam_beta2", "adam_eps", "tau_floor", "window"}
 
 func defaultLearn(dt float64) Learn {
 	return Learn{LR: 0, GroupLR: map[string]float64{}, Optimizer: "sgd", Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, TauFloor: dt}
@@ -112,11 +112,31 @@ func (c *checker) checkLearn(d *lang.LearnDecl) {
 			l.Eps = c.rate(st.Value, key)
 		case "tau_floor":
 			l.TauFloor, _ = c.timeValue(st.Value, key)
+		case "window":
+			c.learnWindow(&l, st)
 		default:
 			c.errorf(st.At, "unknown learn setting %s%s (settings: %s, lr.GROUP)", key, didYouMean(key, learnKeys), strings.Join(learnKeys, ", "))
 		}
 	}
 	c.m.Learn = l
+}
+
+// learnWindow checks the window of truncated exact-gradient training: a
+// positive whole number of steps, no longer than the run.
+func (c *checker) learnWindow(l *Learn, st *lang.Setting) {
+	w, ok := c.timeValue(st.Value, "window")
+	if !ok {
+		return
+	}
+	n, exact := stepsOf(w, c.m.Sim.Dt)
+	switch {
+	case !exact || n < 1:
+		c.errorf(st.Value.Pos(), "window %gs is not a positive whole number of steps of dt = %gs", w, c.m.Sim.Dt)
+	case n > c.m.Sim.Steps:
+		c.errorf(st.Value.Pos(), "window %gs is longer than the run (duration %gs)", w, c.m.Sim.Duration)
+	default:
+		l.Window = n
+	}
 }
 
 // rate evaluates a non-negative dimensionless number.

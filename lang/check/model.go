@@ -183,6 +183,10 @@ type Learn struct {
 	Beta2     float64
 	Eps       float64
 	TauFloor  float64 // time constants are kept at or above this (s)
+	// Window is the length in steps of the windows of truncated
+	// exact-gradient training (method adjoint): the parameters change at
+	// the end of every window. 0: not set.
+	Window int
 }
 
 // Record is one recording: what, how often, where.
