@@ -80,9 +80,9 @@ func evalOp(n *Node, args [][]float64) []float64 {
 	case OpPow:
 		return mapf(x, func(v float64) float64 { return math.Pow(v, n.exp) })
 	case OpFunc:
-		return mapf(x, n.fn.apply)
+		return mapf(x, n.fn.Eval)
 	case OpDeriv:
-		return mapf(x, n.fn.applyDeriv)
+		return mapf(x, n.fn.EvalDeriv)
 	case OpMatVec:
 		return matVec(x, args[1], n.args[0].Shape(), false)
 	case OpMatTVec:

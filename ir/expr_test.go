@@ -217,7 +217,7 @@ func (g *randExpr) apply(x, y valued) valued {
 		return valued{b.Pow(x.e, p), mapf(x.v, func(a float64) float64 { return math.Pow(a, p) })}
 	case 5:
 		fn := []Func{Tanh, Sigmoid, Softplus, Abs, Linear, Square}[g.r.IntN(6)]
-		return valued{b.Apply(fn, x.e), mapf(x.v, fn.apply)}
+		return valued{b.Apply(fn, x.e), mapf(x.v, fn.Eval)}
 	case 6:
 		return valued{b.Neg(x.e), mapf(x.v, func(a float64) float64 { return -a })}
 	case 7: // W @ x or W^T @ x, broadcasting a scalar x first

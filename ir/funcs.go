@@ -47,8 +47,8 @@ func FuncByName(name string) (Func, bool) {
 	return 0, false
 }
 
-// apply evaluates f at x.
-func (f Func) apply(x float64) float64 {
+// Eval evaluates f at x: the numeric meaning of f(x).
+func (f Func) Eval(x float64) float64 {
 	switch f {
 	case Linear:
 		return x
@@ -86,9 +86,9 @@ func (f Func) apply(x float64) float64 {
 	return math.NaN()
 }
 
-// applyDeriv evaluates f' at x for the functions whose derivative is kept
+// EvalDeriv evaluates f' at x for the functions whose derivative is kept
 // as a Deriv node; it is the numeric meaning of such a node.
-func (f Func) applyDeriv(x float64) float64 {
+func (f Func) EvalDeriv(x float64) float64 {
 	switch f {
 	case Tanh:
 		t := math.Tanh(x)
@@ -123,7 +123,7 @@ func (b *Builder) Deriv(f Func, x Expr) Expr {
 	switch f {
 	case Tanh, Sigmoid:
 		if c, ok := x.(*Const); ok {
-			return b.Fill(f.applyDeriv(c.val), c.shape)
+			return b.Fill(f.EvalDeriv(c.val), c.shape)
 		}
 		return b.intern(OpDeriv, f, 0, x.Shape(), []Expr{x})
 	case Softplus:
@@ -168,7 +168,7 @@ func (b *Builder) Apply(f Func, x Expr) Expr {
 		return b.fail("unknown elementwise function %d", int(f))
 	}
 	if c, ok := x.(*Const); ok {
-		return b.Fill(f.apply(c.val), c.shape)
+		return b.Fill(f.Eval(c.val), c.shape)
 	}
 	switch f {
 	case Linear:

@@ -452,7 +452,7 @@ func (s *Sim) fuseActivations() {
 						return
 					}
 					for e, xv := range xs {
-						t := sigmoid(xv)
+						t := ir.Sigmoid.Eval(xv)
 						v2[e], v1[e] = t, t*(1-t)
 					}
 				}

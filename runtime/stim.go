@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/vlec-dev/vlec/ir"
 	"math"
 	"math/rand/v2"
 
@@ -181,11 +182,8 @@ func (c *stimCompiler) compile(e check.Expr) (stimFn, error) {
 
 var stimMath = map[string]func(float64) float64{
 	"sin": math.Sin, "cos": math.Cos, "exp": math.Exp, "log": math.Log, "sqrt": math.Sqrt, "tanh": math.Tanh,
-	"sigmoid": sigmoid, "abs": math.Abs,
-	"softplus": func(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) },
-	"relu":     func(x float64) float64 { return math.Max(x, 0) },
-	"square":   func(x float64) float64 { return x * x },
-	"linear":   func(x float64) float64 { return x },
+	"sigmoid": ir.Sigmoid.Eval, "abs": math.Abs, "softplus": ir.Softplus.Eval, "relu": ir.Relu.Eval,
+	"square": ir.Square.Eval, "linear": ir.Linear.Eval,
 }
 
 func (c *stimCompiler) call(e *check.Call) (stimFn, error) {

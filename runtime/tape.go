@@ -183,9 +183,9 @@ func unary(code int, f ir.Func, p, x float64) float64 {
 	case iPow:
 		return pow(x, p)
 	case iFunc:
-		return apply(f, x)
+		return f.Eval(x)
 	}
-	return applyDeriv(f, x)
+	return f.EvalDeriv(x)
 }
 
 func pow(x, p float64) float64 {
@@ -202,63 +202,6 @@ func pow(x, p float64) float64 {
 	return math.Pow(x, p)
 }
 
-// apply evaluates an elementwise function (the meaning ir gives it).
-func apply(f ir.Func, x float64) float64 {
-	switch f {
-	case ir.Linear:
-		return x
-	case ir.Tanh:
-		return math.Tanh(x)
-	case ir.Sigmoid:
-		return sigmoid(x)
-	case ir.Softplus:
-		return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
-	case ir.Relu:
-		return math.Max(x, 0)
-	case ir.Exp:
-		return math.Exp(x)
-	case ir.Log:
-		return math.Log(x)
-	case ir.Square:
-		return x * x
-	case ir.Abs:
-		return math.Abs(x)
-	case ir.Step:
-		if x > 0 {
-			return 1
-		}
-		return 0
-	case ir.Sign:
-		switch {
-		case x > 0:
-			return 1
-		case x < 0:
-			return -1
-		}
-		return 0
-	}
-	return math.NaN()
-}
-
-func applyDeriv(f ir.Func, x float64) float64 {
-	switch f {
-	case ir.Tanh:
-		t := math.Tanh(x)
-		return 1 - t*t
-	case ir.Sigmoid:
-		s := sigmoid(x)
-		return s * (1 - s)
-	}
-	return math.NaN()
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
 
 // run executes the tape for every row of the destination.
 func (t *tape) run(vals [][]float64, batch int) {
@@ -381,12 +324,12 @@ func (t *tape) exec(in *instr) {
 			copy(d, a)
 		default:
 			for i, x := range a {
-				d[i] = apply(in.fn, x)
+				d[i] = in.fn.Eval(x)
 			}
 		}
 	case iDeriv:
 		for i, x := range a {
-			d[i] = applyDeriv(in.fn, x)
+			d[i] = in.fn.EvalDeriv(x)
 		}
 	}
 }
