@@ -52,6 +52,10 @@ type Summary struct {
 // stops after the current step, keeps what it recorded and returns the
 // summary with Stopped = "interrupted" and ctx.Err(). A non-finite value
 // stops the run the same way with a *NonFiniteError.
+//
+// A program of method adjoint (schedule.Free) trains by exact gradients
+// over truncated windows of learn.window steps (see Sweep.train); its cost
+// is the loss.
 func Run(ctx context.Context, prog *schedule.Program, opts RunOptions) (*Summary, error) {
 	sim, err := New(prog, opts.Options)
 	if err != nil {
@@ -63,6 +67,10 @@ func Run(ctx context.Context, prog *schedule.Program, opts RunOptions) (*Summary
 		dir = "."
 	}
 	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	sweep, err := trainingSweep(sim)
+	if err != nil {
 		return nil, err
 	}
 	recs, err := sim.newRecorders(dir)
@@ -86,8 +94,38 @@ func Run(ctx context.Context, prog *schedule.Program, opts RunOptions) (*Summary
 	sum := &Summary{Model: prog.Model.Name, Planned: steps, Dt: prog.Dt, Batch: sim.batch, Seed: sim.seed, LearnAfter: prog.LearnAfter}
 	var runErr error
 	start := time.Now()
+	if sweep != nil {
+		// exact gradients over truncated windows: the steps are recorded
+		// as the forward sweeps run them
+		var werr error
+		runErr = sweep.train(ctx, steps, func(k int) error {
+			costs = append(costs, sim.Cost())
+			for _, r := range recs {
+				if err := r.record(k, float64(k)*prog.Dt); err != nil {
+					werr = fmt.Errorf("writing %s: %v", r.path, err)
+					return werr
+				}
+			}
+			sum.Steps = k + 1
+			if opts.Progress != nil && (k+1)%every == 0 {
+				opts.Progress(k+1, steps)
+			}
+			return ctx.Err()
+		})
+		var nf *NonFiniteError
+		var ng *NonFiniteGradientError
+		switch {
+		case runErr == nil:
+		case werr != nil && runErr == werr:
+			sum.Stopped = "write error"
+		case ctx.Err() != nil && errors.Is(runErr, ctx.Err()):
+			sum.Stopped = "interrupted"
+		case errors.As(runErr, &nf), errors.As(runErr, &ng):
+			sum.Stopped = "non-finite"
+		}
+	}
 loop:
-	for k := 0; k < steps; k++ {
+	for k := 0; k < steps && sweep == nil; k++ {
 		select {
 		case <-ctx.Done():
 			runErr = ctx.Err()

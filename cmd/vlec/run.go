@@ -127,7 +127,12 @@ func loadProgram(stderr io.Writer, path string) (*schedule.Program, error) {
 		sys, err = derive.Derive(m)
 	}
 	var prog *schedule.Program
-	if err == nil {
+	switch {
+	case err == nil && m.Sim.Method == check.Adjoint:
+		// exact gradients: the runtime trains the free dynamics by
+		// reverse sweeps over windows of learn.window steps
+		prog, err = schedule.Free(sys)
+	case err == nil:
 		prog, err = schedule.Schedule(sys)
 	}
 	if err != nil {
