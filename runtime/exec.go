@@ -257,18 +257,17 @@ func (s *Sim) compileMatVec(k *schedule.Kernel) (step, error) {
 			}
 		}, nil
 	}
-	// Dst (B x out) = X (B x in) * op(W)^T, as A B^T with B = W for
-	// W @ x and the transpose of W, packed every step, for W^T @ x.
+	// Dst (B x out) = X (B x in) op(W)^T: W read through its transpose
+	// for W @ x, as it is for W^T @ x.
 	pool := s.pool()
+	pool.reserve(B, out, in)
 	if k.Op == schedule.OpMatVec {
 		return func(s *Sim) {
-			gemmNT(B, out, in, 1, s.vals[x.ID], s.vals[w.ID], 0, s.vals[dst.ID], out, pool)
+			gemm(B, out, in, 1, rowMajor(s.vals[x.ID], in), colMajor(s.vals[w.ID], cols), 0, s.vals[dst.ID], out, pool)
 		}, nil
 	}
-	wt := make([]float64, rows*cols)
 	return func(s *Sim) {
-		transpose(wt, s.vals[w.ID], rows, cols)
-		gemmNT(B, out, in, 1, s.vals[x.ID], wt, 0, s.vals[dst.ID], out, pool)
+		gemm(B, out, in, 1, rowMajor(s.vals[x.ID], in), rowMajor(s.vals[w.ID], cols), 0, s.vals[dst.ID], out, pool)
 	}, nil
 }
 
@@ -317,13 +316,11 @@ func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor fl
 			blas64.Ger(alpha, vector(s.vals[a.ID][:na]), vector(s.vals[c.ID][:nc]), general(s.vals[target.ID], na, nc))
 		}, nil
 	case a.Batched && c.Batched:
-		// target += alpha * A^T C: both operands transposed into B columns
-		at, ct := make([]float64, na*B), make([]float64, nc*B)
+		// target += alpha * A^T C, A read through its transpose
 		pool := s.pool()
+		pool.reserve(na, nc, B)
 		return func(s *Sim) {
-			transpose(at, s.vals[a.ID], B, na)
-			transpose(ct, s.vals[c.ID], B, nc)
-			gemmNT(na, nc, B, alpha, at, ct, 1, s.vals[target.ID], nc, pool)
+			gemm(na, nc, B, alpha, colMajor(s.vals[a.ID], na), rowMajor(s.vals[c.ID], nc), 1, s.vals[target.ID], nc, pool)
 		}, nil
 	}
 	// a shared operand: sum over the batch by rows

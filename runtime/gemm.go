@@ -1,23 +1,77 @@
 package runtime
 
-import (
-	"sync"
+import "sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
+// The batched products. Every product is C = beta*C + alpha * A B with
+// A (m x k) and B (k x n) read through strides (see view), so W @ x over
+// the batch, W^T @ e and the batch-summed outer products A^T C all run
+// without transposing anything. The product is blocked in the usual way
+// (GotoBLAS): panels of B (kc x 8) and of A (4 x kc) are packed into
+// per-worker scratch buffers allocated once, and a micro-kernel computes
+// each 4 x 8 tile of C from a pair of panels with its 32 sums in
+// registers (AVX2/FMA assembly where the CPU has it, pure Go otherwise;
+// see gemm_amd64.s). Large products are split by columns of C between a
+// fixed pool of workers; small ones run on the calling goroutine (on two
+// cores a hand-off costs more than it saves below about a million
+// multiply-adds). Nothing allocates per step.
+
+// view is a matrix read through strides: entry (i, p) is
+// data[i*rs+p*cs].
+type view struct {
+	data   []float64
+	rs, cs int
+}
+
+// rowMajor is a row-major rows x cols matrix as a view; colMajor is its
+// transpose.
+func rowMajor(data []float64, cols int) view { return view{data, cols, 1} }
+func colMajor(data []float64, cols int) view { return view{data, 1, cols} }
+
+// Blocking: the micro-tile is mr x nr; the packed A block is at most
+// mc x kc and the packed B block kc x nc.
+const (
+	mr = 4
+	nr = 8
+	mc = 128
+	kc = 256
+	nc = 1024
 )
 
-// The batched products. Every product is brought to the form
-// C = beta*C + alpha * A B^T with A (m x k) and B (n x k) row-major (k
-// contiguous), the form in which gonum's kernel runs on dot products in
-// assembly (2-3x faster here than its axpy-based forms), packing
-// transposed operands into scratch buffers allocated once. The columns of
-// C are split between a fixed pool of workers, so nothing allocates.
+// parallelMin is the size (m*n*k) from which a product is split between
+// the workers.
+const parallelMin = 1 << 20
 
-// gemmNT computes c (m x n, row stride ldc) = beta*c + alpha * a b^T.
-func gemmNT(m, n, k int, alpha float64, a []float64, b []float64, beta float64, c []float64, ldc int, pool *workers) {
-	if pool == nil || pool.n < 2 || m*n*k < 1<<20 {
-		gemmNTRange(m, 0, n, k, alpha, a, b, beta, c, ldc)
+// gemmScratch is one worker's packing space.
+type gemmScratch struct {
+	pa   []float64 // packed A block: panels of mr rows, kc x mr each
+	pb   []float64 // packed B block: panels of nr columns, kc x nr each
+	tile [mr * nr]float64
+}
+
+// reserve grows the scratch for a product of the given sizes (columns
+// ncols at most per worker); it is called when kernels are compiled, so a
+// step never allocates.
+func (g *gemmScratch) reserve(m, ncols, k int) {
+	kb := min(k, kc)
+	if n := roundUp(min(m, mc), mr) * kb; len(g.pa) < n {
+		g.pa = make([]float64, n)
+	}
+	if n := roundUp(min(ncols, nc), nr) * kb; len(g.pb) < n {
+		g.pb = make([]float64, n)
+	}
+}
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// gemm computes c (m x n, row stride ldc) = beta*c + alpha * a b, with a
+// m x k and b k x n. With beta 0, c is only written. The pool's scratch
+// must have been reserved for the sizes (see workers.reserve).
+func gemm(m, n, k int, alpha float64, a, b view, beta float64, c []float64, ldc int, pool *workers) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if pool.n < 2 || m*n*k < parallelMin || n < 2*nr {
+		gemmCols(m, 0, n, k, alpha, a, b, beta, c, ldc, &pool.scratch[0])
 		return
 	}
 	pool.job = gemmJob{m, n, k, alpha, a, b, beta, c, ldc}
@@ -27,82 +81,233 @@ func gemmNT(m, n, k int, alpha float64, a []float64, b []float64, beta float64, 
 type gemmJob struct {
 	m, n, k int
 	alpha   float64
-	a, b    []float64
+	a, b    view
 	beta    float64
 	c       []float64
 	ldc     int
 }
 
+// share returns worker w's columns of an n-column product: whole
+// micro-tiles, as even as they come.
+func share(n, w, nw int) (lo, hi int) {
+	tiles := (n + nr - 1) / nr
+	lo = min(n, tiles*w/nw*nr)
+	hi = min(n, tiles*(w+1)/nw*nr)
+	return lo, hi
+}
+
 // part computes worker w's share of the columns of C.
-func (g *gemmJob) part(w, nw int) {
-	per := (g.n/64 + nw - 1) / nw * 64
-	lo := min(g.n, w*per)
-	hi := min(g.n, lo+per)
-	if w == nw-1 {
-		hi = g.n
-	}
+func (g *gemmJob) part(w int, p *workers) {
+	lo, hi := share(g.n, w, p.n)
 	if lo < hi {
-		gemmNTRange(g.m, lo, hi, g.k, g.alpha, g.a, g.b, g.beta, g.c, g.ldc)
+		gemmCols(g.m, lo, hi, g.k, g.alpha, g.a, g.b, g.beta, g.c, g.ldc, &p.scratch[w])
 	}
 }
 
-// gemmNTRange computes the columns jlo..jhi of C with gonum's serial
-// kernel (dot products in assembly), in tiles small enough that gonum does
-// not start goroutines of its own (which would allocate).
-func gemmNTRange(m, jlo, jhi, k int, alpha float64, a, b []float64, beta float64, c []float64, ldc int) {
-	const ti, tj = 64, 192
-	for i := 0; i < m; i += ti {
-		mi := min(ti, m-i)
-		for j := jlo; j < jhi; j += tj {
-			nj := min(tj, jhi-j)
-			blas64.Gemm(blas.NoTrans, blas.Trans, alpha,
-				blas64.General{Rows: mi, Cols: k, Stride: k, Data: a[i*k:]},
-				blas64.General{Rows: nj, Cols: k, Stride: k, Data: b[j*k:]},
-				beta, blas64.General{Rows: mi, Cols: nj, Stride: ldc, Data: c[i*ldc+j:]})
-		}
+// gemmCols computes the columns jlo..jhi of C.
+func gemmCols(m, jlo, jhi, k int, alpha float64, a, b view, beta float64, c []float64, ldc int, sc *gemmScratch) {
+	if k == 0 {
+		scaleCols(m, jlo, jhi, beta, c, ldc)
+		return
 	}
-}
-
-// transpose writes the transpose of src (rows x cols) into dst (cols x
-// rows), in cache blocks.
-func transpose(dst, src []float64, rows, cols int) {
-	const bs = 32
-	for i0 := 0; i0 < rows; i0 += bs {
-		i1 := min(rows, i0+bs)
-		for j0 := 0; j0 < cols; j0 += bs {
-			j1 := min(cols, j0+bs)
-			for i := i0; i < i1; i++ {
-				row := src[i*cols : i*cols+cols]
-				for j := j0; j < j1; j++ {
-					dst[j*rows+i] = row[j]
+	for jc := jlo; jc < jhi; jc += nc {
+		nb := min(nc, jhi-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			bt := beta
+			if pc > 0 {
+				bt = 1
+			}
+			packB(sc.pb, b, pc, kb, jc, nb)
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				packA(sc.pa, a, ic, mb, pc, kb)
+				for jr := 0; jr < nb; jr += nr {
+					nj := min(nr, nb-jr)
+					pb := sc.pb[jr*kb : jr*kb+nr*kb]
+					for ir := 0; ir < mb; ir += mr {
+						mi := min(mr, mb-ir)
+						pa := sc.pa[ir*kb : ir*kb+mr*kb]
+						off := (ic+ir)*ldc + jc + jr
+						if mi == mr && nj == nr {
+							kernel(kb, pa, pb, c[off:off+(mr-1)*ldc+nr], ldc, alpha, bt)
+							continue
+						}
+						t := sc.tile[:]
+						kernel(kb, pa, pb, t, nr, 1, 0)
+						for i := range mi {
+							cr := c[off+i*ldc : off+i*ldc+nj]
+							tr := t[i*nr : i*nr+nj]
+							if bt == 0 {
+								for j, v := range tr {
+									cr[j] = alpha * v
+								}
+							} else {
+								for j, v := range tr {
+									cr[j] = bt*cr[j] + alpha*v
+								}
+							}
+						}
+					}
 				}
 			}
 		}
 	}
 }
 
+func scaleCols(m, jlo, jhi int, beta float64, c []float64, ldc int) {
+	for i := range m {
+		r := c[i*ldc+jlo : i*ldc+jhi]
+		for j := range r {
+			if beta == 0 {
+				r[j] = 0
+			} else {
+				r[j] *= beta
+			}
+		}
+	}
+}
+
+// packA packs rows i0..i0+mb and columns p0..p0+kb of a into panels of mr
+// rows: panel q holds, for each p, the mr entries (i0+q*mr+r, p0+p),
+// zero past the last row.
+func packA(dst []float64, a view, i0, mb, p0, kb int) {
+	for ir := 0; ir < mb; ir += mr {
+		panel := dst[ir*kb : ir*kb+mr*kb]
+		mi := min(mr, mb-ir)
+		for r := range mr {
+			if r >= mi {
+				for p := range kb {
+					panel[p*mr+r] = 0
+				}
+				continue
+			}
+			base := (i0+ir+r)*a.rs + p0*a.cs
+			if a.cs == 1 {
+				src := a.data[base : base+kb]
+				for p, v := range src {
+					panel[p*mr+r] = v
+				}
+				continue
+			}
+			for p := range kb {
+				panel[p*mr+r] = a.data[base+p*a.cs]
+			}
+		}
+	}
+}
+
+// packB packs rows p0..p0+kb and columns j0..j0+nb of b into panels of nr
+// columns: panel q holds, for each p, the nr entries (p0+p, j0+q*nr+j),
+// zero past the last column.
+func packB(dst []float64, b view, p0, kb, j0, nb int) {
+	for jr := 0; jr < nb; jr += nr {
+		panel := dst[jr*kb : jr*kb+nr*kb]
+		nj := min(nr, nb-jr)
+		if b.cs == 1 {
+			for p := range kb {
+				base := (p0+p)*b.rs + j0 + jr
+				d := panel[p*nr : p*nr+nr]
+				copy(d, b.data[base:base+nj])
+				clear(d[nj:])
+			}
+			continue
+		}
+		for j := range nr {
+			if j >= nj {
+				for p := range kb {
+					panel[p*nr+j] = 0
+				}
+				continue
+			}
+			base := p0*b.rs + (j0+jr+j)*b.cs
+			if b.rs == 1 {
+				src := b.data[base : base+kb]
+				for p, v := range src {
+					panel[p*nr+j] = v
+				}
+				continue
+			}
+			for p := range kb {
+				panel[p*nr+j] = b.data[base+p*b.rs]
+			}
+		}
+	}
+}
+
+// kernelGo is the micro-kernel in Go: c (mr x nr, row stride ldc) =
+// beta*c + alpha * sum_p a[p*mr:p*mr+mr]^T b[p*nr:p*nr+nr], with c only
+// written when beta is 0.
+func kernelGo(k int, a, b, c []float64, ldc int, alpha, beta float64) {
+	var acc [mr][nr]float64
+	a, b = a[:k*mr], b[:k*nr]
+	for p := range k {
+		ap := a[p*mr : p*mr+mr : p*mr+mr]
+		bp := b[p*nr : p*nr+nr : p*nr+nr]
+		for i, x := range ap {
+			r := &acc[i]
+			r[0] += x * bp[0]
+			r[1] += x * bp[1]
+			r[2] += x * bp[2]
+			r[3] += x * bp[3]
+			r[4] += x * bp[4]
+			r[5] += x * bp[5]
+			r[6] += x * bp[6]
+			r[7] += x * bp[7]
+		}
+	}
+	for i := range mr {
+		cr := c[i*ldc : i*ldc+nr]
+		if beta == 0 {
+			for j := range cr {
+				cr[j] = alpha * acc[i][j]
+			}
+			continue
+		}
+		for j := range cr {
+			cr[j] = beta*cr[j] + alpha*acc[i][j]
+		}
+	}
+}
+
+// kernel is the micro-kernel in use (kernelGo or the assembly one).
+var kernel = kernelGo
+
 // workers is a fixed pool of goroutines that share a product without
-// allocating.
+// allocating, each with its packing scratch.
 type workers struct {
-	n    int
-	job  gemmJob
-	wg   sync.WaitGroup
-	jobs []chan struct{}
+	n       int
+	job     gemmJob
+	wg      sync.WaitGroup
+	jobs    []chan struct{}
+	scratch []gemmScratch
 }
 
 func newWorkers(n int) *workers {
-	p := &workers{n: n}
+	p := &workers{n: n, scratch: make([]gemmScratch, n)}
 	for w := 1; w < n; w++ {
 		ch := make(chan struct{})
 		p.jobs = append(p.jobs, ch)
 		go func(w int) {
 			for range ch {
-				p.job.part(w, p.n)
+				p.job.part(w, p)
 				p.wg.Done()
 			}
 		}(w)
 	}
 	return p
+}
+
+// reserve grows every worker's scratch for an m x n x k product.
+func (p *workers) reserve(m, n, k int) {
+	for w := range p.scratch {
+		cols := n // worker 0 runs the small products whole
+		if w > 0 {
+			lo, hi := share(n, w, p.n)
+			cols = hi - lo
+		}
+		p.scratch[w].reserve(m, cols, k)
+	}
 }
 
 // run computes the job on every worker, the caller being worker 0.
@@ -111,9 +316,9 @@ func (p *workers) run() {
 	for _, ch := range p.jobs {
 		ch <- struct{}{}
 	}
-	p.job.part(0, p.n)
+	p.job.part(0, p)
 	p.wg.Wait()
-	p.job.a, p.job.b, p.job.c = nil, nil, nil
+	p.job.a.data, p.job.b.data, p.job.c = nil, nil, nil
 }
 
 // close stops the pool's goroutines.

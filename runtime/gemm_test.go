@@ -18,49 +18,154 @@ func randSlice(n int, r *rand.Rand) []float64 {
 	return s
 }
 
-func TestGemmNT(t *testing.T) {
+// kernels returns the micro-kernels to test: the Go one and, where the
+// CPU runs it, the assembly one.
+func kernels() map[string]func(int, []float64, []float64, []float64, int, float64, float64) {
+	ks := map[string]func(int, []float64, []float64, []float64, int, float64, float64){"go": kernelGo}
+	if kernelAsm != nil {
+		ks["asm"] = kernelAsm
+	}
+	return ks
+}
+
+// withKernel runs f with the given micro-kernel in use.
+func withKernel(k func(int, []float64, []float64, []float64, int, float64, float64), f func()) {
+	old := kernel
+	kernel = k
+	defer func() { kernel = old }()
+	f()
+}
+
+// TestGemm checks gemm against the naive sum for every micro-kernel,
+// every layout of the operands, edge tiles, blocking over k, beta 0 (c
+// only written: NaN in c must not leak), 1 and other, serial and split.
+func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	pool := newWorkers(2)
-	defer pool.close()
-	for _, sh := range [][3]int{{1, 1, 1}, {4, 5, 7}, {32, 100, 40}, {64, 301, 129}, {7, 3, 2}} {
-		m, n, k := sh[0], sh[1], sh[2]
-		a, b, c := randSlice(m*k, r), randSlice(n*k, r), randSlice(m*n, r)
-		want := append([]float64(nil), c...)
-		blas64.Gemm(blas.NoTrans, blas.Trans, 0.5, blas64.General{Rows: m, Cols: k, Stride: k, Data: a},
-			blas64.General{Rows: n, Cols: k, Stride: k, Data: b}, 0.3, blas64.General{Rows: m, Cols: n, Stride: n, Data: want})
-		gemmNT(m, n, k, 0.5, a, b, 0.3, c, n, pool)
-		for i := range c {
-			if math.Abs(c[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
-				t.Fatalf("%v: entry %d: %g, want %g", sh, i, c[i], want[i])
+	shapes := [][3]int{{1, 1, 1}, {4, 8, 1}, {4, 5, 7}, {32, 100, 40}, {100, 40, 32}, {10, 100, 32},
+		{7, 3, 2}, {64, 301, 129}, {5, 17, 600}, {130, 1030, 9}, {64, 256, 70}, {3, 4, 0}}
+	for name, kern := range kernels() {
+		for _, pn := range []int{1, 2, 3} {
+			pool := newWorkers(pn)
+			for _, sh := range shapes {
+				m, n, k := sh[0], sh[1], sh[2]
+				pool.reserve(m, n, k)
+				for _, ab := range [][2]float64{{0.5, 0.3}, {1, 0}, {-0.7, 1}} {
+					alpha, beta := ab[0], ab[1]
+					for lay := range 4 {
+						ad, bd, c := randSlice(m*k, r), randSlice(k*n, r), randSlice(m*n, r)
+						a, b := rowMajor(ad, k), rowMajor(bd, n)
+						if lay&1 != 0 {
+							a = colMajor(ad, m)
+						}
+						if lay&2 != 0 {
+							b = colMajor(bd, k)
+						}
+						want := make([]float64, m*n)
+						for i := range m {
+							for j := range n {
+								s := 0.0
+								for p := range k {
+									s += a.data[i*a.rs+p*a.cs] * b.data[p*b.rs+j*b.cs]
+								}
+								want[i*n+j] = alpha * s
+								if beta != 0 {
+									want[i*n+j] += beta * c[i*n+j]
+								}
+							}
+						}
+						if beta == 0 {
+							for i := range c {
+								c[i] = math.NaN()
+							}
+						}
+						// a split product must run split: force it
+						if pn > 1 && m*n*k < parallelMin && n >= 2*nr {
+							pool.job = gemmJob{m, n, k, alpha, a, b, beta, c, n}
+							withKernel(kern, pool.run)
+						} else {
+							withKernel(kern, func() { gemm(m, n, k, alpha, a, b, beta, c, n, pool) })
+						}
+						for i := range c {
+							if math.Abs(c[i]-want[i]) > 1e-12*(1+math.Abs(want[i]))*float64(1+k) {
+								t.Fatalf("%s kernel, %d workers, %v, alpha %g beta %g layout %d: entry %d: %g, want %g",
+									name, pn, sh, alpha, beta, lay, i, c[i], want[i])
+							}
+						}
+					}
+				}
+			}
+			pool.close()
+		}
+	}
+}
+
+// TestKernels checks that the assembly micro-kernel and the Go one agree
+// (to rounding: the assembly one fuses multiply and add).
+func TestKernels(t *testing.T) {
+	if kernelAsm == nil {
+		t.Skip("no assembly micro-kernel on this CPU")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []int{0, 1, 2, 3, 5, 8, 40, 100, 256} {
+		for _, ab := range [][2]float64{{1, 0}, {0.25, 1}, {-2, 0.5}} {
+			a, b := randSlice(k*mr, r), randSlice(k*nr, r)
+			const ldc = nr + 3
+			c0 := randSlice(mr*ldc, r)
+			c1, c2 := append([]float64(nil), c0...), append([]float64(nil), c0...)
+			kernelGo(k, a, b, c1, ldc, ab[0], ab[1])
+			kernelAsm(k, a, b, c2, ldc, ab[0], ab[1])
+			for i := range c1 {
+				if math.Abs(c1[i]-c2[i]) > 1e-13*(1+math.Abs(c1[i]))*float64(1+k) {
+					t.Fatalf("k %d alpha %g beta %g: entry %d: go %g, asm %g", k, ab[0], ab[1], i, c1[i], c2[i])
+				}
 			}
 		}
 	}
 }
 
+// BenchmarkGemm times the products of the benchmark networks (m x n x k
+// and the layouts of n3 and n5: forward X W^T, transposed E W, update
+// A^T C) against gonum.
 func BenchmarkGemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	pool := newWorkers(2)
-	defer pool.close()
-	for _, sh := range [][3]int{{32, 100, 100}, {32, 100, 40}, {100, 100, 32}, {64, 1000, 1000}} {
-		m, n, k := sh[0], sh[1], sh[2]
-		a, bb, c := randSlice(m*k, r), randSlice(n*k, r), randSlice(m*n, r)
+	type shape struct {
+		name    string
+		m, n, k int
+		at, bt  bool // A, B read through their transposes
+	}
+	for _, sh := range []shape{{"fwd", 32, 100, 100, false, true}, {"fwd", 32, 100, 40, false, true},
+		{"tr", 32, 100, 100, false, false}, {"upd", 100, 100, 32, true, false}, {"upd", 100, 40, 32, true, false},
+		{"fwd", 64, 1000, 1000, false, true}, {"upd", 1000, 1000, 64, true, false}} {
+		m, n, k := sh.m, sh.n, sh.k
+		ad, bd, c := randSlice(m*k, r), randSlice(n*k, r), randSlice(m*n, r)
+		a, bv := rowMajor(ad, k), rowMajor(bd, n)
+		ta, tb := blas.NoTrans, blas.NoTrans
+		ga, gb := blas64.General{Rows: m, Cols: k, Stride: k, Data: ad}, blas64.General{Rows: k, Cols: n, Stride: n, Data: bd}
+		if sh.at {
+			a, ta, ga = colMajor(ad, m), blas.Trans, blas64.General{Rows: k, Cols: m, Stride: m, Data: ad}
+		}
+		if sh.bt {
+			bv, tb, gb = colMajor(bd, k), blas.Trans, blas64.General{Rows: n, Cols: k, Stride: k, Data: bd}
+		}
 		flops := float64(2 * m * n * k)
-		b.Run(fmt.Sprintf("ours-%dx%dx%d", m, n, k), func(b *testing.B) {
-			for b.Loop() {
-				gemmNT(m, n, k, 1, a, bb, 0, c, n, pool)
+		for _, pn := range []int{1, 2} {
+			pool := newWorkers(pn)
+			pool.reserve(m, n, k)
+			for kn, kern := range kernels() {
+				b.Run(fmt.Sprintf("%s-%dx%dx%d-%s-%dw", sh.name, m, n, k, kn, pn), func(b *testing.B) {
+					withKernel(kern, func() {
+						for b.Loop() {
+							gemm(m, n, k, 1, a, bv, 0, c, n, pool)
+						}
+					})
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPs")
+				})
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPs")
-		})
-		b.Run(fmt.Sprintf("serial-%dx%dx%d", m, n, k), func(b *testing.B) {
+			pool.close()
+		}
+		b.Run(fmt.Sprintf("%s-%dx%dx%d-gonum", sh.name, m, n, k), func(b *testing.B) {
 			for b.Loop() {
-				gemmNT(m, n, k, 1, a, bb, 0, c, n, nil)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPs")
-		})
-		b.Run(fmt.Sprintf("gonum-%dx%dx%d", m, n, k), func(b *testing.B) {
-			for b.Loop() {
-				blas64.Gemm(blas.NoTrans, blas.Trans, 1, blas64.General{Rows: m, Cols: k, Stride: k, Data: a},
-					blas64.General{Rows: n, Cols: k, Stride: k, Data: bb}, 0, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
+				blas64.Gemm(ta, tb, 1, ga, gb, 0, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPs")
 		})

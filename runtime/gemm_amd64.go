@@ -1,0 +1,49 @@
+package runtime
+
+import "unsafe"
+
+// The AVX2/FMA micro-kernel (gemm_amd64.s), used when the CPU and the
+// operating system support it.
+
+//go:noescape
+func kernel4x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+// hasAVX2FMA reports whether AVX2 and FMA instructions can run: the CPU
+// has them and the OS saves the YMM registers.
+func hasAVX2FMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0 // AVX2
+}
+
+// kernelAsm is the assembly micro-kernel with the contract of kernelGo,
+// or nil when the CPU cannot run it.
+var kernelAsm func(k int, a, b, c []float64, ldc int, alpha, beta float64)
+
+func kernelAVX2(k int, a, b, c []float64, ldc int, alpha, beta float64) {
+	if k < 0 || len(a) < k*mr || len(b) < k*nr || ldc < nr || len(c) < (mr-1)*ldc+nr {
+		panic("runtime: gemm micro-kernel operands out of range")
+	}
+	kernel4x8(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+}
+
+func init() {
+	if hasAVX2FMA() {
+		kernelAsm = kernelAVX2
+		kernel = kernelAVX2
+	}
+}
