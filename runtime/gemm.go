@@ -45,6 +45,8 @@ const parallelMin = 1 << 20
 type gemmScratch struct {
 	pa   []float64 // packed A block: panels of mr rows, kc x mr each
 	pb   []float64 // packed B block: panels of nr columns, kc x nr each
+	ea   []float64 // a partial panel of A read in place otherwise
+	eb   []float64 // a partial panel of B read in place otherwise
 	tile [mr * nr]float64
 }
 
@@ -58,6 +60,12 @@ func (g *gemmScratch) reserve(m, ncols, k int) {
 	}
 	if n := roundUp(min(ncols, nc), nr) * kb; len(g.pb) < n {
 		g.pb = make([]float64, n)
+	}
+	if len(g.ea) < mr*kb {
+		g.ea = make([]float64, mr*kb)
+	}
+	if len(g.eb) < nr*kb {
+		g.eb = make([]float64, nr*kb)
 	}
 }
 
@@ -104,12 +112,17 @@ func (g *gemmJob) part(w int, p *workers) {
 	}
 }
 
-// gemmCols computes the columns jlo..jhi of C.
+// gemmCols computes the columns jlo..jhi of C. An operand already laid
+// out as the micro-kernel reads it (the mr entries (i..i+mr, p) of A
+// contiguous, or the nr entries (p, j..j+nr) of B) is read in place with
+// its stride, except for a partial panel at its edge; otherwise it is
+// packed.
 func gemmCols(m, jlo, jhi, k int, alpha float64, a, b view, beta float64, c []float64, ldc int, sc *gemmScratch) {
 	if k == 0 {
 		scaleCols(m, jlo, jhi, beta, c, ldc)
 		return
 	}
+	directA, directB := a.rs == 1 && a.cs >= mr, b.cs == 1 && b.rs >= nr
 	for jc := jlo; jc < jhi; jc += nc {
 		nb := min(nc, jhi-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -118,23 +131,57 @@ func gemmCols(m, jlo, jhi, k int, alpha float64, a, b view, beta float64, c []fl
 			if pc > 0 {
 				bt = 1
 			}
-			packB(sc.pb, b, pc, kb, jc, nb)
+			nfull := nb // columns in whole panels read in place
+			if directB {
+				nfull = nb / nr * nr
+				if nfull < nb {
+					packB(sc.eb, b, pc, kb, jc+nfull, nb-nfull)
+				}
+			} else {
+				packB(sc.pb, b, pc, kb, jc, nb)
+			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				packA(sc.pa, a, ic, mb, pc, kb)
+				mfull := mb
+				if directA {
+					mfull = mb / mr * mr
+					if mfull < mb {
+						packA(sc.ea, a, ic+mfull, mb-mfull, pc, kb)
+					}
+				} else {
+					packA(sc.pa, a, ic, mb, pc, kb)
+				}
 				for jr := 0; jr < nb; jr += nr {
 					nj := min(nr, nb-jr)
-					pb := sc.pb[jr*kb : jr*kb+nr*kb]
+					var pb []float64
+					ldb := nr
+					switch {
+					case jr >= nfull:
+						pb = sc.eb
+					case directB:
+						pb, ldb = b.data[pc*b.rs+jc+jr:], b.rs
+					default:
+						pb = sc.pb[jr*kb:]
+					}
 					for ir := 0; ir < mb; ir += mr {
 						mi := min(mr, mb-ir)
-						pa := sc.pa[ir*kb : ir*kb+mr*kb]
+						var pa []float64
+						lda := mr
+						switch {
+						case ir >= mfull:
+							pa = sc.ea
+						case directA:
+							pa, lda = a.data[ic+ir+pc*a.cs:], a.cs
+						default:
+							pa = sc.pa[ir*kb:]
+						}
 						off := (ic+ir)*ldc + jc + jr
 						if mi == mr && nj == nr {
-							kernel(kb, pa, pb, c[off:off+(mr-1)*ldc+nr], ldc, alpha, bt)
+							kernel(kb, pa, lda, pb, ldb, c[off:off+(mr-1)*ldc+nr], ldc, alpha, bt)
 							continue
 						}
 						t := sc.tile[:]
-						kernel(kb, pa, pb, t, nr, 1, 0)
+						kernel(kb, pa, lda, pb, ldb, t, nr, 1, 0)
 						for i := range mi {
 							cr := c[off+i*ldc : off+i*ldc+nj]
 							tr := t[i*nr : i*nr+nj]
@@ -235,15 +282,17 @@ func packB(dst []float64, b view, p0, kb, j0, nb int) {
 	}
 }
 
-// kernelGo is the micro-kernel in Go: c (mr x nr, row stride ldc) =
-// beta*c + alpha * sum_p a[p*mr:p*mr+mr]^T b[p*nr:p*nr+nr], with c only
-// written when beta is 0.
-func kernelGo(k int, a, b, c []float64, ldc int, alpha, beta float64) {
+// microKernel computes c (mr x nr, row stride ldc) = beta*c + alpha *
+// sum_p a[p*lda:p*lda+mr]^T b[p*ldb:p*ldb+nr], c only written when beta
+// is 0.
+type microKernel func(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64)
+
+// kernelGo is the micro-kernel in Go.
+func kernelGo(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	var acc [mr][nr]float64
-	a, b = a[:k*mr], b[:k*nr]
 	for p := range k {
-		ap := a[p*mr : p*mr+mr : p*mr+mr]
-		bp := b[p*nr : p*nr+nr : p*nr+nr]
+		ap := a[p*lda : p*lda+mr : p*lda+mr]
+		bp := b[p*ldb : p*ldb+nr : p*ldb+nr]
 		for i, x := range ap {
 			r := &acc[i]
 			r[0] += x * bp[0]
@@ -271,7 +320,7 @@ func kernelGo(k int, a, b, c []float64, ldc int, alpha, beta float64) {
 }
 
 // kernel is the micro-kernel in use (kernelGo or the assembly one).
-var kernel = kernelGo
+var kernel microKernel = kernelGo
 
 // workers is a fixed pool of goroutines that share a product without
 // allocating, each with its packing scratch.

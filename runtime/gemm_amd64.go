@@ -6,7 +6,7 @@ import "unsafe"
 // operating system support it.
 
 //go:noescape
-func kernel4x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+func kernel4x8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
@@ -32,13 +32,14 @@ func hasAVX2FMA() bool {
 
 // kernelAsm is the assembly micro-kernel with the contract of kernelGo,
 // or nil when the CPU cannot run it.
-var kernelAsm func(k int, a, b, c []float64, ldc int, alpha, beta float64)
+var kernelAsm microKernel
 
-func kernelAVX2(k int, a, b, c []float64, ldc int, alpha, beta float64) {
-	if k < 0 || len(a) < k*mr || len(b) < k*nr || ldc < nr || len(c) < (mr-1)*ldc+nr {
+func kernelAVX2(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	if k < 0 || lda < 0 || ldb < 0 || ldc < nr || len(c) < (mr-1)*ldc+nr ||
+		k > 0 && (len(a) < (k-1)*lda+mr || len(b) < (k-1)*ldb+nr) {
 		panic("runtime: gemm micro-kernel operands out of range")
 	}
-	kernel4x8(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+	kernel4x8(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta)
 }
 
 func init() {

@@ -1,16 +1,20 @@
 #include "textflag.h"
 
-// func kernel4x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+// func kernel4x8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
 //
-// c (4 x 8, row stride ldc) = beta*c + alpha * sum_p a[4p:4p+4]^T b[8p:8p+8],
+// c (4 x 8, row stride ldc) = beta*c + alpha * sum_p a[p*lda:p*lda+4]^T b[p*ldb:p*ldb+8],
 // c only written when beta is 0. The 32 sums live in Y0-Y7 (row i in
 // Y(2i), Y(2i+1)).
-TEXT ·kernel4x8(SB), NOSPLIT, $0-56
+TEXT ·kernel4x8(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ lda+16(FP), R9
+	SHLQ $3, R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R10
+	SHLQ $3, R10
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
 	SHLQ $3, R8
 
 	VXORPD Y0, Y0, Y0
@@ -40,24 +44,26 @@ loop2:
 	VFMADD231PD  Y9, Y10, Y5
 	VFMADD231PD  Y8, Y11, Y6
 	VFMADD231PD  Y9, Y11, Y7
+	ADDQ         R9, SI
+	ADDQ         R10, DI
 
-	VMOVUPD      64(DI), Y12
-	VMOVUPD      96(DI), Y13
-	VBROADCASTSD 32(SI), Y14
-	VBROADCASTSD 40(SI), Y15
+	VMOVUPD      (DI), Y12
+	VMOVUPD      32(DI), Y13
+	VBROADCASTSD (SI), Y14
+	VBROADCASTSD 8(SI), Y15
 	VFMADD231PD  Y12, Y14, Y0
 	VFMADD231PD  Y13, Y14, Y1
 	VFMADD231PD  Y12, Y15, Y2
 	VFMADD231PD  Y13, Y15, Y3
-	VBROADCASTSD 48(SI), Y14
-	VBROADCASTSD 56(SI), Y15
+	VBROADCASTSD 16(SI), Y14
+	VBROADCASTSD 24(SI), Y15
 	VFMADD231PD  Y12, Y14, Y4
 	VFMADD231PD  Y13, Y14, Y5
 	VFMADD231PD  Y12, Y15, Y6
 	VFMADD231PD  Y13, Y15, Y7
+	ADDQ         R9, SI
+	ADDQ         R10, DI
 
-	ADDQ $64, SI
-	ADDQ $128, DI
 	SUBQ $2, CX
 	CMPQ CX, $2
 	JGE  loop2
@@ -81,7 +87,7 @@ tail:
 	VFMADD231PD  Y9, Y11, Y7
 
 store:
-	VBROADCASTSD alpha+40(FP), Y12
+	VBROADCASTSD alpha+56(FP), Y12
 	VMULPD       Y12, Y0, Y0
 	VMULPD       Y12, Y1, Y1
 	VMULPD       Y12, Y2, Y2
@@ -91,7 +97,7 @@ store:
 	VMULPD       Y12, Y6, Y6
 	VMULPD       Y12, Y7, Y7
 
-	VMOVSD    beta+48(FP), X13
+	VMOVSD    beta+64(FP), X13
 	VXORPD    X14, X14, X14
 	VUCOMISD  X14, X13
 	JNE       general
@@ -112,7 +118,7 @@ store:
 	RET
 
 general:
-	VBROADCASTSD beta+48(FP), Y13
+	VBROADCASTSD beta+64(FP), Y13
 	VFMADD231PD  (DX), Y13, Y0
 	VFMADD231PD  32(DX), Y13, Y1
 	VMOVUPD      Y0, (DX)

@@ -20,8 +20,8 @@ func randSlice(n int, r *rand.Rand) []float64 {
 
 // kernels returns the micro-kernels to test: the Go one and, where the
 // CPU runs it, the assembly one.
-func kernels() map[string]func(int, []float64, []float64, []float64, int, float64, float64) {
-	ks := map[string]func(int, []float64, []float64, []float64, int, float64, float64){"go": kernelGo}
+func kernels() map[string]microKernel {
+	ks := map[string]microKernel{"go": kernelGo}
 	if kernelAsm != nil {
 		ks["asm"] = kernelAsm
 	}
@@ -29,7 +29,7 @@ func kernels() map[string]func(int, []float64, []float64, []float64, int, float6
 }
 
 // withKernel runs f with the given micro-kernel in use.
-func withKernel(k func(int, []float64, []float64, []float64, int, float64, float64), f func()) {
+func withKernel(k microKernel, f func()) {
 	old := kernel
 	kernel = k
 	defer func() { kernel = old }()
@@ -108,12 +108,12 @@ func TestKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, k := range []int{0, 1, 2, 3, 5, 8, 40, 100, 256} {
 		for _, ab := range [][2]float64{{1, 0}, {0.25, 1}, {-2, 0.5}} {
-			a, b := randSlice(k*mr, r), randSlice(k*nr, r)
-			const ldc = nr + 3
+			const lda, ldb, ldc = mr + 1, nr + 2, nr + 3
+			a, b := randSlice(k*lda, r), randSlice(k*ldb, r)
 			c0 := randSlice(mr*ldc, r)
 			c1, c2 := append([]float64(nil), c0...), append([]float64(nil), c0...)
-			kernelGo(k, a, b, c1, ldc, ab[0], ab[1])
-			kernelAsm(k, a, b, c2, ldc, ab[0], ab[1])
+			kernelGo(k, a, lda, b, ldb, c1, ldc, ab[0], ab[1])
+			kernelAsm(k, a, lda, b, ldb, c2, ldc, ab[0], ab[1])
 			for i := range c1 {
 				if math.Abs(c1[i]-c2[i]) > 1e-13*(1+math.Abs(c1[i]))*float64(1+k) {
 					t.Fatalf("k %d alpha %g beta %g: entry %d: go %g, asm %g", k, ab[0], ab[1], i, c1[i], c2[i])
