@@ -130,3 +130,114 @@ func TestSweepGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestSweepFiniteDifferences checks sweeps that start mid-run (the state
+// at the start of the window taken as given) against central finite
+// differences, for every entry of chain2 and mlp.
+func TestSweepFiniteDifferences(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		from, K  int
+		worstMax float64
+	}{{"chain2", 700, 200, 1e-6}, {"mlp", 250, 150, 1e-6}} {
+		t.Run(c.name, func(t *testing.T) {
+			fwd, rev := compileFree(t, "../examples/"+c.name+".vle")
+			sw, err := runtime.ExactGradient(fwd, rev, c.from, c.K, true, runtime.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sw.Sim().Close()
+			if sw.Sim().K() != c.from+c.K {
+				t.Errorf("the simulator is at step %d after the sweep, want %d", sw.Sim().K(), c.from+c.K)
+			}
+			loss, err := runtime.FreeLoss(fwd, c.from, c.K, runtime.Options{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loss != sw.Loss() {
+				t.Errorf("loss %.17g, forward only %.17g", sw.Loss(), loss)
+			}
+			fd, err := runtime.FiniteDifferences(fwd, sw, runtime.Plastic(fwd), c.from, c.K, runtime.Options{}, runtime.FDOptions{Entries: 1000, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst := 0.0
+			for _, e := range fd {
+				worst = math.Max(worst, e.RelErr)
+				if e.RelErr > c.worstMax && math.Abs(e.FD-e.Exact) > 1e-8 {
+					t.Errorf("%s%s: exact %.10g, finite differences %.10g", e.Param, e.Entry, e.Exact, e.FD)
+				}
+			}
+			t.Logf("%d entries, worst relative error %.2g", len(fd), worst)
+		})
+	}
+}
+
+// TestSweepContinues checks that a sweep leaves the simulator where the
+// forward steps left it: sweeping window after window gives the same
+// states as stepping.
+func TestSweepContinues(t *testing.T) {
+	fwd, rev := compileFree(t, "../examples/mlp.vle")
+	a, err := runtime.New(fwd, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := runtime.New(fwd, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sw, err := runtime.NewSweep(a, rev, runtime.SweepOptions{Window: 70, Checkpoint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, K := range []int{70, 13, 70} {
+		if err := sw.Run(K); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 153 {
+		if err := b.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"h.u", "y.u", "y.r", "h.r"} {
+		buf := fwd.Named[name]
+		for i, v := range b.Values(buf) {
+			if a.Values(buf)[i] != v {
+				t.Fatalf("%s[%d] = %v after sweeps, %v after steps", name, i, a.Values(buf)[i], v)
+			}
+		}
+	}
+	b.Step()
+	if err := sw.Run(1); err != nil {
+		t.Fatal(err)
+	}
+	if a.Cost() != b.Cost() {
+		t.Errorf("cost %v after sweeps, %v after steps", a.Cost(), b.Cost())
+	}
+}
+
+// TestSweepAllocates checks that a sweep allocates nothing.
+func TestSweepAllocates(t *testing.T) {
+	fwd, rev := compileFree(t, "../examples/mlp.vle")
+	for _, ckpt := range []bool{false, true} {
+		sim, err := runtime.New(fwd, runtime.Options{Steps: 1 << 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sim.Close()
+		sw, err := runtime.NewSweep(sim, rev, runtime.SweepOptions{Window: 50, Checkpoint: ckpt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(5, func() {
+			if err := sw.Run(50); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("checkpoint %v: %v allocations per sweep", ckpt, n)
+		}
+	}
+}

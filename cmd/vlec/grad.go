@@ -74,7 +74,7 @@ and the step and exits with status 3; bad input exits with status 1.`,
 			if cmd.Flags().Changed("seed") {
 				opts.Seed, opts.SeedSet = seed, true
 			}
-			sw, err := exactGradient(fwd, rev, K, checkpoint, opts)
+			sw, err := runtime.ExactGradient(fwd, rev, 0, K, checkpoint, opts)
 			if err != nil {
 				return nonFinite(stderr, err)
 			}
@@ -142,24 +142,6 @@ func windowSteps(prog *schedule.Program, window string) (int, error) {
 		return 0, fmt.Errorf("--window %s (%d steps) is longer than the run of model %s (%gs, %d steps)", window, K, prog.Model.Name, float64(prog.Steps)*prog.Dt, prog.Steps)
 	}
 	return K, nil
-}
-
-// exactGradient sweeps the first K steps of a fresh simulator; the
-// caller closes sw.Sim().
-func exactGradient(fwd *schedule.Program, rev *adjoint.Program, K int, checkpoint bool, opts runtime.Options) (*runtime.Sweep, error) {
-	sim, err := runtime.New(fwd, opts)
-	if err != nil {
-		return nil, err
-	}
-	sw, err := runtime.NewSweep(sim, rev, runtime.SweepOptions{Window: K, Checkpoint: checkpoint})
-	if err == nil {
-		err = sw.Run(K)
-	}
-	if err != nil {
-		sim.Close()
-		return nil, err
-	}
-	return sw, nil
 }
 
 // nonFinite prints a NaN/Inf stop and turns it into exit status 3; other
@@ -250,17 +232,6 @@ func jsonValue(v any, indent string) string {
 	return b.String()
 }
 
-// entryName is "[i]" or "[i][j]" for entry e of b.
-func entryName(b *schedule.Buffer, e int) string {
-	switch b.Shape.Rank {
-	case 0:
-		return ""
-	case 2:
-		return fmt.Sprintf("[%d][%d]", e/b.Shape.Cols(), e%b.Shape.Cols())
-	}
-	return fmt.Sprintf("[%d]", e)
-}
-
 // writeGradTable prints the loss and, per parameter, its norm and (for up
 // to 20 entries) every entry with its value.
 func writeGradTable(w io.Writer, fwd *schedule.Program, sw *runtime.Sweep, K int, names []string) {
@@ -277,11 +248,11 @@ func writeGradTable(w io.Writer, fwd *schedule.Program, sw *runtime.Sweep, K int
 					big = i
 				}
 			}
-			fmt.Fprintf(w, "%-14s %-10s %16s %20.10g  (norm; largest %.6g at %s; --json for all %d)\n", n, b.Shape.String(), "", math.Sqrt(norm), g[big], entryName(b, big), len(g))
+			fmt.Fprintf(w, "%-14s %-10s %16s %20.10g  (norm; largest %.6g at %s; --json for all %d)\n", n, b.Shape.String(), "", math.Sqrt(norm), g[big], runtime.EntryName(b, big), len(g))
 			continue
 		}
 		for i, v := range g {
-			fmt.Fprintf(w, "%-14s %-10s %16.8g %20.10g\n", n, entryName(b, i), vals[i], v)
+			fmt.Fprintf(w, "%-14s %-10s %16.8g %20.10g\n", n, runtime.EntryName(b, i), vals[i], v)
 		}
 	}
 }

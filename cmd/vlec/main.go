@@ -54,6 +54,6 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 	}
 	root.AddCommand(newCheckCmd(), newFmtCmd(), newDeriveCmd())
 	root.AddCommand(newRunCmd(), newBenchCmd())
-	root.AddCommand(newGradCmd())
+	root.AddCommand(newGradCmd(), newGradcheckCmd())
 	return root
 }
