@@ -202,7 +202,6 @@ func pow(x, p float64) float64 {
 	return math.Pow(x, p)
 }
 
-
 // run executes the tape for every row of the destination.
 func (t *tape) run(vals [][]float64, batch int) {
 	nb := 1
