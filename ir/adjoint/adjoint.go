@@ -36,7 +36,9 @@ import (
 type Program struct {
 	Forward *schedule.Program
 	// Buffers are the adjoint buffers, one for each state, temporary and
-	// parameter buffer of the forward program.
+	// parameter buffer of the forward program. Their IDs continue the
+	// forward program's and are provisional: an executor that adds buffers
+	// of its own numbers these afresh.
 	Buffers []*schedule.Buffer
 	// Adj maps a forward buffer to its adjoint.
 	Adj map[*schedule.Buffer]*schedule.Buffer
@@ -57,7 +59,11 @@ func Reverse(fwd *schedule.Program) (*Program, error) {
 	if fwd.Cost == nil {
 		return nil, lang.ErrorList{lang.Errorf(fwd.Model.Sim.Pos, "model %s has no cost terms (terms without a mismatch), so there is no loss to differentiate", fwd.Model.Name)}
 	}
-	r := &reverser{p: &Program{Forward: fwd, Adj: map[*schedule.Buffer]*schedule.Buffer{}, Grads: map[string]*schedule.Buffer{}}}
+	r := &reverser{p: &Program{Forward: fwd, Adj: map[*schedule.Buffer]*schedule.Buffer{}, Grads: map[string]*schedule.Buffer{}},
+		written: map[*schedule.Buffer]bool{}}
+	for _, k := range fwd.Kernels {
+		r.written[k.Dst] = true
+	}
 	r.declare()
 	r.boundary()
 	for i := len(fwd.Kernels) - 1; i >= 0; i-- {
@@ -69,8 +75,9 @@ func Reverse(fwd *schedule.Program) (*Program, error) {
 }
 
 type reverser struct {
-	p    *Program
-	temp int
+	p       *Program
+	temp    int
+	written map[*schedule.Buffer]bool // buffers some forward kernel writes
 }
 
 // declare makes the adjoint buffers.
@@ -84,6 +91,9 @@ func (r *reverser) declare() {
 			continue
 		default:
 			continue
+		}
+		if b.Kind == schedule.Next && !r.written[b] || b.Kind == schedule.State && !r.written[b.Next] {
+			continue // a state nothing writes (none in a free program) carries nothing back
 		}
 		if b.Kind == schedule.State {
 			r.p.Saved = append(r.p.Saved, b)
@@ -115,7 +125,7 @@ func (r *reverser) emit(k *schedule.Kernel) { r.p.Reverse = append(r.p.Reverse, 
 func (r *reverser) boundary() {
 	fwd := r.p.Forward
 	for _, b := range fwd.Buffers {
-		if b.Kind != schedule.State {
+		if b.Kind != schedule.State || r.p.Adj[b] == nil {
 			continue
 		}
 		prev, next := r.p.Adj[b], r.p.Adj[b.Next]

@@ -200,8 +200,16 @@ type Program struct {
 	// Cost is a per-sample scalar buffer holding the cost at the start of
 	// the step: the energy terms that are not mismatch terms, evaluated on
 	// the values left by the previous step and this step's targets. It is
-	// nil when the energy has no such term.
+	// nil when the energy has no such term. In a free program (see Free)
+	// it holds the loss: the cost with beta = 1.
 	Cost *Buffer
+	// Beta is the nudging strength: the value of the model's constant
+	// named beta, 1 if there is none. The cost is Beta times the loss.
+	Beta float64
+	// Deltas are, for every parameter that learns, the buffer the learn
+	// phase accumulates its batch-mean change -dE/dtheta into before it is
+	// applied (empty in a free program).
+	Deltas map[*Buffer]*Buffer
 }
 
 // TargetBinding says that Buffer holds Source, a buffer of a teacher's

@@ -14,7 +14,7 @@ import (
 // teachers.
 func Schedule(sys *derive.System) (*Program, error) {
 	if sys.Method() == check.Adjoint {
-		return nil, lang.ErrorList{lang.Errorf(sys.Model.Sim.Pos, "method adjoint (exact gradients by a reverse sweep) cannot be simulated yet; use method = gle or le")}
+		return nil, lang.ErrorList{lang.Errorf(sys.Model.Sim.Pos, "method adjoint has no local step program: it runs the free dynamics (schedule.Free) and a reverse sweep (ir/adjoint)")}
 	}
 	s := newScheduler(sys)
 	s.build()
@@ -70,7 +70,8 @@ func newScheduler(sys *derive.System) *scheduler {
 	return &scheduler{sys: sys, b: sys.B, params: map[ir.Expr]*Buffer{}, caches: map[ir.Expr]*Buffer{},
 		cacheOf: map[*popBuffers][]ir.Expr{}, msgBuf: map[ir.Expr]*Buffer{},
 		p: &Program{Model: m, Dt: m.Sim.Dt, Batch: m.Sim.Batch, Steps: m.Sim.Steps, LearnAfter: m.Sim.LearnAfter,
-			Inputs: map[*check.Input]*Buffer{}, Teachers: map[*check.Teacher]*Program{}, Named: map[string]*Buffer{}}}
+			Inputs: map[*check.Input]*Buffer{}, Teachers: map[*check.Teacher]*Program{}, Named: map[string]*Buffer{},
+			Deltas: map[*Buffer]*Buffer{}, Beta: 1}}
 }
 
 func (s *scheduler) fail(pos lang.Pos, format string, args ...any) {
@@ -100,6 +101,9 @@ func (s *scheduler) build() {
 	s.declarePopulations()
 	s.findCachesAndMessages()
 	s.learningRates()
+	if beta, ok := s.sys.Consts["beta"]; ok {
+		s.p.Beta = beta.Ref().(float64)
+	}
 	s.costKernel()
 	s.populationPhase()
 	if !s.free {
@@ -201,8 +205,13 @@ func (s *scheduler) declarePopulations() {
 		n := ir.Vec(p.Size)
 		pb := &popBuffers{eq: eq}
 		pb.u = s.newBuffer(p.Name+".u", State, n, true)
-		pb.e = s.newBuffer(p.Name+".e", State, n, true)
-		if s.sys.Method() != check.LE {
+		switch {
+		case s.free: // no errors: e is a constant zero, v does not exist
+			pb.e = s.newBuffer(p.Name+".e", Const, n, true)
+		case s.sys.Method() == check.LE:
+			pb.e = s.newBuffer(p.Name+".e", State, n, true)
+		default:
+			pb.e = s.newBuffer(p.Name+".e", State, n, true)
 			pb.v = s.newBuffer(p.Name+".v", State, n, true)
 		}
 		pb.r = s.newBuffer(p.Name+".uhat_r", State, n, true)
@@ -277,6 +286,9 @@ func (s *scheduler) findCachesAndMessages() {
 		}
 	}
 	for _, pb := range s.pops {
+		if s.free {
+			break // no errors, no messages
+		}
 		for _, x := range ir.Topo(pb.eq.Ebar) {
 			n, ok := x.(*ir.Node)
 			if ok && (n.Op() == ir.OpMatVec || n.Op() == ir.OpMatTVec) && plastic[n.Args()[0]] && s.msgBuf[x] == nil {
@@ -410,6 +422,7 @@ func (s *scheduler) learnPhase() {
 	for _, u := range s.sys.Updates {
 		param, rate := s.params[u.Param], s.params[u.Param].Rate
 		delta := s.newBuffer("d"+param.Name, Temp, param.Shape, false)
+		s.p.Deltas[param] = delta
 		s.emit(&Kernel{Op: OpZero, Phase: PhaseLearn, Dst: delta, Note: fmt.Sprintf("d%s/dt / eta = %s", param.Name, u.Direction)})
 		for _, term := range terms(u.Direction) {
 			s.accumulate(l, delta, term)
