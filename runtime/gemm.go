@@ -6,11 +6,12 @@ import "sync"
 // A (m x k) and B (k x n) read through strides (see view), so W @ x over
 // the batch, W^T @ e and the batch-summed outer products A^T C all run
 // without transposing anything. The product is blocked in the usual way
-// (GotoBLAS): panels of B (kc x 8) and of A (4 x kc) are packed into
+// (GotoBLAS): panels of B (kc x 8) and of A (8 x kc) are packed into
 // per-worker scratch buffers allocated once, and a micro-kernel computes
-// each 4 x 8 tile of C from a pair of panels with its 32 sums in
-// registers (AVX2/FMA assembly where the CPU has it, pure Go otherwise;
-// see gemm_amd64.s). Large products are split by columns of C between a
+// each 8 x 8 tile of C from a pair of panels with its 64 sums in
+// registers (AVX-512 assembly where the CPU has it, else two 4 x 8 tiles
+// in AVX2/FMA assembly, else pure Go; see gemm_amd64.s). Operands
+// already in panel layout are read in place (see gemmCols). Large products are split by columns of C between a
 // fixed pool of workers; small ones run on the calling goroutine (on two
 // cores a hand-off costs more than it saves below about a million
 // multiply-adds). Nothing allocates per step.
@@ -30,7 +31,7 @@ func colMajor(data []float64, cols int) view { return view{data, 1, cols} }
 // Blocking: the micro-tile is mr x nr; the packed A block is at most
 // mc x kc and the packed B block kc x nc.
 const (
-	mr = 4
+	mr = 8
 	nr = 8
 	mc = 128
 	kc = 256
@@ -294,7 +295,7 @@ func kernelGo(k int, a []float64, lda int, b []float64, ldb int, c []float64, ld
 		ap := a[p*lda : p*lda+mr : p*lda+mr]
 		bp := b[p*ldb : p*ldb+nr : p*ldb+nr]
 		for i, x := range ap {
-			r := &acc[i]
+			r := &acc[i&(mr-1)]
 			r[0] += x * bp[0]
 			r[1] += x * bp[1]
 			r[2] += x * bp[2]

@@ -141,6 +141,137 @@ general:
 	VZEROUPPER
 	RET
 
+// func kernel8x8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+//
+// As kernel4x8 for an 8 x 8 tile with AVX-512: the 64 sums live in Z0-Z7
+// (row i in Zi), A's entries are broadcast by the multiply-adds.
+TEXT ·kernel8x8(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $3, R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R10
+	SHLQ $3, R10
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $3, R8
+
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+
+	CMPQ CX, $2
+	JLT  tail512
+
+loop512:
+	VMOVUPD          (DI), Z8
+	VFMADD231PD.BCST (SI), Z8, Z0
+	VFMADD231PD.BCST 8(SI), Z8, Z1
+	VFMADD231PD.BCST 16(SI), Z8, Z2
+	VFMADD231PD.BCST 24(SI), Z8, Z3
+	VFMADD231PD.BCST 32(SI), Z8, Z4
+	VFMADD231PD.BCST 40(SI), Z8, Z5
+	VFMADD231PD.BCST 48(SI), Z8, Z6
+	VFMADD231PD.BCST 56(SI), Z8, Z7
+	ADDQ             R9, SI
+	ADDQ             R10, DI
+	VMOVUPD          (DI), Z9
+	VFMADD231PD.BCST (SI), Z9, Z0
+	VFMADD231PD.BCST 8(SI), Z9, Z1
+	VFMADD231PD.BCST 16(SI), Z9, Z2
+	VFMADD231PD.BCST 24(SI), Z9, Z3
+	VFMADD231PD.BCST 32(SI), Z9, Z4
+	VFMADD231PD.BCST 40(SI), Z9, Z5
+	VFMADD231PD.BCST 48(SI), Z9, Z6
+	VFMADD231PD.BCST 56(SI), Z9, Z7
+	ADDQ             R9, SI
+	ADDQ             R10, DI
+	SUBQ             $2, CX
+	CMPQ             CX, $2
+	JGE              loop512
+
+tail512:
+	TESTQ            CX, CX
+	JE               store512
+	VMOVUPD          (DI), Z8
+	VFMADD231PD.BCST (SI), Z8, Z0
+	VFMADD231PD.BCST 8(SI), Z8, Z1
+	VFMADD231PD.BCST 16(SI), Z8, Z2
+	VFMADD231PD.BCST 24(SI), Z8, Z3
+	VFMADD231PD.BCST 32(SI), Z8, Z4
+	VFMADD231PD.BCST 40(SI), Z8, Z5
+	VFMADD231PD.BCST 48(SI), Z8, Z6
+	VFMADD231PD.BCST 56(SI), Z8, Z7
+
+store512:
+	VBROADCASTSD alpha+56(FP), Z12
+	VMULPD       Z12, Z0, Z0
+	VMULPD       Z12, Z1, Z1
+	VMULPD       Z12, Z2, Z2
+	VMULPD       Z12, Z3, Z3
+	VMULPD       Z12, Z4, Z4
+	VMULPD       Z12, Z5, Z5
+	VMULPD       Z12, Z6, Z6
+	VMULPD       Z12, Z7, Z7
+
+	VMOVSD   beta+64(FP), X13
+	VXORPD   X14, X14, X14
+	VUCOMISD X14, X13
+	JNE      general512
+	JPS      general512
+
+	VMOVUPD Z0, (DX)
+	ADDQ    R8, DX
+	VMOVUPD Z1, (DX)
+	ADDQ    R8, DX
+	VMOVUPD Z2, (DX)
+	ADDQ    R8, DX
+	VMOVUPD Z3, (DX)
+	ADDQ    R8, DX
+	VMOVUPD Z4, (DX)
+	ADDQ    R8, DX
+	VMOVUPD Z5, (DX)
+	ADDQ    R8, DX
+	VMOVUPD Z6, (DX)
+	ADDQ    R8, DX
+	VMOVUPD Z7, (DX)
+	VZEROUPPER
+	RET
+
+general512:
+	VBROADCASTSD beta+64(FP), Z13
+	VFMADD231PD  (DX), Z13, Z0
+	VMOVUPD      Z0, (DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Z13, Z1
+	VMOVUPD      Z1, (DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Z13, Z2
+	VMOVUPD      Z2, (DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Z13, Z3
+	VMOVUPD      Z3, (DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Z13, Z4
+	VMOVUPD      Z4, (DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Z13, Z5
+	VMOVUPD      Z5, (DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Z13, Z6
+	VMOVUPD      Z6, (DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Z13, Z7
+	VMOVUPD      Z7, (DX)
+	VZEROUPPER
+	RET
+
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL eaxArg+0(FP), AX

@@ -25,6 +25,9 @@ func kernels() map[string]microKernel {
 	if kernelAsm != nil {
 		ks["asm"] = kernelAsm
 	}
+	if kernelAVX2Only != nil {
+		ks["avx2"] = kernelAVX2Only
+	}
 	return ks
 }
 
@@ -99,12 +102,20 @@ func TestGemm(t *testing.T) {
 	}
 }
 
-// TestKernels checks that the assembly micro-kernel and the Go one agree
-// (to rounding: the assembly one fuses multiply and add).
+// TestKernels checks that the assembly micro-kernels and the Go one
+// agree (to rounding: the assembly ones fuse multiply and add).
 func TestKernels(t *testing.T) {
-	if kernelAsm == nil {
+	ks := kernels()
+	delete(ks, "go")
+	if len(ks) == 0 {
 		t.Skip("no assembly micro-kernel on this CPU")
 	}
+	for name, kern := range ks {
+		t.Run(name, func(t *testing.T) { testKernel(t, kern) })
+	}
+}
+
+func testKernel(t *testing.T, kern microKernel) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, k := range []int{0, 1, 2, 3, 5, 8, 40, 100, 256} {
 		for _, ab := range [][2]float64{{1, 0}, {0.25, 1}, {-2, 0.5}} {
@@ -113,7 +124,7 @@ func TestKernels(t *testing.T) {
 			c0 := randSlice(mr*ldc, r)
 			c1, c2 := append([]float64(nil), c0...), append([]float64(nil), c0...)
 			kernelGo(k, a, lda, b, ldb, c1, ldc, ab[0], ab[1])
-			kernelAsm(k, a, lda, b, ldb, c2, ldc, ab[0], ab[1])
+			kern(k, a, lda, b, ldb, c2, ldc, ab[0], ab[1])
 			for i := range c1 {
 				if math.Abs(c1[i]-c2[i]) > 1e-13*(1+math.Abs(c1[i]))*float64(1+k) {
 					t.Fatalf("k %d alpha %g beta %g: entry %d: go %g, asm %g", k, ab[0], ab[1], i, c1[i], c2[i])
