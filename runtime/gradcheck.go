@@ -32,12 +32,13 @@ func LocalGradient(prog *schedule.Program, from, K int, opts Options) (map[strin
 	p.LearnAfter = 0
 	p.Kernels = nil
 	deltas := map[string]*schedule.Buffer{}
+	for param, d := range prog.Deltas {
+		deltas[param.Name] = d
+	}
 	for _, k := range prog.Kernels {
-		if k.Op == schedule.OpApply || k.Op == schedule.OpAdam {
-			deltas[k.Dst.Name] = k.Args[0]
-			continue
+		if k.Op != schedule.OpApply && k.Op != schedule.OpAdam {
+			p.Kernels = append(p.Kernels, k)
 		}
-		p.Kernels = append(p.Kernels, k)
 	}
 	if len(deltas) == 0 {
 		return nil, fmt.Errorf("model %s: the step program changes no parameter", prog.Model.Name)
@@ -54,10 +55,7 @@ func LocalGradient(prog *schedule.Program, from, K int, opts Options) (map[strin
 		return nil, err
 	}
 	defer sim.Close()
-	beta := 1.0
-	if b, ok := prog.Named["beta"]; ok && b.Kind == schedule.Const {
-		beta = sim.Values(b)[0]
-	}
+	beta := prog.Beta
 	sums := map[string][]float64{}
 	for name, d := range deltas {
 		sums[name] = make([]float64, d.Size())
