@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
 )
 
@@ -87,6 +88,9 @@ func New(prog *schedule.Program, opts Options) (*Sim, error) {
 func newSim(prog *schedule.Program, seed uint64, steps int, noGuard bool) (*Sim, error) {
 	if prog.Batch < 1 {
 		return nil, fmt.Errorf("model %s: batch %d", prog.Model.Name, prog.Batch)
+	}
+	if p := prog.Model.Sim.Precision; p != "" && p != "float64" {
+		return nil, lang.ErrorList{lang.Errorf(prog.Model.Sim.Pos, "precision %s is not supported by the interpreter; it computes in float64 (drop the setting or write precision = float64)", p)}
 	}
 	s := &Sim{prog: prog, batch: prog.Batch, steps: steps, seed: seed, noGuard: noGuard}
 	s.vals = make([][]float64, len(prog.Buffers))
