@@ -223,6 +223,10 @@ func packA(dst []float64, a view, i0, mb, p0, kb int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : ir*kb+mr*kb]
 		mi := min(mr, mb-ir)
+		if a.cs == 1 && mi == mr {
+			interleave8(panel, a.data, (i0+ir)*a.rs+p0, a.rs, kb)
+			continue
+		}
 		for r := range mr {
 			if r >= mi {
 				for p := range kb {
@@ -245,6 +249,24 @@ func packA(dst []float64, a view, i0, mb, p0, kb int) {
 	}
 }
 
+// interleave8 packs 8 rows of kb entries, row r at src[off+r*stride:],
+// into panel: panel[p*8+r] is entry p of row r.
+func interleave8(panel, src []float64, off, stride, kb int) {
+	r0 := src[off : off+kb]
+	r1 := src[off+stride : off+stride+kb][:len(r0)]
+	r2 := src[off+2*stride : off+2*stride+kb][:len(r0)]
+	r3 := src[off+3*stride : off+3*stride+kb][:len(r0)]
+	r4 := src[off+4*stride : off+4*stride+kb][:len(r0)]
+	r5 := src[off+5*stride : off+5*stride+kb][:len(r0)]
+	r6 := src[off+6*stride : off+6*stride+kb][:len(r0)]
+	r7 := src[off+7*stride : off+7*stride+kb][:len(r0)]
+	for p, v := range r0 {
+		d := panel[p*8 : p*8+8 : p*8+8]
+		d[0], d[1], d[2], d[3] = v, r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+	}
+}
+
 // packB packs rows p0..p0+kb and columns j0..j0+nb of b into panels of nr
 // columns: panel q holds, for each p, the nr entries (p0+p, j0+q*nr+j),
 // zero past the last column.
@@ -259,6 +281,10 @@ func packB(dst []float64, b view, p0, kb, j0, nb int) {
 				copy(d, b.data[base:base+nj])
 				clear(d[nj:])
 			}
+			continue
+		}
+		if b.rs == 1 && nj == nr {
+			interleave8(panel, b.data, p0+(j0+jr)*b.cs, b.cs, kb)
 			continue
 		}
 		for j := range nr {
