@@ -87,6 +87,9 @@ and exits with status 1 without writing anything.`,
 					progressbar.OptionClearOnFinish(),
 					progressbar.OptionSetWidth(30))
 				opts.Progress = func(done, total int) { bar.Set(done) }
+				// Report often (the bar redraws at most every 100ms), so the
+				// first rate and ETA it shows are measured, not guessed.
+				opts.ProgressEvery = max(1, steps/10000)
 			}
 			sum, err := runtime.Run(ctx, prog, opts)
 			if bar != nil {
