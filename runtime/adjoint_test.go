@@ -9,33 +9,20 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/adjoint"
-	"github.com/vlec-dev/vlec/ir/derive"
 	"github.com/vlec-dev/vlec/ir/schedule"
-	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
-// compileFree schedules the free dynamics of a model and its reverse sweep.
+// compileFree compiles the free dynamics of a model and its reverse sweep.
 func compileFree(t testing.TB, path string) (*schedule.Program, *adjoint.Program) {
 	t.Helper()
-	m, src, err := check.Load(path)
+	c, src, err := vlec.Compile(path, vlec.Options{Free: true})
 	if err != nil {
 		t.Fatal(src.Format(err))
 	}
-	sys, err := derive.Derive(m)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	fwd, err := schedule.Free(sys)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	rev, err := adjoint.Reverse(fwd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fwd, rev
+	return c.Program, c.Reverse
 }
 
 // sweep runs one sweep of K steps from the start of a fresh simulator.

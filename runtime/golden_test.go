@@ -9,29 +9,21 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/vlec-dev/vlec/ir/derive"
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/schedule"
-	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
 const goldenDir = "../../shared/golden"
 
+// compile compiles a model into its step program.
 func compile(t testing.TB, path string) *schedule.Program {
 	t.Helper()
-	m, src, err := check.Load(path)
+	c, src, err := vlec.Compile(path, vlec.Options{})
 	if err != nil {
 		t.Fatal(src.Format(err))
 	}
-	sys, err := derive.Derive(m)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	prog, err := schedule.Schedule(sys)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	return prog
+	return c.Program
 }
 
 var column = regexp.MustCompile(`^([a-zA-Z_]+)(\d*)\[(\d+)\](?:\[(\d+)\])?$`)

@@ -5,9 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vlec-dev/vlec/ir/derive"
-	"github.com/vlec-dev/vlec/ir/schedule"
-	"github.com/vlec-dev/vlec/lang/check"
+	"github.com/vlec-dev/vlec"
 )
 
 func newDeriveCmd() *cobra.Command {
@@ -26,24 +24,16 @@ With --latex the equations come as a LaTeX align* environment; with
 		Example: "  vlec derive examples/chain2.vle\n  vlec derive --latex examples/mlp.vle > mlp.tex",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, sources, err := check.Load(args[0])
-			if err == nil && m == nil {
-				err = fmt.Errorf("%s is a library (it has no `model NAME` header); derive needs a model", args[0])
-			}
-			var sys *derive.System
-			if err == nil {
-				sys, err = derive.Derive(m)
-			}
-			var prog *schedule.Program
-			if err == nil && program {
-				prog, err = schedule.Schedule(sys)
-			}
+			c, err := compile(cmd.ErrOrStderr(), args[0], vlec.Options{})
 			if err != nil {
-				fmt.Fprint(cmd.ErrOrStderr(), sources.Format(err))
-				return exitError{1}
+				return err
 			}
+			sys, prog := c.System, c.Program
 			out := cmd.OutOrStdout()
 			switch {
+			case program && c.Reverse != nil:
+				fmt.Fprint(out, prog)
+				fmt.Fprint(out, c.Reverse)
 			case program:
 				fmt.Fprint(out, prog)
 			case latex:

@@ -10,10 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/adjoint"
-	"github.com/vlec-dev/vlec/ir/derive"
 	"github.com/vlec-dev/vlec/ir/schedule"
-	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
@@ -98,30 +97,14 @@ and the step and exits with status 3; bad input exits with status 1.`,
 	return cmd
 }
 
-// loadFree checks and derives a model and schedules its free dynamics and
-// their reverse sweep, printing positioned errors.
+// loadFree compiles a model's free dynamics and their reverse sweep,
+// printing positioned errors.
 func loadFree(stderr io.Writer, path string) (*schedule.Program, *adjoint.Program, error) {
-	m, sources, err := check.Load(path)
-	if err == nil && m == nil {
-		err = fmt.Errorf("%s is a library (it has no `model NAME` header); gradients need a model", path)
-	}
-	var sys *derive.System
-	if err == nil {
-		sys, err = derive.Derive(m)
-	}
-	var fwd *schedule.Program
-	if err == nil {
-		fwd, err = schedule.Free(sys)
-	}
-	var rev *adjoint.Program
-	if err == nil {
-		rev, err = adjoint.Reverse(fwd)
-	}
+	c, err := compile(stderr, path, vlec.Options{Free: true})
 	if err != nil {
-		fmt.Fprint(stderr, sources.Format(err))
-		return nil, nil, exitError{1}
+		return nil, nil, err
 	}
-	return fwd, rev, nil
+	return c.Program, c.Reverse, nil
 }
 
 // windowSteps reads --window as a number of steps of prog, no longer than

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vlec-dev/vlec/ir/derive"
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
@@ -147,23 +147,11 @@ when gamma > 0, while the exact gradient is that of the free dynamics
 // localProgram schedules the model's dynamics with the given
 // credit-assignment method.
 func localProgram(stderr io.Writer, path string, method check.Method) (*schedule.Program, error) {
-	m, sources, err := check.Load(path)
+	c, err := compile(stderr, path, vlec.Options{Method: method})
 	if err != nil {
-		fmt.Fprint(stderr, sources.Format(err))
-		return nil, exitError{1}
+		return nil, err
 	}
-	mm := *m
-	mm.Sim.Method = method
-	sys, err := derive.Derive(&mm)
-	var prog *schedule.Program
-	if err == nil {
-		prog, err = schedule.Schedule(sys)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "with method %s:\n%s", method, sources.Format(err))
-		return nil, exitError{1}
-	}
-	return prog, nil
+	return c.Program, nil
 }
 
 func norm(v []float64) float64 {

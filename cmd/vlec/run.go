@@ -17,9 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/vlec-dev/vlec/ir/derive"
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/schedule"
-	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
@@ -118,31 +117,24 @@ and exits with status 1 without writing anything.`,
 	return cmd
 }
 
-// loadProgram checks, derives and schedules a model, printing positioned
-// errors.
+// loadProgram compiles a model into its step program, printing
+// positioned errors.
 func loadProgram(stderr io.Writer, path string) (*schedule.Program, error) {
-	m, sources, err := check.Load(path)
-	if err == nil && m == nil {
-		err = fmt.Errorf("%s is a library (it has no `model NAME` header); only a model can run", path)
+	c, err := compile(stderr, path, vlec.Options{})
+	if err != nil {
+		return nil, err
 	}
-	var sys *derive.System
-	if err == nil {
-		sys, err = derive.Derive(m)
-	}
-	var prog *schedule.Program
-	switch {
-	case err == nil && m.Sim.Method == check.Adjoint:
-		// exact gradients: the runtime trains the free dynamics by
-		// reverse sweeps over windows of learn.window steps
-		prog, err = schedule.Free(sys)
-	case err == nil:
-		prog, err = schedule.Schedule(sys)
-	}
+	return c.Program, nil
+}
+
+// compile runs vlec.Compile, printing positioned errors with carets.
+func compile(stderr io.Writer, path string, opts vlec.Options) (*vlec.Compiled, error) {
+	c, sources, err := vlec.Compile(path, opts)
 	if err != nil {
 		fmt.Fprint(stderr, sources.Format(err))
 		return nil, exitError{1}
 	}
-	return prog, nil
+	return c, nil
 }
 
 // parseDuration reads 30s, 500ms, 2m, 1h or a number of seconds.

@@ -9,11 +9,10 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/adjoint"
-	"github.com/vlec-dev/vlec/ir/derive"
 	"github.com/vlec-dev/vlec/ir/internal/naive"
 	"github.com/vlec-dev/vlec/ir/schedule"
-	"github.com/vlec-dev/vlec/lang/check"
 )
 
 const goldenDir = "../../../shared/golden"
@@ -100,25 +99,14 @@ func flatten(t *testing.T, msg json.RawMessage) []float64 {
 	return v
 }
 
+// compile compiles a model's free dynamics and their reverse sweep.
 func compile(t *testing.T, path string) (*schedule.Program, *adjoint.Program) {
 	t.Helper()
-	m, src, err := check.Load(path)
+	c, src, err := vlec.Compile(path, vlec.Options{Free: true})
 	if err != nil {
 		t.Fatal(src.Format(err))
 	}
-	sys, err := derive.Derive(m)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	fwd, err := schedule.Free(sys)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	rev, err := adjoint.Reverse(fwd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fwd, rev
+	return c.Program, c.Reverse
 }
 
 // sweep runs K forward steps, saving each step's starting point, then the

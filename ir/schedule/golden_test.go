@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/vlec-dev/vlec/ir/derive"
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/internal/naive"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang/check"
@@ -50,21 +50,14 @@ func TestGoldenTrajectories(t *testing.T) {
 	}
 }
 
+// compile compiles a model into its step program.
 func compile(t *testing.T, path string) *schedule.Program {
 	t.Helper()
-	m, src, err := check.Load(path)
+	c, src, err := vlec.Compile(path, vlec.Options{})
 	if err != nil {
 		t.Fatal(src.Format(err))
 	}
-	sys, err := derive.Derive(m)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	prog, err := schedule.Schedule(sys)
-	if err != nil {
-		t.Fatal(src.Format(err))
-	}
-	return prog
+	return c.Program
 }
 
 func loadModel(t *testing.T, src string) *check.Model {

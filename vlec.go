@@ -1,0 +1,68 @@
+// Package vlec runs the phases of the compiler in order: it checks a .vle
+// file (lang/check), derives the dynamics from its energy (ir/derive),
+// schedules the step program (ir/schedule) and, for exact gradients,
+// derives the reverse sweep (ir/adjoint). The command-line tool and the
+// tests go through Compile; each phase can also be used on its own.
+package vlec
+
+import (
+	"fmt"
+
+	"github.com/vlec-dev/vlec/ir/adjoint"
+	"github.com/vlec-dev/vlec/ir/derive"
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// Options adjust a compilation; the zero value compiles the model as
+// written.
+type Options struct {
+	// Method, when set, replaces the model's credit-assignment method.
+	Method check.Method
+	// Free schedules the free dynamics (no nudging, no learning) and
+	// their reverse sweep, for exact gradients, whatever the method.
+	Free bool
+}
+
+// Compiled is a model taken through every phase.
+type Compiled struct {
+	Model  *check.Model
+	System *derive.System
+	// Program is the step program: the method's local dynamics and
+	// learning, or the free dynamics for method adjoint and Options.Free.
+	Program *schedule.Program
+	// Reverse is the reverse sweep of Program when Program is free.
+	Reverse *adjoint.Program
+}
+
+// Compile checks, derives and schedules the model at path. Its errors are
+// positioned (lang.ErrorList) where they come from the source; the
+// returned sources draw them with carets (lang.Sources.Format).
+func Compile(path string, opts Options) (*Compiled, lang.Sources, error) {
+	m, sources, err := check.Load(path)
+	if err != nil {
+		return nil, sources, err
+	}
+	if m == nil {
+		return nil, sources, fmt.Errorf("%s is a library (it has no `model NAME` header); only a model can be compiled", path)
+	}
+	if opts.Method != "" && opts.Method != m.Sim.Method {
+		copied := *m
+		copied.Sim.Method = opts.Method
+		m = &copied
+	}
+	c := &Compiled{Model: m}
+	if c.System, err = derive.Derive(m); err != nil {
+		return nil, sources, err
+	}
+	if !opts.Free && m.Sim.Method != check.Adjoint {
+		c.Program, err = schedule.Schedule(c.System)
+		return c, sources, err
+	}
+	if c.Program, err = schedule.Free(c.System); err != nil {
+		return nil, sources, err
+	}
+	c.Reverse, err = adjoint.Reverse(c.Program)
+	return c, sources, err
+}
