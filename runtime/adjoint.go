@@ -509,25 +509,9 @@ func (a *Sweep) train(ctx context.Context, steps int, after func(k int) error) e
 // learnable model parameters. The names are those of recordings: "W0",
 // "h.b", "h.tau_m", "kappa".
 func Plastic(prog *schedule.Program) []string {
-	m := prog.Model
-	var names []string
-	for _, c := range m.Connections {
-		if c.Plastic {
-			names = append(names, c.Name)
-		}
-	}
-	for _, p := range m.Populations {
-		if p.Bias.Learnable {
-			names = append(names, p.Name+".b")
-		}
-		if p.TauM.Learnable {
-			names = append(names, p.Name+".tau_m")
-		}
-	}
-	for _, p := range m.Params {
-		if p.Learnable {
-			names = append(names, p.Name)
-		}
+	names := make([]string, len(prog.Learnable))
+	for i, b := range prog.Learnable {
+		names[i] = b.Name
 	}
 	return names
 }

@@ -206,6 +206,10 @@ type Program struct {
 	// Beta is the nudging strength: the value of the model's constant
 	// named beta, 1 if there is none. The cost is Beta times the loss.
 	Beta float64
+	// Learnable are the parameters that learn (plastic weights, learnable
+	// biases, time constants and params), in the order of the model's
+	// plasticity rules; set in free programs too.
+	Learnable []*Buffer
 	// Deltas are, for every parameter that learns, the buffer the learn
 	// phase accumulates its batch-mean change -dE/dtheta into before it is
 	// applied (empty in a free program).

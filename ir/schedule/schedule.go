@@ -474,6 +474,7 @@ func (s *scheduler) learningRates() {
 	learn := s.sys.Model.Learn
 	for _, u := range s.sys.Updates {
 		param := s.params[u.Param]
+		s.p.Learnable = append(s.p.Learnable, param)
 		param.Rate = learn.LR
 		for _, g := range u.Group {
 			if r, ok := learn.GroupLR[g]; ok {
