@@ -82,18 +82,28 @@ func splitChunks(src string) []chunk {
 	return append(out, chunk{strings.Join(cur, "\n"), start})
 }
 
-// writeChunk writes a chunk into testdata, so relative paths in it find
-// the helper files there.
+// writeChunk writes a chunk into a temporary directory beside copies of
+// the helper files in testdata, so relative paths in it find them (and the
+// source tree, which other packages' tests walk, stays untouched).
 func writeChunk(t *testing.T, text string) string {
 	t.Helper()
-	f, err := os.CreateTemp("testdata", "chunk-*.vle")
-	if err != nil {
+	dir := t.TempDir()
+	helpers, _ := filepath.Glob("testdata/*.vle")
+	for _, h := range helpers {
+		if filepath.Base(h) == "errors.vle" {
+			continue
+		}
+		data, err := os.ReadFile(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(h)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "chunk.vle")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Remove(f.Name()) })
-	if _, err := f.WriteString(text); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	return filepath.Clean(f.Name())
+	return path
 }
