@@ -328,28 +328,22 @@ func (c *checker) checkFuncNames(fd *lang.FuncDecl) {
 // walkIdents calls f for every free identifier of e (not selector fields,
 // not named-argument names); isCall marks called function names.
 func walkIdents(e lang.Expr, f func(id *lang.Ident, isCall bool)) {
-	switch e := e.(type) {
-	case *lang.Ident:
-		f(e, false)
-	case *lang.ParenExpr:
-		walkIdents(e.X, f)
-	case *lang.SelectorExpr:
-		walkIdents(e.X, f)
-	case *lang.UnaryExpr:
-		walkIdents(e.X, f)
-	case *lang.BinaryExpr:
-		walkIdents(e.X, f)
-		walkIdents(e.Y, f)
-	case *lang.CallExpr:
-		f(e.Fun, true)
-		for _, a := range e.Args {
-			walkIdents(a.Value, f)
+	lang.Inspect(e, func(n lang.Node) bool {
+		switch n := n.(type) {
+		case *lang.Ident:
+			f(n, false)
+		case *lang.SelectorExpr:
+			walkIdents(n.X, f)
+			return false
+		case *lang.CallExpr:
+			f(n.Fun, true)
+			for _, a := range n.Args {
+				walkIdents(a.Value, f)
+			}
+			return false
 		}
-	case *lang.ListExpr:
-		for _, el := range e.Elems {
-			walkIdents(el, f)
-		}
-	}
+		return true
+	})
 }
 
 func identNames(ids []*lang.Ident) []string {

@@ -205,104 +205,21 @@ func quote(s string) string {
 	return b.String()
 }
 
-// maxLine is the last source line any position in n refers to.
+// maxLine is the last source line any position in n refers to,
+// closing brackets included.
 func maxLine(n lang.Node) int {
 	m := 0
-	walk(n, func(p lang.Pos) { m = max(m, p.Line) })
+	lang.Inspect(n, func(x lang.Node) bool {
+		m = max(m, x.Pos().Line)
+		switch x := x.(type) {
+		case *lang.ListExpr:
+			m = max(m, x.Rbrack.Line)
+		case *lang.ParenExpr:
+			m = max(m, x.Rparen.Line)
+		case *lang.CallExpr:
+			m = max(m, x.Rparen.Line)
+		}
+		return true
+	})
 	return m
-}
-
-// walk calls f with every position stored in n.
-func walk(n lang.Node, f func(lang.Pos)) {
-	if n == nil {
-		return
-	}
-	f(n.Pos())
-	switch n := n.(type) {
-	case *lang.ImportDecl:
-		walk(n.Path, f)
-	case *lang.ConstDecl:
-		walk(n.Value, f)
-	case *lang.ParamDecl:
-		walk(n.Value, f)
-	case *lang.FuncDecl:
-		walk(n.Body, f)
-	case *lang.NeuronDecl:
-		walkArgs(n.Params, f)
-	case *lang.SimDecl:
-		walkSettings(n.Settings, f)
-	case *lang.LearnDecl:
-		walkSettings(n.Settings, f)
-	case *lang.InputDecl:
-		walk(n.Size, f)
-		walk(n.Value, f)
-	case *lang.PopulationDecl:
-		walk(n.Kind, f)
-		walkArgs(n.Args, f)
-	case *lang.ConnectDecl:
-		walk(n.Name, f)
-		walkExpr(n.Topology, f)
-		walk(n.Init, f)
-	case *lang.TeacherDecl:
-		walkExpr(n.Size, f)
-		walk(n.Source, f)
-	case *lang.EnergyDecl:
-		for _, t := range n.Terms {
-			walk(t, f)
-		}
-	case *lang.RecordDecl:
-		for _, it := range n.Items {
-			walk(it, f)
-		}
-		walkExpr(n.Every, f)
-		if n.Unit != nil {
-			walk(n.Unit, f)
-		}
-		if n.To != nil {
-			walk(n.To, f)
-		}
-	case *lang.ListExpr:
-		for _, e := range n.Elems {
-			walk(e, f)
-		}
-		f(n.Rbrack)
-	case *lang.ParenExpr:
-		walk(n.X, f)
-		f(n.Rparen)
-	case *lang.SelectorExpr:
-		walk(n.X, f)
-		walk(n.Sel, f)
-	case *lang.CallExpr:
-		walkArgs(n.Args, f)
-		f(n.Rparen)
-	case *lang.UnaryExpr:
-		walk(n.X, f)
-	case *lang.BinaryExpr:
-		walk(n.X, f)
-		walk(n.Y, f)
-	case *lang.Arg:
-		walk(n.Value, f)
-	case *lang.Setting:
-		walk(n.Value, f)
-	}
-}
-
-// walkExpr walks an optional expression; a nil interface holding a nil
-// pointer is skipped.
-func walkExpr(e lang.Expr, f func(lang.Pos)) {
-	if e != nil {
-		walk(e, f)
-	}
-}
-
-func walkArgs(args []*lang.Arg, f func(lang.Pos)) {
-	for _, a := range args {
-		walk(a, f)
-	}
-}
-
-func walkSettings(list []*lang.Setting, f func(lang.Pos)) {
-	for _, s := range list {
-		walk(s, f)
-	}
 }
