@@ -61,14 +61,18 @@ type scheduler struct {
 	cacheOf  map[*popBuffers][]ir.Expr
 	messages []ir.Expr
 	msgBuf   map[ir.Expr]*Buffer
-	free     bool // the free dynamics only (see Free)
-	errs     lang.ErrorList
+	// prevBuf are copies of the plastic parameters the errors read
+	// outside messages, as the previous step used them.
+	prevBuf   map[ir.Expr]*Buffer
+	prevOrder []*ir.Var
+	free      bool // the free dynamics only (see Free)
+	errs      lang.ErrorList
 }
 
 func newScheduler(sys *derive.System) *scheduler {
 	m := sys.Model
 	return &scheduler{sys: sys, b: sys.B, params: map[ir.Expr]*Buffer{}, caches: map[ir.Expr]*Buffer{},
-		cacheOf: map[*popBuffers][]ir.Expr{}, msgBuf: map[ir.Expr]*Buffer{},
+		cacheOf: map[*popBuffers][]ir.Expr{}, msgBuf: map[ir.Expr]*Buffer{}, prevBuf: map[ir.Expr]*Buffer{},
 		p: &Program{Model: m, Dt: m.Sim.Dt, Batch: m.Sim.Batch, Steps: m.Sim.Steps, LearnAfter: m.Sim.LearnAfter,
 			Inputs: map[*check.Input]*Buffer{}, Teachers: map[*check.Teacher]*Program{}, Named: map[string]*Buffer{},
 			Deltas: map[*Buffer]*Buffer{}, Beta: 1}}
@@ -219,6 +223,9 @@ func (s *scheduler) declarePopulations() {
 		pb.b = s.paramBuffer(eq.Bias, p.Bias)
 		pb.tauM = s.paramBuffer(eq.TauM, p.TauM)
 		pb.tauR = s.paramBuffer(eq.TauR, p.TauR)
+		if eq.GammaVar != nil { // per-neuron gamma; a uniform one is a constant
+			s.paramBuffer(eq.GammaVar, p.Gamma)
+		}
 		s.p.Named[p.Name+".udot"] = pb.udot
 		pb.v0 = s.symbol(p.Name+".v", n)
 		pb.vdot = s.symbol(p.Name+".vdot", n)
@@ -285,18 +292,65 @@ func (s *scheduler) findCachesAndMessages() {
 			s.p.Named[pb.eq.Pop.Name+".r"] = pb.r
 		}
 	}
-	for _, pb := range s.pops {
-		if s.free {
-			break // no errors, no messages
+	if !s.free { // no errors, no messages
+		s.findErrorReads(plastic)
+	}
+}
+
+// findErrorReads finds what the errors read from the previous step beyond
+// its states. The error of step k reads the parameters as step k-1 used
+// them, before its update. A product of a plastic weight with step k-1's
+// states is a message, computed at the end of step k-1 before the update
+// (as the reference implementation sends W^T e down); any other plastic
+// parameter an error reads is read from a copy taken before the update.
+func (s *scheduler) findErrorReads(plastic map[ir.Expr]bool) {
+	seen := map[ir.Expr]bool{}
+	var walk func(x ir.Expr)
+	walk = func(x ir.Expr) {
+		if seen[x] {
+			return
 		}
-		for _, x := range ir.Topo(pb.eq.Ebar) {
-			n, ok := x.(*ir.Node)
-			if ok && (n.Op() == ir.OpMatVec || n.Op() == ir.OpMatTVec) && plastic[n.Args()[0]] && s.msgBuf[x] == nil {
-				s.msgBuf[x] = s.newBuffer("msg:"+x.String(), State, x.Shape(), true)
-				s.messages = append(s.messages, x)
+		seen[x] = true
+		switch x := x.(type) {
+		case *ir.Var:
+			if plastic[x] && s.prevBuf[x] == nil {
+				param := s.params[x]
+				prev := s.newBuffer("prev:"+param.Name, State, param.Shape, false)
+				prev.Init, prev.Conn = param.Init, param.Conn
+				s.prevBuf[x] = prev
+				s.prevOrder = append(s.prevOrder, x)
+			}
+		case *ir.Node:
+			if isMessage(x, plastic) {
+				if s.msgBuf[x] == nil {
+					s.msgBuf[x] = s.newBuffer("msg:"+x.String(), State, x.Shape(), true)
+					s.messages = append(s.messages, x)
+				}
+				return
+			}
+			for _, a := range x.Args() {
+				walk(a)
 			}
 		}
 	}
+	for _, pb := range s.pops {
+		walk(pb.eq.Ebar)
+	}
+}
+
+// isMessage reports whether n is a product of a plastic weight with a
+// vector that depends on no input or target: a value of step k-1 that can
+// be sent at the end of that step.
+func isMessage(n *ir.Node, plastic map[ir.Expr]bool) bool {
+	if n.Op() != ir.OpMatVec && n.Op() != ir.OpMatTVec || !plastic[n.Args()[0]] {
+		return false
+	}
+	for _, v := range ir.Vars(n) {
+		if v.Role() == ir.RoleInput || v.Role() == ir.RoleTarget {
+			return false
+		}
+	}
+	return true
 }
 
 // view says which half of the states a phase reads.
@@ -304,6 +358,7 @@ type view int
 
 const (
 	readPrev  view = iota // the values left by the previous step
+	readError             // the same, with parameters as the previous step used them (messages, copies)
 	readNext              // the values this step computed (messages)
 	readLearn             // the previous values, but this step's errors
 )
@@ -335,8 +390,11 @@ func (s *scheduler) bindings(v view) map[ir.Expr]*Buffer {
 	for x, b := range s.caches {
 		bind[x] = pick(b)
 	}
-	if v == readPrev {
+	if v == readError {
 		for x, b := range s.msgBuf {
+			bind[x] = b
+		}
+		for x, b := range s.prevBuf {
 			bind[x] = b
 		}
 	}
@@ -347,6 +405,10 @@ func (s *scheduler) bindings(v view) map[ir.Expr]*Buffer {
 // membrane update and the new rate.
 func (s *scheduler) populationPhase() {
 	b := s.b
+	// The errors and the dynamics are lowered apart: they read different
+	// values of the plastic parameters (see findErrorReads), so they may
+	// not share temporaries.
+	errs := s.lowerer(PhasePopulations, s.bindings(readError))
 	l := s.lowerer(PhasePopulations, s.bindings(readPrev))
 	dt := b.Const(s.p.Dt)
 	for _, pb := range s.pops {
@@ -354,10 +416,10 @@ func (s *scheduler) populationPhase() {
 		switch {
 		case s.free:
 		case s.sys.Method() == check.LE:
-			l.into(eq.Ebar, pb.e.Next, name+".e = ebar (le)")
+			errs.into(eq.Ebar, pb.e.Next, name+".e = ebar (le)")
 		default:
 			ebar := s.newBuffer(name+".ebar", Temp, eq.Ebar.Shape(), true)
-			l.into(eq.Ebar, ebar, name+".ebar")
+			errs.into(eq.Ebar, ebar, name+".ebar")
 			vdot := s.newBuffer(name+".vdot", Temp, eq.Ebar.Shape(), true)
 			l = l.with(map[ir.Expr]*Buffer{pb.ebarVar: ebar, pb.v0: pb.v, pb.vdot: vdot})
 			l.into(b.Div(b.Sub(pb.ebarVar, pb.v0), eq.TauR), vdot, name+".tau_r dv/dt = -v + ebar")
@@ -402,11 +464,15 @@ func (s *scheduler) recorded(p *check.Population, q string) bool {
 }
 
 // messagePhase computes the products with plastic weights that the next
-// step's errors read, before the weights change.
+// step's errors read, and copies the other plastic parameters they read,
+// before the parameters change.
 func (s *scheduler) messagePhase() {
 	l := s.lowerer(PhaseMessages, s.bindings(readNext))
 	for _, m := range s.messages {
 		l.into(m, s.msgBuf[m].Next, "sent to the next step")
+	}
+	for _, v := range s.prevOrder {
+		l.into(v, s.prevBuf[v].Next, "as this step used it, for the next step's errors")
 	}
 }
 
@@ -424,8 +490,8 @@ func (s *scheduler) learnPhase() {
 		delta := s.newBuffer("d"+param.Name, Temp, param.Shape, false)
 		s.p.Deltas[param] = delta
 		s.emit(&Kernel{Op: OpZero, Phase: PhaseLearn, Dst: delta, Note: fmt.Sprintf("d%s/dt / eta = %s", param.Name, u.Direction)})
-		for _, term := range terms(u.Direction) {
-			s.accumulate(l, delta, term)
+		for _, term := range s.updateTerms(u.Direction) {
+			s.accumulate(l, delta, term, u.Param.Pos())
 		}
 		apply = append(apply, pending{param, delta, rate})
 	}
@@ -441,31 +507,86 @@ func (s *scheduler) learnPhase() {
 	}
 }
 
-// terms splits a sum into its terms.
-func terms(e ir.Expr) []ir.Expr {
-	if n, ok := e.(*ir.Node); ok && n.Op() == ir.OpAdd {
-		return n.Args()
+// updateTerms splits a parameter change into terms the learn phase can
+// accumulate one by one: sums are split and products distributed over
+// them wherever an outer product is inside, so -(lam W - outer(e, r))
+// becomes -lam W and outer(e, r).
+func (s *scheduler) updateTerms(e ir.Expr) []ir.Expr {
+	n, ok := e.(*ir.Node)
+	if !ok || !containsOuter(e) {
+		return []ir.Expr{e}
+	}
+	switch n.Op() {
+	case ir.OpAdd:
+		var out []ir.Expr
+		for _, a := range n.Args() {
+			out = append(out, s.updateTerms(a)...)
+		}
+		return out
+	case ir.OpMul:
+		prods := [][]ir.Expr{nil}
+		for _, f := range n.Args() {
+			var next [][]ir.Expr
+			for _, t := range s.updateTerms(f) {
+				for _, p := range prods {
+					next = append(next, append(append([]ir.Expr(nil), p...), t))
+				}
+			}
+			prods = next
+		}
+		out := make([]ir.Expr, len(prods))
+		for i, p := range prods {
+			out[i] = s.b.Mul(p...)
+		}
+		return out
 	}
 	return []ir.Expr{e}
 }
 
-// accumulate adds the batch mean of one term of a parameter change to
-// delta: outer products of batched vectors become one matrix product.
-func (s *scheduler) accumulate(l *lowerer, delta *Buffer, term ir.Expr) {
-	coef, rest := 1.0, term
-	if n, ok := term.(*ir.Node); ok && n.Op() == ir.OpMul {
-		args := n.Args()
-		if c, ok := args[0].(*ir.Const); ok && c.Shape().IsScalar() {
-			coef, rest = c.Value(), s.b.Mul(args[1:]...)
+func containsOuter(e ir.Expr) bool {
+	for _, x := range ir.Topo(e) {
+		if n, ok := x.(*ir.Node); ok && n.Op() == ir.OpOuter {
+			return true
 		}
 	}
-	if n, ok := rest.(*ir.Node); ok && n.Op() == ir.OpOuter {
-		a, b := l.buffer(n.Args()[0], ""), l.buffer(n.Args()[1], "")
-		s.emit(&Kernel{Op: OpOuterAcc, Phase: PhaseLearn, Dst: delta, Args: []*Buffer{a, b}, Scale: coef})
+	return false
+}
+
+// accumulate adds the batch mean of one term of a parameter change to
+// delta: outer products of batched vectors, times constant or scalar
+// factors, become one matrix product; other terms are computed entrywise
+// and averaged over the batch.
+func (s *scheduler) accumulate(l *lowerer, delta *Buffer, term ir.Expr, pos lang.Pos) {
+	if !containsOuter(term) {
+		src := l.buffer(term, "")
+		s.emit(&Kernel{Op: OpMeanAcc, Phase: PhaseLearn, Dst: delta, Args: []*Buffer{src}, Scale: 1})
 		return
 	}
-	src := l.buffer(term, "")
-	s.emit(&Kernel{Op: OpMeanAcc, Phase: PhaseLearn, Dst: delta, Args: []*Buffer{src}, Scale: 1})
+	coef, scalars, outer := 1.0, []ir.Expr(nil), (*ir.Node)(nil)
+	factors := []ir.Expr{term}
+	if n, ok := term.(*ir.Node); ok && n.Op() == ir.OpMul {
+		factors = n.Args()
+	}
+	for _, f := range factors {
+		n, isNode := f.(*ir.Node)
+		c, isConst := f.(*ir.Const)
+		switch {
+		case isConst && c.Shape().IsScalar():
+			coef *= c.Value()
+		case isNode && n.Op() == ir.OpOuter && outer == nil:
+			outer = n
+		case f.Shape().IsScalar() && !containsOuter(f):
+			scalars = append(scalars, f)
+		default:
+			s.fail(pos, "the rule of %s has the term %s, which the learn phase cannot compute: a parameter change must be a sum of outer products of vectors (times scalars) and entrywise terms", delta.Name[1:], term)
+			return
+		}
+	}
+	a, b := outer.Args()[0], outer.Args()[1]
+	if len(scalars) > 0 {
+		a = s.b.Mul(append(scalars, a)...)
+	}
+	s.emit(&Kernel{Op: OpOuterAcc, Phase: PhaseLearn, Dst: delta, Args: []*Buffer{l.buffer(a, ""), l.buffer(b, "")}, Scale: coef})
 }
 
 // learningRates sets the rate (the most specific of lr.GROUP and lr) and
