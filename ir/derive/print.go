@@ -137,7 +137,7 @@ func (p *printer) energy() {
 // they contain (I, phi, ebar) is derived.
 func (p *printer) population(pe *PopEquations) {
 	name, n := pe.Pop.Name, pe.U.Shape()
-	p.section(fmt.Sprintf("population %s[%d]: phi = %s, gamma = %g", name, pe.Pop.Size, pe.Pop.Phi.Name, pe.Pop.Gamma))
+	p.section(fmt.Sprintf("population %s[%d]: phi = %s, gamma = %s", name, pe.Pop.Size, pe.Pop.Phi.Name, gammaText(pe.Pop.Gamma)))
 	v := func(q string) string { return p.expr(p.sym(name+"."+q, n)) }
 	mul := func(a, b string) string {
 		if p.latex {
@@ -150,7 +150,9 @@ func (p *printer) population(pe *PopEquations) {
 		udot, vdot = v("udot"), v("vdot")
 	}
 	gammaE := v("e")
-	if g := pe.Pop.Gamma; g != 1 {
+	if g, uniform := pe.Pop.Gamma.Uniform(); !uniform {
+		gammaE = mul(v("gamma"), gammaE)
+	} else if g != 1 {
 		gammaE = mul(fmt.Sprintf("%g", g), gammaE)
 	}
 	p.eq(mul(v("tau_m"), udot), "-"+v("u")+" + "+v("I")+" + "+gammaE, pe.DriveFrom)
@@ -168,6 +170,19 @@ func (p *printer) population(pe *PopEquations) {
 	}
 	p.eq(mul(v("tau_r"), vdot), "-"+v("v")+" + "+v("ebar"), nil)
 	p.eq(v("e"), v("v")+" + "+mul(v("tau_m"), vdot), nil)
+}
+
+// gammaText prints a population's gamma: one number, or the list of the
+// neurons' values when they differ.
+func gammaText(np check.NeuronParam) string {
+	if g, uniform := np.Uniform(); uniform {
+		return fmt.Sprintf("%g", g)
+	}
+	vals := make([]string, len(np.Values))
+	for i, g := range np.Values {
+		vals[i] = fmt.Sprintf("%g", g)
+	}
+	return "[" + strings.Join(vals, ", ") + "]"
 }
 
 func (p *printer) plasticity() {

@@ -16,7 +16,11 @@ type PopSymbols struct {
 	Pop              *check.Population
 	U, M, R, E, Udot *ir.Var
 	Bias, TauM, TauR *ir.Var
-	Gamma            ir.Expr
+	// Gamma is the nudging strength: a constant when every neuron has the
+	// same gamma, else GammaVar, a per-neuron parameter (never learned)
+	// that a schedule binds to a buffer; GammaVar is nil when uniform.
+	Gamma    ir.Expr
+	GammaVar *ir.Var
 	// Rate is phi(uhat_r), the population's output.
 	Rate ir.Expr
 	// Phi maps an argument to phi(argument).
@@ -74,7 +78,13 @@ func (s *symbols) population(p *check.Population) *PopSymbols {
 		return s.newVar(p.Name+"."+q, n, ir.RoleParam, false, p, np.Pos)
 	}
 	ps := &PopSymbols{Pop: p, U: state("u"), M: state("uhat_m"), R: state("uhat_r"), E: state("e"), Udot: state("udot"),
-		Bias: param("b", p.Bias), TauM: param("tau_m", p.TauM), TauR: param("tau_r", p.TauR), Gamma: s.b.Const(p.Gamma)}
+		Bias: param("b", p.Bias), TauM: param("tau_m", p.TauM), TauR: param("tau_r", p.TauR)}
+	if g, uniform := p.Gamma.Uniform(); uniform {
+		ps.Gamma = s.b.Const(g)
+	} else {
+		ps.GammaVar = param("gamma", p.Gamma)
+		ps.Gamma = ps.GammaVar
+	}
 	ps.Phi = s.activation(p)
 	ps.Rate = ps.Phi(ps.R)
 	return ps

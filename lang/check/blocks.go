@@ -111,7 +111,10 @@ func (c *checker) checkLearn(d *lang.LearnDecl) {
 		case "adam_eps":
 			l.Eps = c.rate(st.Value, key)
 		case "tau_floor":
-			l.TauFloor, _ = c.timeValue(st.Value, key)
+			var ok bool
+			if l.TauFloor, ok = c.timeValue(st.Value, key); ok && c.m.Sim.Dt > 0 && belowDt(l.TauFloor, c.m.Sim.Dt) {
+				c.errorf(st.Value.Pos(), "tau_floor = %gs is below dt = %gs: a learned tau_m must stay at least dt, or the Euler membrane update overshoots (raise tau_floor, or leave it out: it defaults to dt)", l.TauFloor, c.m.Sim.Dt)
+			}
 		case "window":
 			c.learnWindow(&l, st)
 		default:

@@ -174,7 +174,11 @@ func compareGolden(t *testing.T, m *check.Model, g *golden) {
 	teacher := m.Teachers[0].Model
 	for l, p := range m.Populations {
 		eq(p.Name+" size", float64(p.Size), float64(g.Sizes[l+1]))
-		eq(p.Name+".gamma", p.Gamma, g.Gamma)
+		gamma, uniform := p.Gamma.Uniform()
+		if !uniform {
+			t.Errorf("%s.gamma = %v, want one value for every neuron", p.Name, p.Gamma.Values)
+		}
+		eq(p.Name+".gamma", gamma, g.Gamma)
 		if p.Phi.Name != g.Phi[l] || teacher.Populations[l].Phi.Name != g.Phi[l] {
 			t.Errorf("%s.phi = %s, want %s", p.Name, p.Phi.Name, g.Phi[l])
 		}

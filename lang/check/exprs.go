@@ -223,8 +223,8 @@ func (c *checker) popVar(p *Population, sel *lang.Ident) (value, bool) {
 		return value{e: ref}, true
 	case contains(paramVars, name):
 		ref.Kind = RefParam
-		if name == "gamma" {
-			ref.Shp = Scalar
+		if _, uniform := p.Gamma.Uniform(); name == "gamma" && (uniform || p.Gamma.Values == nil) {
+			ref.Shp = Scalar // a number unless the neurons' gammas differ
 		}
 		d := untyped
 		if strings.HasPrefix(name, "tau") {

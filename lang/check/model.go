@@ -69,6 +69,20 @@ type NeuronParam struct {
 	Pos       lang.Pos
 }
 
+// Uniform returns the value every neuron shares, and false when the
+// neurons' values differ (a list of equal values is uniform).
+func (np NeuronParam) Uniform() (float64, bool) {
+	if len(np.Values) == 0 {
+		return 0, false
+	}
+	for _, v := range np.Values[1:] {
+		if v != np.Values[0] {
+			return 0, false
+		}
+	}
+	return np.Values[0], true
+}
+
 // Activation is a population's rate function: a builtin (tanh, sigmoid,
 // softplus, relu, linear, exp) or a one-argument user function, whose
 // expanded body refers to its argument through a RefArg.
@@ -87,7 +101,7 @@ type Population struct {
 	TauM  NeuronParam
 	TauR  NeuronParam
 	Bias  NeuronParam
-	Gamma float64
+	Gamma NeuronParam // never learnable
 	Phi   Activation
 }
 

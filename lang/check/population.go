@@ -192,11 +192,10 @@ func (c *checker) checkPopulation(d *lang.PopulationDecl) {
 	if p.TauR.Learnable {
 		c.errorf(p.TauR.Pos, "tau_r cannot be learned; learnable parameters of a population are tau_m and b")
 	}
-	if g, okG := c.dimValue(params["gamma"].Value, "gamma", dimensionless, "a dimensionless number"); okG {
-		p.Gamma = g
-	}
-	if params["gamma"].Learnable {
-		c.errorf(params["gamma"].At, "gamma cannot be learned; declare `param` for a learnable constant")
+	p.Gamma, _ = c.neuronParam(p, d, params["gamma"], dimensionless)
+	if p.Gamma.Learnable {
+		c.errorf(p.Gamma.Pos, "gamma cannot be learned; learnable parameters of a population are tau_m and b")
+		p.Gamma.Learnable = false
 	}
 	p.Phi = c.activation(params["phi"], n)
 	c.m.Populations = append(c.m.Populations, p)
@@ -250,6 +249,10 @@ func (c *checker) neuronParam(p *Population, d *lang.PopulationDecl, a *lang.Arg
 // activation resolves a population's phi.
 func (c *checker) activation(a *lang.Arg, n int) Activation {
 	id, ok := a.Value.(*lang.Ident)
+	if _, isList := a.Value.(*lang.ListExpr); isList {
+		c.errorf(a.Value.Pos(), "phi is one activation for the whole population, not a list (split the population to give neurons different activations)")
+		return Activation{}
+	}
 	if !ok {
 		c.errorf(a.Value.Pos(), "phi names a function of one argument, such as tanh or softplus")
 		return Activation{}

@@ -148,20 +148,28 @@ func (c *checker) word(e lang.Expr, what string, words ...string) (string, bool)
 }
 
 // checkTimeConstants reports non-positive time constants and time
-// constants the Euler step cannot resolve.
+// constants below dt. Both leaks of the forward-Euler scheme, the membrane
+// u += dt/tau_m (-u + I + gamma e) and gle's error neuron
+// v += dt/tau_r (ebar - v), multiply their distance from the fixed point
+// by 1 - dt/tau each step: they relax without overshoot for dt <= tau,
+// oscillate about the fixed point for tau < dt < 2 tau and diverge beyond.
+// So both tau_m and tau_r must be at least dt; tau = dt is allowed (the
+// state then reaches its target in one step). The bound on tau_r holds
+// whatever the method: a model checked under le may be run under gle
+// (vlec gradcheck, vlec.Options.Method).
 func (c *checker) checkTimeConstants() {
 	dt := c.m.Sim.Dt
 	for _, p := range c.m.Populations {
-		for _, tc := range []struct {
-			name string
-			np   NeuronParam
-		}{{"tau_m", p.TauM}, {"tau_r", p.TauR}} {
-			c.checkTau(p, tc.name, tc.np, dt)
-		}
+		c.checkTau(p, "tau_m", p.TauM, dt, "membrane update u += dt/tau_m (-u + I + gamma e)")
+		c.checkTau(p, "tau_r", p.TauR, dt, "error neuron v += dt/tau_r (ebar - v)")
 	}
 }
 
-func (c *checker) checkTau(p *Population, name string, np NeuronParam, dt float64) {
+// belowDt reports whether a time constant tau is below dt, forgiving the
+// decimal rounding of equal times written differently (100us, 0.1ms).
+func belowDt(tau, dt float64) bool { return tau < dt*(1-1e-9) }
+
+func (c *checker) checkTau(p *Population, name string, np NeuronParam, dt float64, update string) {
 	for i, v := range np.Values {
 		where := name
 		if np.PerNeuron {
@@ -170,8 +178,9 @@ func (c *checker) checkTau(p *Population, name string, np NeuronParam, dt float6
 		switch {
 		case v <= 0:
 			c.errorf(np.Pos, "%s of population %s must be positive, got %gs", where, p.Name, v)
-		case dt >= v:
-			c.errorf(np.Pos, "dt = %gs is not smaller than %s = %gs of population %s; the Euler scheme needs dt below every time constant (decrease dt)", dt, where, v, p.Name)
+		case dt > 0 && belowDt(v, dt):
+			c.errorf(np.Pos, "%s = %gs of population %s is below dt = %gs: the Euler %s overshoots when dt > %s and diverges when dt >= 2 %s (make %s at least dt, or decrease dt)",
+				where, v, p.Name, dt, update, name, name, name)
 		default:
 			continue
 		}
