@@ -36,6 +36,19 @@ type Compiled struct {
 	Reverse *adjoint.Program
 }
 
+// Check takes the file at path through every phase, reporting what a run
+// would refuse: a library is checked; a model is compiled as Compile does
+// with the zero Options (for method adjoint, the free program and its
+// reverse sweep). A clean library gives a nil Compiled.
+func Check(path string) (*Compiled, lang.Sources, error) {
+	m, sources, err := check.Load(path)
+	if err != nil || m == nil {
+		return nil, sources, err
+	}
+	c, err := compileModel(m, Options{})
+	return c, sources, err
+}
+
 // Compile checks, derives and schedules the model at path. Its errors are
 // positioned (lang.ErrorList) where they come from the source; the
 // returned sources draw them with carets (lang.Sources.Format).
@@ -47,22 +60,33 @@ func Compile(path string, opts Options) (*Compiled, lang.Sources, error) {
 	if m == nil {
 		return nil, sources, fmt.Errorf("%s is a library (it has no `model NAME` header); only a model can be compiled", path)
 	}
+	c, err := compileModel(m, opts)
+	return c, sources, err
+}
+
+// compileModel derives and schedules a checked model.
+func compileModel(m *check.Model, opts Options) (*Compiled, error) {
 	if opts.Method != "" && opts.Method != m.Sim.Method {
 		copied := *m
 		copied.Sim.Method = opts.Method
 		m = &copied
 	}
 	c := &Compiled{Model: m}
+	var err error
 	if c.System, err = derive.Derive(m); err != nil {
-		return nil, sources, err
+		return nil, err
 	}
 	if !opts.Free && m.Sim.Method != check.Adjoint {
-		c.Program, err = schedule.Schedule(c.System)
-		return c, sources, err
+		if c.Program, err = schedule.Schedule(c.System); err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	if c.Program, err = schedule.Free(c.System); err != nil {
-		return nil, sources, err
+		return nil, err
 	}
-	c.Reverse, err = adjoint.Reverse(c.Program)
-	return c, sources, err
+	if c.Reverse, err = adjoint.Reverse(c.Program); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

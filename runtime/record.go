@@ -144,28 +144,14 @@ func (it *item) layout(rows, rank, n, m int) {
 	}
 }
 
-// newRecorders resolves every record declaration; file names default to
-// <model>.csv (numbered when several records have none).
+// newRecorders resolves every record declaration (the checker has named
+// the file of each, <model>.csv by default).
 func (s *Sim) newRecorders(dir string) ([]*recorder, error) {
 	m := s.prog.Model
-	unnamed := 0
-	for _, r := range m.Records {
-		if r.To == "" {
-			unnamed++
-		}
-	}
 	var out []*recorder
 	seen := map[string]bool{}
-	n := 0
 	for _, r := range m.Records {
 		to := r.To
-		if to == "" {
-			to = m.Name + ".csv"
-			if unnamed > 1 {
-				n++
-				to = fmt.Sprintf("%s_%d.csv", m.Name, n)
-			}
-		}
 		path := filepath.Join(dir, to)
 		if seen[path] {
 			return nil, fmt.Errorf("%s: two records write %s", r.Pos, to)

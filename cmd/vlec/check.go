@@ -5,23 +5,26 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vlec-dev/vlec/lang/check"
+	"github.com/vlec-dev/vlec"
 )
 
 func newCheckCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "check FILE...",
-		Short: "Check models and libraries for errors",
-		Long: `check parses and checks each .vle file: names, sizes, shapes, units, time
-constants, imports and teacher models. It prints nothing and exits 0 when
-every file is clean; otherwise it prints every problem as file:line:col with
-the source line and a caret, and exits 1.`,
+		Short: "Check models and libraries for everything a run would refuse",
+		Long: `check takes each .vle file through every phase a run goes through: parsing,
+checking (names, sizes, shapes, units, time constants, imports, teacher
+models, record files), the derivation of the dynamics from the energy, the
+step program, and for method adjoint its reverse sweep. A library is only
+checked. It prints nothing and exits 0 when every file is clean; otherwise
+it prints every problem as file:line:col with the source line and a caret,
+and exits 1.`,
 		Example: "  vlec check examples/chain2.vle examples/mlp.vle",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := false
 			for _, path := range args {
-				if _, sources, err := check.Load(path); err != nil {
+				if _, sources, err := vlec.Check(path); err != nil {
 					fmt.Fprint(cmd.ErrOrStderr(), sources.Format(err))
 					failed = true
 				}

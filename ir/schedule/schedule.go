@@ -24,6 +24,13 @@ func Schedule(sys *derive.System) (*Program, error) {
 	return s.p, nil
 }
 
+// precision refuses a precision the step program does not compute in.
+func (s *scheduler) precision() {
+	if p := s.sys.Model.Sim.Precision; p != "" && p != "float64" {
+		s.fail(s.sys.Model.Sim.Pos, "precision %s is not supported: step programs compute in float64 (drop the setting or write precision = float64)", p)
+	}
+}
+
 // Free schedules the free dynamics of a model, the forward pass of exact
 // gradients: the errors do not move the membranes (gamma = 0), there is
 // no learning, and Program.Cost holds the loss (the cost terms with
@@ -100,6 +107,7 @@ func (s *scheduler) newBuffer(name string, kind Kind, shape ir.Shape, batched bo
 
 // build lays out the buffers and emits the three phases.
 func (s *scheduler) build() {
+	s.precision()
 	s.teachers()
 	s.declareParams()
 	s.declarePopulations()
@@ -114,6 +122,7 @@ func (s *scheduler) build() {
 		s.messagePhase()
 		s.learnPhase()
 	}
+	s.checkRecords()
 }
 
 // teachers schedules the teachers' programs and binds the targets.

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/vlec-dev/vlec/lang"
@@ -202,6 +204,35 @@ func (c *checker) checkRecord(d *lang.RecordDecl) {
 		}
 	}
 	c.m.Records = append(c.m.Records, rec)
+}
+
+// recordFiles names the file of every record without one, <model>.csv
+// (numbered <model>_1.csv, ... when several records have none), and
+// refuses two records writing the same file.
+func (c *checker) recordFiles() {
+	unnamed := 0
+	for _, r := range c.m.Records {
+		if r.To == "" {
+			unnamed++
+		}
+	}
+	n := 0
+	first := map[string]*Record{}
+	for _, r := range c.m.Records {
+		if r.To == "" {
+			r.To = c.m.Name + ".csv"
+			if unnamed > 1 {
+				n++
+				r.To = fmt.Sprintf("%s_%d.csv", c.m.Name, n)
+			}
+		}
+		key := filepath.Clean(r.To)
+		if prev, ok := first[key]; ok {
+			c.errorf(r.Pos, "this record writes %s, which the record on line %d writes already; give one of them another file with `to \"NAME.csv\"`", r.To, prev.Pos.Line)
+			continue
+		}
+		first[key] = r
+	}
 }
 
 // recordEvery is the recording interval in steps: `every 10 steps` or a

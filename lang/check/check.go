@@ -255,6 +255,7 @@ func (c *checker) checkBlocks(f *lang.File) {
 			c.checkRecord(d)
 		}
 	}
+	c.recordFiles()
 	if _, ok := seen["learn"]; !ok {
 		c.m.Learn = defaultLearn(c.m.Sim.Dt)
 	}
