@@ -10,13 +10,14 @@ import (
 )
 
 // Gradient checks: how close do the local rules (le, gle) come to the
-// exact gradient of the loss, and is the exact gradient right?
+// exact gradient of the objective, and is the exact gradient right?
 //
 // A local rule changes a parameter every learning step by rate * delta_k,
 // where delta_k is the batch mean of the direction -dE/dtheta its learn
-// phase computes. E holds the cost weighted by the constant beta, so over
-// a window the rule's summed direction estimates the gradient of the loss
-// L = dt * sum_k sum_batch C_k as
+// phase computes. E holds the cost, beta times the objective C (the task
+// loss plus the regularisers over beta; derive.System.Objective, beta the
+// program's nudging strength), so over a window the rule's summed
+// direction estimates the gradient of L = dt * sum_k sum_batch C_k as
 //
 //	dL/dtheta ~ -(Batch / beta) * sum_k dt * delta_k
 //
@@ -25,8 +26,8 @@ import (
 // LocalGradient runs prog, a step program of method le or gle, for from
 // steps and then K more with learning off, computing its learn phase's changes
 // every step without applying them, and returns, over the K steps, the estimate above for
-// every parameter the learn phase changes, by name. beta is the model's
-// constant named beta (1 if it has none).
+// every parameter the learn phase changes, by name. beta is the program's
+// nudging strength (Program.Beta).
 func LocalGradient(prog *schedule.Program, from, K int, opts Options) (map[string][]float64, error) {
 	p := *prog
 	p.LearnAfter = 0

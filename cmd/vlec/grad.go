@@ -34,8 +34,10 @@ the loss
 
     L = dt * sum_k sum_batch C_k
 
-(C_k: the cost terms of the energy, those without a mismatch, with the
-constant beta set to 1, at the start of step k) and its exact gradient with
+(C_k: the objective at the start of step k, the cost terms of the energy,
+those without a mismatch, divided by the nudging strength beta, the factor
+by which the energy weighs the task loss it marks with loss(...); without
+regularisers C_k is the task loss itself) and its exact gradient with
 respect to every plastic or learnable parameter (--all: every parameter:
 weights, biases, time constants, model parameters). Names are those of
 recordings: W0, h.b, h.tau_m.

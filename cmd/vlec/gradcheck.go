@@ -26,7 +26,7 @@ func newGradcheckCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gradcheck FILE --window T",
 		Short: "Compare the local rules (le, gle) with the exact gradient; check it by finite differences",
-		Long: `gradcheck computes the exact gradient of the loss over the first T seconds
+		Long: `gradcheck computes the exact gradient of the objective over the first T seconds
 (as vlec grad does; --from S: over [S, S+T], the state at S taken as given) and compares with it, for every plastic parameter, what
 the local learning rules estimate over the same window:
 
@@ -34,8 +34,13 @@ the local learning rules estimate over the same window:
   learning off, its learn phase computing the batch-mean update direction
   delta_k every step; the estimate is
       dL/dtheta ~ -(batch / beta) * sum_k dt * delta_k
-  (beta: the model's constant named beta, 1 if none; batch because the
-  loss sums over the batch where delta averages).
+  (beta: the nudging strength, the factor by which the energy weighs the
+  task loss it marks with loss(...), 1 if it marks none; batch because the
+  objective sums over the batch where delta averages).
+
+Both sides are gradients of one objective, the cost (the energy's terms
+without a mismatch) divided by beta: the task loss plus the regularisers
+over beta.
 
 It prints per parameter the cosine similarity and the norm ratio
 |estimate| / |exact| (1 and 1: the rule follows the exact gradient), and a

@@ -26,6 +26,8 @@
 package derive
 
 import (
+	"math"
+
 	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
@@ -54,6 +56,16 @@ type System struct {
 	Consts map[string]*ir.Var
 	// Teachers are the derived systems of the teacher models.
 	Teachers map[*check.Teacher]*System
+	// Losses are the task losses the energy marks with loss(...), in the
+	// order they appear; empty when it marks none.
+	Losses []ir.Expr
+	// Nudging is beta, the factor by which the energy weighs the task
+	// loss: dE/dloss, the same for every loss(...) marker (1 when the
+	// energy marks none).
+	Nudging float64
+	// regular is the cost without its task losses (the regularisers), or
+	// nil when the energy marks no loss.
+	regular ir.Expr
 }
 
 // Term is one energy term in symbolic form.
@@ -95,6 +107,7 @@ func derive(m *check.Model, b *ir.Builder) (*System, error) {
 		Targets: s.targets, Consts: s.consts, Teachers: map[*check.Teacher]*System{}}
 	d := &deriver{s: s, sys: sys}
 	d.energy()
+	d.nudging()
 	d.populations()
 	d.plasticity()
 	for _, t := range m.Teachers {
@@ -130,6 +143,83 @@ func (d *deriver) energy() {
 		all = append(all, e)
 	}
 	d.sys.Energy = d.s.b.Add(all...)
+}
+
+// nudging finds the nudging strength beta and the regularisers when the
+// energy marks task losses with loss(...). It converts the terms again
+// with each marker replaced by a symbol l_i: E must be linear in every
+// l_i with one constant, positive coefficient beta = dE/dl_i, and the
+// cost with every l_i set to 0 is what remains besides beta * loss.
+func (d *deriver) nudging() {
+	d.sys.Nudging = 1
+	d.sys.Losses = d.s.losses
+	if len(d.s.losses) == 0 || len(d.s.errs) > 0 {
+		return
+	}
+	s := d.s
+	s.placeholders = true
+	var all, cost []ir.Expr
+	for _, t := range s.m.Energy {
+		e := s.expr(t.Expr, nil)
+		all = append(all, e)
+		if !d.isMismatch(e) {
+			cost = append(cost, e)
+		}
+	}
+	s.placeholders = false
+	energy := s.b.Add(all...)
+	zero := map[*ir.Var]ir.Expr{}
+	for _, l := range s.lossVars {
+		zero[l] = s.b.Const(0)
+	}
+	beta := math.NaN()
+	for i, l := range s.lossVars {
+		c, ok := d.constantValue(d.gradOf(energy, l))
+		switch {
+		case !ok:
+			s.errs.Add(l.Pos(), "loss(...) must enter the energy linearly, weighted by a constant: write beta * loss(C) with beta a number or a const")
+			return
+		case c <= 0:
+			s.errs.Add(l.Pos(), "loss(...) is weighted by %g in the energy; the nudging strength must be positive", c)
+			return
+		case i > 0 && c != beta:
+			s.errs.Add(l.Pos(), "this loss(...) is weighted by %g, the first by %g: the task loss has one nudging strength; write the losses as one, beta * loss(C1 + w * C2)", c, beta)
+			return
+		}
+		beta = c
+	}
+	d.sys.Nudging = beta
+	d.sys.regular = s.b.Subst(s.b.Add(cost...), zero)
+}
+
+// isMismatch reports whether a term is a mismatch term: it uses some
+// population's uhat_m.
+func (d *deriver) isMismatch(e ir.Expr) bool {
+	for _, ps := range d.s.order {
+		if dependsOn(e, ps.M) {
+			return true
+		}
+	}
+	return false
+}
+
+// constantValue evaluates e when it depends on named constants only.
+func (d *deriver) constantValue(e ir.Expr) (float64, bool) {
+	env := map[*ir.Var][]float64{}
+	for _, v := range ir.Vars(e) {
+		if v.Role() != ir.RoleConst || v.Ref() == nil {
+			return 0, false
+		}
+		env[v] = []float64{v.Ref().(float64)}
+	}
+	if !e.Shape().IsScalar() {
+		return 0, false
+	}
+	val, err := ir.Eval(e, env)
+	if err != nil {
+		return 0, false
+	}
+	return val[0], true
 }
 
 // grad differentiates the energy with respect to v, and says which terms
@@ -290,7 +380,8 @@ func appendUnique(list []string, more ...string) []string {
 func (s *System) Method() check.Method { return s.Model.Sim.Method }
 
 // Cost is the sum of the energy terms that are not mismatch terms (the
-// terms that nudge the output), or nil when there are none.
+// terms that nudge the output, and regularisers), or nil when there are
+// none.
 func (s *System) Cost() ir.Expr {
 	var cost []ir.Expr
 	for _, t := range s.Terms {
@@ -308,16 +399,29 @@ func (s *System) Cost() ir.Expr {
 	return s.B.Add(cost...)
 }
 
-// Loss is the cost with the nudging strength, the constant named beta,
-// set to 1: the loss whose exact gradients the adjoint method computes.
-// It is nil when the energy has no cost terms.
+// Loss is the task loss: the sum of the expressions the energy marks with
+// loss(...), or the cost when it marks none. It is nil when the energy
+// has no cost terms.
 func (s *System) Loss() ir.Expr {
-	cost := s.Cost()
-	if cost == nil {
-		return nil
+	if len(s.Losses) > 0 {
+		return s.B.Add(s.Losses...)
 	}
-	if beta, ok := s.Consts["beta"]; ok {
-		return s.B.Subst(cost, map[*ir.Var]ir.Expr{beta: s.B.Const(1)})
+	return s.Cost()
+}
+
+// Objective is the cost with the nudging strength divided out, Cost/beta
+// = Loss + regularisers/beta: the function whose gradient the local rules
+// estimate (their changes divided by beta) and whose exact gradient vlec
+// grad and method adjoint compute. Without regularisers it is the task
+// loss itself; without loss(...) markers it is the cost. It is nil when
+// the energy has no cost terms.
+func (s *System) Objective() ir.Expr {
+	if len(s.Losses) == 0 {
+		return s.Cost()
 	}
-	return cost
+	loss := s.B.Add(s.Losses...)
+	if c, ok := s.regular.(*ir.Const); ok && c.Value() == 0 {
+		return loss
+	}
+	return s.B.Add(loss, s.B.Mul(s.B.Const(1/s.Nudging), s.regular))
 }

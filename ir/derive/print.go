@@ -130,6 +130,9 @@ func (p *printer) energy() {
 		}
 		p.eq(lhs, p.expr(t.Expr), nil)
 	}
+	if len(p.s.Losses) > 0 {
+		p.note(fmt.Sprintf("task loss L = %s, nudging strength beta = %g; objective (vlec grad, gradcheck, adjoint) = cost / beta", p.s.Loss(), p.s.Nudging))
+	}
 }
 
 // population writes the equations of one population. The structure of

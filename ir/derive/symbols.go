@@ -38,7 +38,13 @@ type symbols struct {
 	params  map[*check.Param]*ir.Var
 	targets map[string]*ir.Var // teacher quantities by name
 	consts  map[string]*ir.Var // named constants, kept as symbols
-	errs    lang.ErrorList
+	// losses are the arguments of the loss(...) markers converted so
+	// far; with placeholders set, each marker becomes a fresh scalar
+	// symbol instead, collected in lossVars (see deriver.nudging).
+	losses       []ir.Expr
+	placeholders bool
+	lossVars     []*ir.Var
+	errs         lang.ErrorList
 }
 
 func newSymbols(b *ir.Builder, m *check.Model) *symbols {
@@ -205,6 +211,14 @@ func (s *symbols) call(b *ir.Builder, e *check.Call, args map[string]ir.Expr) ir
 		return b.LogSumExp(xs[0])
 	case "dot":
 		return b.Dot(xs[0], xs[1])
+	case "loss":
+		if s.placeholders {
+			v := s.newVar(fmt.Sprintf("loss#%d", len(s.lossVars)+1), ir.Scalar(), ir.RoleConst, false, nil, e.At)
+			s.lossVars = append(s.lossVars, v)
+			return v
+		}
+		s.losses = append(s.losses, xs[0])
+		return xs[0]
 	}
 	if f, ok := ir.FuncByName(e.Func); ok {
 		return b.Apply(f, xs[0])

@@ -201,10 +201,12 @@ type Program struct {
 	// the step: the energy terms that are not mismatch terms, evaluated on
 	// the values left by the previous step and this step's targets. It is
 	// nil when the energy has no such term. In a free program (see Free)
-	// it holds the loss: the cost with beta = 1.
+	// it holds the objective, the cost divided by the nudging strength
+	// (derive.System.Objective).
 	Cost *Buffer
-	// Beta is the nudging strength: the value of the model's constant
-	// named beta, 1 if there is none. The cost is Beta times the loss.
+	// Beta is the nudging strength: the constant factor by which the
+	// energy weighs the task loss it marks with loss(...), 1 if it marks
+	// none (derive.System.Nudging). The cost is Beta times the objective.
 	Beta float64
 	// Learnable are the parameters that learn (plastic weights, learnable
 	// biases, time constants and params), in the order of the model's

@@ -33,8 +33,9 @@ func (s *scheduler) precision() {
 
 // Free schedules the free dynamics of a model, the forward pass of exact
 // gradients: the errors do not move the membranes (gamma = 0), there is
-// no learning, and Program.Cost holds the loss (the cost terms with
-// beta = 1) at the start of each step.
+// no learning, and Program.Cost holds the objective (the cost terms
+// divided by the nudging strength, derive.System.Objective) at the start
+// of each step.
 func Free(sys *derive.System) (*Program, error) {
 	s := newScheduler(sys)
 	s.free = true
@@ -113,9 +114,7 @@ func (s *scheduler) build() {
 	s.declarePopulations()
 	s.findCachesAndMessages()
 	s.learningRates()
-	if beta, ok := s.sys.Consts["beta"]; ok {
-		s.p.Beta = beta.Ref().(float64)
-	}
+	s.p.Beta = s.sys.Nudging
 	s.costKernel()
 	s.populationPhase()
 	if !s.free {
@@ -630,11 +629,12 @@ func (s *scheduler) isTimeConstant(v *ir.Var) bool {
 }
 
 // costKernel evaluates the cost terms (those without a mismatch) at the
-// start of the step; in the free dynamics, the loss.
+// start of the step; in the free dynamics, the objective (the cost over
+// the nudging strength).
 func (s *scheduler) costKernel() {
 	cost := s.sys.Cost()
 	if s.free {
-		cost = s.sys.Loss()
+		cost = s.sys.Objective()
 	}
 	if cost == nil {
 		return

@@ -15,6 +15,7 @@ const (
 	reduction                      // vector or matrix -> scalar
 	dotProduct                     // dot(a, b) -> scalar
 	generator                      // stimulus generators with named parameters
+	lossMarker                     // loss(x): x, marked as the task loss
 )
 
 // genParam is a parameter of a stimulus generator.
@@ -53,7 +54,8 @@ var builtins = map[string]builtin{
 	"sqrt": {kind: elementwise, ctxs: stimOnly},
 	"sum":  {kind: reduction, ctxs: energyCtx}, "sumsq": {kind: reduction, ctxs: energyCtx},
 	"mean": {kind: reduction, ctxs: energyCtx}, "logsumexp": {kind: reduction, ctxs: energyCtx},
-	"dot": {kind: dotProduct, ctxs: energyCtx},
+	"dot":  {kind: dotProduct, ctxs: energyCtx},
+	"loss": {kind: lossMarker, ctxs: energyCtx},
 	"sine": {kind: generator, ctxs: stimOnly, params: []genParam{
 		req("freq", freqDim), opt("phase", dimensionless, 0), opt("amp", dimensionless, 1), opt("offset", dimensionless, 0)}},
 	"cosine": {kind: generator, ctxs: stimOnly, params: []genParam{
@@ -170,6 +172,12 @@ func (c *checker) mathCall(e *lang.CallExpr, b builtin, en *env) (value, bool) {
 	case elementwise:
 		out.Shp = args[0].Shape()
 	case reduction:
+		out.Shp = Scalar
+	case lossMarker:
+		if args[0].Shape() != Scalar {
+			c.errorf(e.Args[0].Value.Pos(), "loss marks a scalar task loss, got %s; reduce it with sum(...) or sumsq(...)", args[0].Shape())
+			return value{}, false
+		}
 		out.Shp = Scalar
 	case dotProduct:
 		if args[0].Shape() != args[1].Shape() {

@@ -209,7 +209,7 @@ func compareGolden(t *testing.T, m *check.Model, g *golden) {
 	}
 	cost := m.Energy[len(m.Energy)-1].Expr.String()
 	// The cost is beta * 1/2 |target - r_out|^2, as in the golden README.
-	if want := "beta * 0.5 * sumsq(y.r - T.y.r)"; cost != want {
+	if want := "beta * loss(0.5 * sumsq(y.r - T.y.r))"; cost != want {
 		t.Fatalf("cost term %q, want %q", cost, want)
 	}
 	beta := m.Energy[len(m.Energy)-1].Expr.(*check.Binary).X.(*check.Num)
