@@ -17,7 +17,11 @@
 //     prospective potential uhat_r with the rate functions of it that later
 //     steps read (the rate r and phi'(uhat_r)).
 //  2. Messages: products W^T e that the next step's errors need, computed
-//     now with the weights before this step's update.
+//     now with the weights before this step's update, and copies of the
+//     other plastic parameters the errors read ("prev:W1"): the errors of
+//     step k read the parameters as step k-1 used them. Only the errors
+//     read messages and copies; the membrane input, the cost and the
+//     learning rules read the current parameters.
 //  3. Learning (when the step is at or after learn_after): every parameter
 //     change is computed first, then applied, then time constants are
 //     clamped at their floor.
