@@ -81,3 +81,47 @@ func TestObjectiveIndependentOfBeta(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedParameterInBatchedProduct checks the exact gradient of a
+// shared parameter that meets a batched vector in a reduction,
+// dot(W1 @ h.r, y.b): its reverse sweep gathers a product per sample (it
+// once failed to compile: "batched argument into a shared destination").
+func TestSharedParameterInBatchedProduct(t *testing.T) {
+	src := `model shared
+import "std/gle"
+sim { dt = 10ms; duration = 1s; batch = 3; method = adjoint }
+input x[2] = sine(freq = 0.5Hz, phase = i + b)
+population h[3] : gle(tau_m = 0.3s, tau_r = 0.1s, phi = tanh)
+population y[2] : gle(tau_m = 0.4s, tau_r = 0.1s, b = [0.1, -0.2] learnable)
+connect x -> h W0 = normal(0, 0.8, seed = 1) plastic
+connect h -> y W1 = normal(0, 0.8, seed = 2) plastic
+energy {
+  mismatch(h) + mismatch(y)
+  loss(mse(y.r, 0.2))
+  0.3 * dot(W1 @ h.r, y.b)
+}
+`
+	path := filepath.Join(t.TempDir(), "m.vle")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, sources, err := vlec.Compile(path, vlec.Options{})
+	if err != nil {
+		t.Fatal(sources.Format(err))
+	}
+	const from, K = 10, 60
+	sw, err := runtime.ExactGradient(c.Program, c.Reverse, from, K, false, runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sw.Sim().Close()
+	fd, err := runtime.FiniteDifferences(c.Program, sw, []string{"y.b"}, from, K, runtime.Options{}, runtime.FDOptions{Entries: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range fd {
+		if e.RelErr > 1e-6 {
+			t.Errorf("%s%s: exact %.10g, finite differences %.10g", e.Param, e.Entry, e.Exact, e.FD)
+		}
+	}
+}

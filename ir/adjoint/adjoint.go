@@ -26,6 +26,7 @@ package adjoint
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/ir/schedule"
@@ -141,7 +142,24 @@ func (r *reverser) acc(x, space *schedule.Buffer, code *schedule.Code, args ...*
 	if !ok {
 		return
 	}
+	if !space.Batched && slices.ContainsFunc(args, func(b *schedule.Buffer) bool { return b.Batched }) {
+		// A shared parameter's adjoint gathers a batched product (the
+		// dot of a bias with a batched vector): evaluate per sample.
+		space = r.batchedSpace(space.Shape)
+	}
 	r.emit(&schedule.Kernel{Op: schedule.OpMapAcc, Dst: a, Args: args, Code: code, Space: space})
+}
+
+// batchedSpace is a batched buffer of the given shape that only serves as
+// the Space of map_acc kernels (it is never read or written).
+func (r *reverser) batchedSpace(shape ir.Shape) *schedule.Buffer {
+	name := "space " + shape.String()
+	for _, b := range r.p.Buffers {
+		if b.Name == name {
+			return b
+		}
+	}
+	return r.buffer(name, shape, true)
 }
 
 func load(i int) *schedule.Code { return &schedule.Code{Op: schedule.CodeLoad, Arg: i} }
