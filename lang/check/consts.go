@@ -116,7 +116,12 @@ func (c *checker) evalBinary(e *lang.BinaryExpr) (cval, bool) {
 	if !okx || !oky {
 		return cval{}, false
 	}
-	out := cval{pos: e.X.Pos()}
+	// x.pos is e.X.Pos() but for parentheses; e.X.Pos() walks down the
+	// left operands, which made a long sum quadratic.
+	out := cval{pos: x.pos}
+	if px, ok := e.X.(*lang.ParenExpr); ok {
+		out.pos = px.Lparen
+	}
 	switch e.Op {
 	case "+", "-":
 		d, ok := addDims(x.d, y.d)

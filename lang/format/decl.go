@@ -185,13 +185,13 @@ func (p *printer) energy(d *lang.EnergyDecl) {
 		p.word("}")
 		return
 	}
-	p.endLine(d.Terms[0].Pos())
+	p.endLine(p.start(d.Terms[0]))
 	for i, t := range d.Terms {
 		next := lang.Pos{}
 		if i+1 < len(d.Terms) {
-			next = d.Terms[i+1].Pos()
+			next = p.start(d.Terms[i+1])
 		}
-		p.lineStart(t.Pos(), 1)
+		p.lineStart(p.start(t), 1)
 		p.expr(t)
 		if i+1 < len(d.Terms) && startsAmbiguously(d.Terms[i+1]) {
 			p.word(";")
@@ -246,12 +246,12 @@ func (p *printer) record(d *lang.RecordDecl) {
 	}
 }
 
-// endLine estimates the last source line of a declaration. The tree
+// declEnd estimates the last source line of a declaration. The tree
 // records no closing braces; the canonical form puts the `}` of a block
 // whose items start on a later line on a line of its own, and so does
 // this estimate, which keeps blank-line decisions stable.
-func endLine(d lang.Decl) int {
-	last := maxLine(d)
+func (p *printer) declEnd(d lang.Decl) int {
+	last := p.maxLine(d)
 	switch d := d.(type) {
 	case *lang.SimDecl, *lang.LearnDecl, *lang.EnergyDecl:
 		if last > d.Pos().Line {

@@ -171,9 +171,9 @@ func (p *printer) list(l *lang.ListExpr) {
 	for i, e := range l.Elems {
 		next := l.Rbrack
 		if i+1 < len(l.Elems) {
-			next = l.Elems[i+1].Pos()
+			next = p.start(l.Elems[i+1])
 		}
-		p.lineStart(e.Pos(), outer+1)
+		p.lineStart(p.start(e), outer+1)
 		p.expr(e)
 		p.word(",")
 		p.endLine(next)
@@ -206,20 +206,43 @@ func quote(s string) string {
 }
 
 // maxLine is the last source line any position in n refers to,
-// closing brackets included.
-func maxLine(n lang.Node) int {
+// closing brackets included. It reads only the positions each node holds
+// itself: a binary or selector expression starts where its left operand
+// does, which the walk visits anyway (asking such a node for its Pos walks
+// its left operands, which made long sums quadratic).
+func (p *printer) maxLine(n lang.Node) int {
 	m := 0
 	lang.Inspect(n, func(x lang.Node) bool {
-		m = max(m, x.Pos().Line)
+		p.work++
 		switch x := x.(type) {
+		case *lang.BinaryExpr, *lang.SelectorExpr:
 		case *lang.ListExpr:
-			m = max(m, x.Rbrack.Line)
+			m = max(m, x.Lbrack.Line, x.Rbrack.Line)
 		case *lang.ParenExpr:
-			m = max(m, x.Rparen.Line)
+			m = max(m, x.Lparen.Line, x.Rparen.Line)
 		case *lang.CallExpr:
-			m = max(m, x.Rparen.Line)
+			m = max(m, x.Fun.At.Line, x.Rparen.Line)
+		default:
+			m = max(m, x.Pos().Line)
 		}
 		return true
 	})
 	return m
+}
+
+// start is the position of e's first token. Like e.Pos() it walks down
+// the left operands, counting each step as work, so a caller that asks
+// for the start of every operand shows up as superlinear in the tests.
+func (p *printer) start(e lang.Expr) lang.Pos {
+	for {
+		p.work++
+		switch x := e.(type) {
+		case *lang.BinaryExpr:
+			e = x.X
+		case *lang.SelectorExpr:
+			e = x.X
+		default:
+			return e.Pos()
+		}
+	}
 }

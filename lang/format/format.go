@@ -39,6 +39,12 @@ func Source(filename string, src []byte) ([]byte, error) {
 
 // File prints f in canonical form.
 func File(f *lang.File) []byte {
+	return render(f).buf.Bytes()
+}
+
+// render prints f in canonical form; the printer holds the text and the
+// work it took. Every step is linear in the size of the tree.
+func render(f *lang.File) *printer {
 	p := &printer{comments: f.Comments}
 	if f.Model != nil {
 		p.lineStart(f.Model.At, 0)
@@ -51,10 +57,10 @@ func File(f *lang.File) []byte {
 		p.lineStart(d.Pos(), 0)
 		p.decl(d)
 		p.endLine(nextPos(f, i+1))
-		p.srcLine = max(p.srcLine, endLine(d))
+		p.srcLine = max(p.srcLine, p.declEnd(d))
 	}
 	p.flushRest()
-	return p.buf.Bytes()
+	return p
 }
 
 // nextPos is the position of declaration i, or the zero Pos past the end.
@@ -74,6 +80,7 @@ type printer struct {
 	lastLine int             // source line of the last printed token
 	srcLine  int             // last source line consumed, for blank lines
 	started  bool            // something has been printed
+	work     int             // nodes and operands visited, for the linearity test
 }
 
 // word writes text on the current line.
