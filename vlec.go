@@ -6,8 +6,6 @@
 package vlec
 
 import (
-	"fmt"
-
 	"github.com/vlec-dev/vlec/ir/adjoint"
 	"github.com/vlec-dev/vlec/ir/derive"
 	"github.com/vlec-dev/vlec/ir/schedule"
@@ -58,10 +56,17 @@ func Compile(path string, opts Options) (*Compiled, lang.Sources, error) {
 		return nil, sources, err
 	}
 	if m == nil {
-		return nil, sources, fmt.Errorf("%s is a library (it has no `model NAME` header); only a model can be compiled", path)
+		return nil, sources, libraryError(path)
 	}
 	c, err := compileModel(m, opts)
 	return c, sources, err
+}
+
+// libraryError refuses a library where a model is needed, positioned at
+// the start of the file so it prints like every other diagnostic.
+func libraryError(path string) error {
+	at := lang.Pos{File: path, Line: 1, Col: 1}
+	return lang.ErrorList{lang.Errorf(at, "%s is a library (it has no `model NAME` header), not a model: only a model can be run, derived or differentiated (vlec check checks a library)", path)}
 }
 
 // compileModel derives and schedules a checked model.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -13,7 +14,7 @@ import (
 )
 
 func newBenchCmd() *cobra.Command {
-	var dur time.Duration
+	var wall string
 	cmd := &cobra.Command{
 		Use:   "bench [MODEL...]",
 		Short: "Measure the interpreter's speed in steps per second",
@@ -24,6 +25,10 @@ it runs the benchmark networks examples/bench/n*.vle of the working
 directory (see BENCHMARKS.md).`,
 		Example: "  vlec bench\n  vlec bench --time 5s examples/bench/n4.vle",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			dur, err := wallTime(wall)
+			if err != nil {
+				return err
+			}
 			if len(args) == 0 {
 				args, _ = filepath.Glob(filepath.Join("examples", "bench", "n*.vle"))
 				if len(args) == 0 {
@@ -46,8 +51,23 @@ directory (see BENCHMARKS.md).`,
 			return nil
 		},
 	}
-	cmd.Flags().DurationVar(&dur, "time", 2*time.Second, "wall time per model")
+	cmd.Flags().StringVar(&wall, "time", "2s", "wall time per model, a positive time as a .vle file writes it (e.g. 5s, 500ms, 2min)")
 	return cmd
+}
+
+// wallTime reads --time: a positive time of at least a nanosecond that a
+// time.Duration holds.
+func wallTime(value string) (time.Duration, error) {
+	secs, err := flagTime("--time", value)
+	switch {
+	case err != nil:
+		return 0, err
+	case secs < 1e-9:
+		return 0, fmt.Errorf("--time %s is shorter than a nanosecond", value)
+	case secs > math.MaxInt64/1e9:
+		return 0, fmt.Errorf("--time %s is longer than %v", value, time.Duration(math.MaxInt64))
+	}
+	return time.Duration(secs * 1e9), nil
 }
 
 // sizes describes a model's layers: input sizes, then populations.

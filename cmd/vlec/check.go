@@ -18,15 +18,19 @@ models, record files), the derivation of the dynamics from the energy, the
 step program, and for method adjoint its reverse sweep. A library is only
 checked. It prints nothing and exits 0 when every file is clean; otherwise
 it prints every problem as file:line:col with the source line and a caret,
-and exits 1.`,
+and exits 1. Warnings (file:line:col: warning: ..., settings that have no
+effect) are printed the same way and do not change the exit status.`,
 		Example: "  vlec check examples/chain2.vle examples/mlp.vle",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			failed := false
 			for _, path := range args {
-				if _, sources, err := vlec.Check(path); err != nil {
+				c, sources, err := vlec.Check(path)
+				if err != nil {
 					fmt.Fprint(cmd.ErrOrStderr(), sources.Format(err))
 					failed = true
+				} else if c != nil {
+					fmt.Fprint(cmd.ErrOrStderr(), formatWarnings(sources, c.Model.Warnings))
 				}
 			}
 			if failed {

@@ -20,10 +20,14 @@ plasticity rule of every plastic parameter. Each equation names the energy
 terms it came from.
 
 With --latex the equations come as a LaTeX align* environment; with
---program the step program (the kernels of one time step) is printed.`,
+--program the step program (the kernels of one time step) is printed, and
+for method adjoint its reverse sweep. The two flags exclude each other.`,
 		Example: "  vlec derive examples/chain2.vle\n  vlec derive --latex examples/mlp.vle > mlp.tex",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if latex && program {
+				return fmt.Errorf("--latex and --program cannot be combined: --latex prints the derived equations as LaTeX, --program the step program, which has no LaTeX form")
+			}
 			c, err := compile(cmd.ErrOrStderr(), args[0], vlec.Options{})
 			if err != nil {
 				return err

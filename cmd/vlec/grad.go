@@ -91,7 +91,7 @@ and the step and exits with status 3; bad input exits with status 1.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&window, "window", "", "the window: simulated time from the start (e.g. 3s, 500ms); required")
+	cmd.Flags().StringVar(&window, "window", "", "the window: simulated time from the start, a whole number of steps (e.g. 3s, 500ms); required")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&checkpoint, "checkpoint", false, "store about sqrt(K) states and recompute the rest")
 	cmd.Flags().BoolVar(&all, "all", false, "the gradient of every parameter, not only the plastic ones")
@@ -109,21 +109,18 @@ func loadFree(stderr io.Writer, path string) (*schedule.Program, *adjoint.Progra
 	return c.Program, c.Reverse, nil
 }
 
-// windowSteps reads --window as a number of steps of prog, no longer than
-// the run.
+// windowSteps reads --window as a number of steps of prog: a positive
+// whole number of steps (the rule of a sim block's duration), no longer
+// than the run.
 func windowSteps(prog *schedule.Program, window string) (int, error) {
 	if window == "" {
 		return 0, fmt.Errorf("--window is required: the simulated time the loss covers, e.g. --window 3s")
 	}
-	d, err := parseDuration(window)
+	K, err := flagSteps("--window", window, prog.Dt)
 	if err != nil {
-		return 0, errors.New(strings.Replace(err.Error(), "--duration", "--window", 1))
+		return 0, err
 	}
-	K := int(math.Round(d / prog.Dt))
-	switch {
-	case K < 1:
-		return 0, fmt.Errorf("--window %s is shorter than one step (dt = %gs)", window, prog.Dt)
-	case K > prog.Steps:
+	if K > prog.Steps {
 		return 0, fmt.Errorf("--window %s (%d steps) is longer than the run of model %s (%gs, %d steps)", window, K, prog.Model.Name, float64(prog.Steps)*prog.Dt, prog.Steps)
 	}
 	return K, nil

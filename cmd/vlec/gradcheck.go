@@ -58,20 +58,18 @@ when gamma > 0, while the exact gradient is that of the free dynamics
 			if err != nil {
 				return err
 			}
+			if err := checkFDFlags(entries, relStep); err != nil {
+				return err
+			}
 			K, err := windowSteps(fwd, window)
 			if err != nil {
 				return err
 			}
 			start := 0
 			if from != "" {
-				d, err := parseDuration(from)
-				if from == "0" || from == "0s" {
-					d, err = 0, nil
+				if start, err = flagStart("--from", from, fwd.Dt); err != nil {
+					return err
 				}
-				if err != nil {
-					return fmt.Errorf("--from %q: give a positive time such as 5s", from)
-				}
-				start = int(math.Round(d / fwd.Dt))
 				if start+K > fwd.Steps {
 					return fmt.Errorf("--from %s --window %s ends after the run of model %s (%gs)", from, window, fwd.Model.Name, float64(fwd.Steps)*fwd.Dt)
 				}
@@ -79,9 +77,6 @@ when gamma > 0, while the exact gradient is that of the free dynamics
 			names := runtime.Plastic(fwd)
 			if len(names) == 0 {
 				return fmt.Errorf("model %s has nothing plastic: the local rules change no parameter to compare", fwd.Model.Name)
-			}
-			if entries < 0 {
-				return fmt.Errorf("--entries %d: give a number of entries >= 0", entries)
 			}
 			opts := runtime.Options{}
 			sw, err := runtime.ExactGradient(fwd, rev, start, K, false, opts)
@@ -141,12 +136,25 @@ when gamma > 0, while the exact gradient is that of the free dynamics
 		},
 	}
 	cmd.Flags().StringVar(&window, "window", "", "the window: simulated time from the start (e.g. 3s); required")
-	cmd.Flags().StringVar(&from, "from", "", "start the window here instead of at 0 (e.g. 5s): the run before it is not differentiated")
+	cmd.Flags().StringVar(&from, "from", "", "start the window here instead of at 0, a whole number of steps (e.g. 5s): the run before it is not differentiated")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&entries, "entries", 8, "random gradient entries to check by finite differences")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the random choice of entries")
-	cmd.Flags().Float64Var(&relStep, "rel-step", 1e-6, "relative step of the finite differences")
+	cmd.Flags().Float64Var(&relStep, "rel-step", 1e-6, "relative step of the finite differences (positive)")
 	return cmd
+}
+
+// checkFDFlags refuses finite-difference settings that would not be used
+// as printed: a negative number of entries, a relative step that is not a
+// positive finite number.
+func checkFDFlags(entries int, relStep float64) error {
+	if entries < 0 {
+		return fmt.Errorf("--entries %d: give a number of entries >= 0", entries)
+	}
+	if !(relStep > 0) || math.IsInf(relStep, 0) {
+		return fmt.Errorf("--rel-step %g: give a positive relative step, such as 1e-6", relStep)
+	}
+	return nil
 }
 
 // localProgram schedules the model's dynamics with the given

@@ -45,8 +45,10 @@ func newRootCmd() *cobra.Command {
 		Use:   "vlec",
 		Short: "Compile and simulate energy-based neuronal circuits that learn with local rules",
 		Long: `vlec reads .vle models — neuron populations, connections and energy terms —
-derives the neuron, error and synapse dynamics from the energy, and checks,
-formats, simulates or exports them.
+derives the neuron, error and synapse dynamics from the energy, and checks
+and formats them, prints the derived equations and step program, simulates
+and trains them, computes exact gradients (the adjoint method) and compares
+the local learning rules with them, and times the interpreter.
 
 The language is described in lang/SPEC.md; examples are in examples/.`,
 		SilenceUsage:  true,
@@ -55,5 +57,6 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 	root.AddCommand(newCheckCmd(), newFmtCmd(), newDeriveCmd())
 	root.AddCommand(newRunCmd(), newBenchCmd())
 	root.AddCommand(newGradCmd(), newGradcheckCmd())
+	root.AddCommand(newCompletionCmd())
 	return root
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,18 +50,13 @@ and exits with status 1 without writing anything.`,
 			if cmd.Flags().Changed("seed") {
 				opts.Seed, opts.SeedSet = seed, true
 			}
-			prog, err := loadProgram(cmd.ErrOrStderr(), args[0])
+			prog, err := loadWarned(cmd.ErrOrStderr(), args[0])
 			if err != nil {
 				return err
 			}
 			if duration != "" {
-				d, err := parseDuration(duration)
-				if err != nil {
+				if opts.Steps, err = flagSteps("--duration", duration, prog.Dt); err != nil {
 					return err
-				}
-				opts.Steps = int(math.Round(d / prog.Dt))
-				if opts.Steps < 1 {
-					return fmt.Errorf("--duration %s is shorter than one step (dt = %gs)", duration, prog.Dt)
 				}
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -111,7 +104,7 @@ and exits with status 1 without writing anything.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", ".", "output directory")
-	cmd.Flags().StringVar(&duration, "duration", "", "simulated time instead of the model's (e.g. 30s, 500ms, 2m)")
+	cmd.Flags().StringVar(&duration, "duration", "", "simulated time instead of the model's, a whole number of steps (e.g. 30s, 500ms, 2min)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed instead of the model's")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	return cmd
@@ -135,18 +128,6 @@ func compile(stderr io.Writer, path string, opts vlec.Options) (*vlec.Compiled, 
 		return nil, exitError{1}
 	}
 	return c, nil
-}
-
-// parseDuration reads 30s, 500ms, 2m, 1h or a number of seconds.
-func parseDuration(s string) (float64, error) {
-	if v, err := strconv.ParseFloat(s, 64); err == nil && v > 0 {
-		return v, nil
-	}
-	d, err := time.ParseDuration(strings.ReplaceAll(s, "min", "m"))
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("--duration %q: give a positive time such as 30s, 500ms or 2m", s)
-	}
-	return d.Seconds(), nil
 }
 
 func isTerminal(w io.Writer) bool {

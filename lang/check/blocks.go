@@ -123,6 +123,7 @@ func (c *checker) checkLearn(d *lang.LearnDecl) {
 			c.errorf(st.At, "unknown learn setting %s%s (settings: %s, lr.GROUP)", key, didYouMean(key, learnKeys), strings.Join(learnKeys, ", "))
 		}
 	}
+	c.warnIgnoredLearn(d, l)
 	c.m.Learn = l
 }
 

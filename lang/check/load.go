@@ -151,3 +151,16 @@ func (c *checker) fileExists(path string, pos lang.Pos) bool {
 	}
 	return false
 }
+
+// firstErrorSince is the position of the first, in file order, of the
+// errors recorded after the first n: where a teacher's errors start,
+// whether they print above or below the error that refers to them.
+func (l *loader) firstErrorSince(n int) lang.Pos {
+	first := l.errs[n].Pos
+	for _, e := range l.errs[n+1:] {
+		if e.Pos.Before(first) {
+			first = e.Pos
+		}
+	}
+	return first
+}

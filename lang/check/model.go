@@ -16,6 +16,10 @@ type Model struct {
 	Energy      []*Term
 	Learn       Learn
 	Records     []*Record
+	// Warnings are positioned notes about what the file says but has no
+	// effect (learn.window without method adjoint); they never stop a
+	// run.
+	Warnings lang.ErrorList
 }
 
 // Method is a credit-assignment method.

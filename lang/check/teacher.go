@@ -74,7 +74,7 @@ func (c *checker) teacherModel(t *Teacher, call *lang.CallExpr) bool {
 	}
 	t.Model = c.l.checkUnit(u)
 	if len(c.l.errs) > nerr {
-		c.errorf(lit.At, "teacher model %s has errors (reported above)", path)
+		c.errorf(lit.At, "teacher model %s has errors (the first at %s)", path, c.l.firstErrorSince(nerr))
 		return false
 	}
 	return c.bindTeacherInputs(t, call.Args[1:])

@@ -2,8 +2,11 @@ package check
 
 import (
 	"fmt"
+	"math"
+	"strings"
 
 	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/parser"
 )
 
 // dim is the physical dimension of a value as a power of seconds. Bare
@@ -87,3 +90,72 @@ func mulDims(a, b dim, div bool) dim {
 // wantDim checks that a value of dimension got may be used where want is
 // needed; untyped values always may.
 func wantDim(got, want dim) bool { return !got.known || got == want }
+
+// ParseTime reads a time written as a .vle file writes one, for the
+// command line: a number with a unit (`5s`, `100ms`, `1.5e3ms`, `2min`),
+// a bare number of seconds (as `duration = 30` is in a sim block), or a
+// constant expression of them (`2 * 5s`, `1s + 500ms`). It goes through
+// the language's lexer, unit table and constant evaluation, so it accepts
+// exactly what a file accepts there, with no constants of the file to
+// name: `2m` is an unknown unit, not minutes, and a frequency is not a
+// time. It returns seconds; whether 0 or a negative time is acceptable is
+// up to the caller, as it is up to the setting in a file.
+func ParseTime(s string) (float64, error) {
+	f, err := parser.Parse("-", []byte("const t = "+s))
+	if err != nil {
+		msg := lang.Diagnostics(err)[0].Msg
+		if !strings.HasPrefix(msg, "unknown unit") && !strings.HasPrefix(msg, "number ") {
+			msg = "" // about the made-up declaration around s, not about s
+		}
+		return 0, timeError(s, msg)
+	}
+	if len(f.Decls) != 1 || f.Model != nil {
+		return 0, timeError(s, "")
+	}
+	d, ok := f.Decls[0].(*lang.ConstDecl)
+	if !ok {
+		return 0, timeError(s, "")
+	}
+	l := &loader{sources: lang.Sources{}, units: map[string]*unit{}, loading: map[string]bool{}}
+	c := newChecker(l, &unit{file: f})
+	v, ok := c.scalar(d.Value)
+	switch {
+	case !ok:
+		return 0, timeError(s, l.errs[0].Msg)
+	case !wantDim(v.d, timeDim):
+		return 0, fmt.Errorf("%s is %s, not a time", strings.TrimSpace(s), v.d)
+	case math.IsInf(v.v, 0) || math.IsNaN(v.v):
+		return 0, fmt.Errorf("%s is not a finite time", strings.TrimSpace(s))
+	}
+	return v.v, nil
+}
+
+// timeError explains why s is not a time: the language's own message when
+// there is one, and in every case what a time looks like.
+func timeError(s, msg string) error {
+	if msg == "" {
+		return fmt.Errorf("%q is not a time: write one as 30s, 500ms, 1.5e3ms or 2min", s)
+	}
+	return fmt.Errorf("%s (a time is written 30s, 500ms, 1.5e3ms or 2min)", msg)
+}
+
+// TimeSteps converts a time t, named what in messages, to a number of
+// steps of dt, with the rule a sim block's duration follows: a positive
+// whole number of steps (to a relative 1e-9, forgiving decimal rounding
+// such as 0.3s / 0.1s). Its messages are the checker's: "duration 1.0005s
+// is not a whole number of steps of dt = 0.001s".
+func TimeSteps(what string, t, dt float64) (int, error) {
+	if t/dt > 1<<53 {
+		return 0, fmt.Errorf("%s %gs is %.3g steps of dt = %gs, more than can be counted", what, t, t/dt, dt)
+	}
+	n, exact := stepsOf(t, dt)
+	switch {
+	case t <= 0:
+		return 0, fmt.Errorf("%s must be positive, got %gs", what, t)
+	case !exact:
+		return 0, fmt.Errorf("%s %gs is not a whole number of steps of dt = %gs", what, t, dt)
+	case n < 1:
+		return 0, fmt.Errorf("%s %gs is shorter than one step (dt = %gs)", what, t, dt)
+	}
+	return n, nil
+}
