@@ -245,6 +245,10 @@ func describeChar(c string) string {
 		return fmt.Sprintf("%U (a control character; is this a binary file?)", r)
 	case r == '\'' || r == '`':
 		return fmt.Sprintf("%q (strings use double quotes)", r)
+	case r == 0xfeff:
+		return "U+FEFF (a byte-order mark, allowed only at the start of the file)"
+	case r == 0xa0 || r == 0x200b:
+		return fmt.Sprintf("%U (an invisible space; type an ordinary space or nothing)", r)
 	}
 	return strconv.QuoteRune(r)
 }

@@ -17,6 +17,7 @@
 package parser
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,10 +50,17 @@ func mustProduction[P any](p *participle.Parser[P], err error) *participle.Parse
 	return p
 }
 
-// Parse parses src, naming positions after filename. On error it returns
-// a sorted lang.ErrorList of every problem found (up to ten), and the
-// File with the declarations that did parse.
+// BOM is the UTF-8 byte-order mark. Some editors start a file with it;
+// Parse and ParseFile skip it there.
+const BOM = "\uFEFF"
+
+// Parse parses src, naming positions after filename. A byte-order mark at
+// the start of src is skipped: lines, columns and offsets count from after
+// it, as in the source ParseFile returns. On error it returns a sorted
+// lang.ErrorList of every problem found (up to ten), and the File with the
+// declarations that did parse.
 func Parse(filename string, src []byte) (f *lang.File, err error) {
+	src = bytes.TrimPrefix(src, []byte(BOM))
 	l := &lowerer{at: lang.Pos{File: filename, Line: 1, Col: 1}}
 	defer func() {
 		if r := recover(); r != nil {
@@ -100,18 +108,22 @@ func Parse(filename string, src []byte) (f *lang.File, err error) {
 }
 
 // ParseFile reads and parses the file at path. It returns the source too,
-// so callers can draw error snippets with lang.Sources.
+// without a leading byte-order mark, so that callers can draw error
+// snippets with lang.Sources and the positions match.
 func ParseFile(path string) (*lang.File, []byte, error) {
-	src, err := readSource(path)
+	src, err := ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
+	src = bytes.TrimPrefix(src, []byte(BOM))
 	f, err := Parse(path, src)
 	return f, src, err
 }
 
-// readSource reads a source file, refusing directories and huge files.
-func readSource(path string) ([]byte, error) {
+// ReadFile reads a source file as it is on disk (a byte-order mark
+// included), refusing directories and files over MaxFileSize with a
+// lang.ErrorList naming the file.
+func ReadFile(path string) ([]byte, error) {
 	at := lang.Pos{File: path}
 	info, err := os.Stat(path)
 	switch {

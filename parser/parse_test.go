@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -191,3 +193,38 @@ func TestComments(t *testing.T) {
 }
 
 func reflectValue(x any) reflect.Value { return reflect.ValueOf(x) }
+
+// TestByteOrderMark parses sources that start with a UTF-8 byte-order
+// mark: it is skipped, and lines, columns and offsets count from after
+// it. ParseFile returns the source without it, so snippets line up.
+func TestByteOrderMark(t *testing.T) {
+	src := BOM + "model m\nconst x = -1\n"
+	f, err := Parse("b.vle", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	neg := f.Decls[0].(*lang.ConstDecl).Value.(*lang.UnaryExpr)
+	if got := f.Model.At.String(); got != "b.vle:1:1" {
+		t.Errorf("model at %s, want b.vle:1:1", got)
+	}
+	if got := neg.OpPos; got.String() != "b.vle:2:11" || got.Offset != 18 {
+		t.Errorf("- at %s offset %d, want b.vle:2:11 offset 18", got, got.Offset)
+	}
+	_, err = Parse("e.vle", []byte(BOM+"const x = )"))
+	if d := lang.Diagnostics(err); len(d) != 1 || d[0].Pos.String() != "e.vle:1:11" {
+		t.Errorf("error %v, want one at e.vle:1:11", err)
+	}
+	path := filepath.Join(t.TempDir(), "b.vle")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := ParseFile(path)
+	if err != nil || string(got) != src[len(BOM):] {
+		t.Errorf("ParseFile = %q, %v; want the source without the mark", got, err)
+	}
+	// Only at the start: elsewhere it is a stray character, named.
+	_, err = Parse("m.vle", []byte("const x = 1"+BOM))
+	if d := lang.Diagnostics(err); len(d) != 1 || d[0].Pos.String() != "m.vle:1:12" || !strings.Contains(d[0].Msg, "byte-order mark") {
+		t.Errorf("error %v, want a byte-order mark at m.vle:1:12", err)
+	}
+}
