@@ -9,7 +9,8 @@ import (
 )
 
 func newCheckCmd() *cobra.Command {
-	return &cobra.Command{
+	var full, strict bool
+	cmd := &cobra.Command{
 		Use:   "check FILE...",
 		Short: "Check models and libraries for everything a run would refuse",
 		Long: `check takes each .vle file through every phase a run goes through: parsing,
@@ -23,7 +24,7 @@ effect) are printed the same way and do not change the exit status.`,
 		Example: "  vlec check examples/chain2.vle examples/mlp.vle",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			failed := false
+			failed, warned := false, 0
 			for _, path := range args {
 				c, sources, err := vlec.Check(path)
 				if err != nil {
@@ -31,12 +32,15 @@ effect) are printed the same way and do not change the exit status.`,
 					failed = true
 				} else if c != nil {
 					fmt.Fprint(cmd.ErrOrStderr(), formatWarnings(sources, c.Model.Warnings))
+					warned += checkStability(cmd, path, c, sources, full)
 				}
 			}
-			if failed {
+			if failed || strict && warned > 0 {
 				return exitError{1}
 			}
 			return nil
 		},
 	}
+	addStabilityFlags(cmd, &full, &strict)
+	return cmd
 }
