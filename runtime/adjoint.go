@@ -245,7 +245,7 @@ func (a *Sweep) Run(K int) error {
 				c += v
 			}
 			if !isFinite(c) {
-				return &NonFiniteGradientError{Step: k, Time: float64(k) * dt, Value: c}
+				return &NonFiniteGradientError{Step: k, Time: s.clock.at(k), Value: c}
 			}
 			a.loss += dt * c
 		}
@@ -382,7 +382,7 @@ func (a *Sweep) checkGrads(k int) error {
 			if isFinite(x) {
 				continue
 			}
-			e := &NonFiniteGradientError{Param: p.Name, Row: j, Col: -1, Step: k, Time: float64(k) * a.sim.prog.Dt, Value: x}
+			e := &NonFiniteGradientError{Param: p.Name, Row: j, Col: -1, Step: k, Time: a.sim.clock.at(k), Value: x}
 			if p.Shape.Rank == 2 {
 				e.Row, e.Col = j/p.Shape.Cols(), j%p.Shape.Cols()
 			}
@@ -459,7 +459,7 @@ func trainingSweep(sim *Sim) (*Sweep, error) {
 	case w == 0:
 		return nil, fmt.Errorf("model %s: method adjoint trains over truncated windows; set their length in the learn block (e.g. window = 1s)", m.Name)
 	case w > sim.steps:
-		return nil, fmt.Errorf("model %s: learn.window is %d steps (%gs), longer than the run (%d steps)", m.Name, w, float64(w)*prog.Dt, sim.steps)
+		return nil, fmt.Errorf("model %s: learn.window is %d steps (%gs), longer than the run (%d steps)", m.Name, w, sim.clock.at(w), sim.steps)
 	}
 	rev, err := adjoint.Reverse(prog)
 	if err != nil {

@@ -90,6 +90,9 @@ func (s *Sim) initWeights(b *schedule.Buffer, v []float64) error {
 			lo, hi = -l, l
 		}
 		for i := range v {
+			if i&0xffff == 0 && s.cancelled() != nil {
+				return s.cancelled() // a huge matrix: stop soon after Ctrl-C
+			}
 			if in.Kind == check.InitNormal {
 				v[i] = in.A + in.B*rng.NormFloat64()
 			} else {

@@ -9,14 +9,17 @@ import (
 	"strings"
 
 	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
 )
 
 // A recording writes the values of its items every Every steps, after the
 // step: population variables and parameters as they are after the step,
-// teacher targets as they were at its start. Columns (CSV header, after
-// step and t): <pop>.<var>[<batch>][<i>], <conn>[<i>][<j>], <pop>.b[<i>],
-// <pop>.tau_m[<i>], <input>[<batch>][<i>], <teacher>.<pop>.<var>[<batch>][<i>].
+// teacher targets and the cost as they were at its start. Columns (CSV
+// header, after step and t): <pop>.<var>[<batch>][<i>], <conn>[<i>][<j>],
+// <pop>.b[<i>], <pop>.tau_m[<i>], <input>[<batch>][<i>],
+// <teacher>.<pop>.<var>[<batch>][<i>], cost[<batch>]. lang/SPEC.md
+// (Outputs) documents the layouts.
 //
 // .npy files hold one float64 matrix [rows][2 + columns] in the CSV's
 // column order (step, t, then the columns); .npz archives hold one array
@@ -47,6 +50,8 @@ func (it *item) values() []float64 {
 
 // recorder writes one record declaration's file.
 type recorder struct {
+	pos   lang.Pos // the record declaration
+	name  string   // the file, relative to the output directory
 	path  string
 	every int
 	items []*item
@@ -63,8 +68,10 @@ type recorder struct {
 	rawWs []*bufio.Writer
 }
 
-// resolve finds the buffer of a recorded reference.
-func (s *Sim) resolve(r *check.Ref) (*item, error) {
+// resolve finds the buffer of a recorded reference. The cost is recorded
+// times costScale (the nudging strength for the objective of a free
+// program, so that it is the cost of le and gle).
+func (s *Sim) resolve(r *check.Ref, costScale float64) (*item, error) {
 	name := r.String()
 	it := &item{name: name, sim: s}
 	p := s.prog
@@ -81,6 +88,14 @@ func (s *Sim) resolve(r *check.Ref) (*item, error) {
 		it.buf = p.Named[r.Input.Name]
 	case check.RefScalar:
 		it.buf = p.Named[r.Param.Name]
+	case check.RefCost:
+		it.buf = p.Cost
+		if it.buf == nil {
+			return nil, fmt.Errorf("the energy has no cost, only mismatch terms")
+		}
+		if costScale != 1 {
+			it.derived = scaled(s.vals[p.Cost.ID], costScale)
+		}
 	case check.RefTeacher:
 		if b := p.Named[name]; b != nil && b.Kind == schedule.Target {
 			it.buf = b
@@ -104,6 +119,17 @@ func (s *Sim) resolve(r *check.Ref) (*item, error) {
 	}
 	it.layout(it.sim.rows(it.buf), it.buf.Shape.Rank, it.buf.Shape.Rows(), it.buf.Shape.Cols())
 	return it, nil
+}
+
+// scaled returns a function that gives the values of v times c.
+func scaled(v []float64, c float64) func() []float64 {
+	out := make([]float64, len(v))
+	return func() []float64 {
+		for i, x := range v {
+			out[i] = c * x
+		}
+		return out
+	}
 }
 
 func (it *item) layout(rows, rank, n, m int) {
@@ -145,26 +171,30 @@ func (it *item) layout(rows, rank, n, m int) {
 }
 
 // newRecorders resolves every record declaration (the checker has named
-// the file of each, <model>.csv by default).
-func (s *Sim) newRecorders(dir string) ([]*recorder, error) {
+// the file of each, <model>.csv by default, and refused names outside the
+// output directory); their paths are set when the output directory is
+// made (see openOutputs).
+func (s *Sim) newRecorders(costScale float64) ([]*recorder, error) {
 	m := s.prog.Model
 	var out []*recorder
 	seen := map[string]bool{}
 	for _, r := range m.Records {
 		to := r.To
-		path := filepath.Join(dir, to)
-		if seen[path] {
-			return nil, fmt.Errorf("%s: two records write %s", r.Pos, to)
+		if !filepath.IsLocal(to) {
+			return nil, lang.ErrorList{lang.Errorf(r.Pos, "record file %q is outside the output directory", to)}
 		}
-		seen[path] = true
+		if seen[filepath.Clean(to)] {
+			return nil, lang.ErrorList{lang.Errorf(r.Pos, "two records write %s", to)}
+		}
+		seen[filepath.Clean(to)] = true
 		if len(r.Items) == 0 {
-			return nil, fmt.Errorf("%s: the record names nothing", r.Pos)
+			return nil, lang.ErrorList{lang.Errorf(r.Pos, "the record names nothing")}
 		}
-		rec := &recorder{path: path, every: max(r.Every, 1), kind: strings.TrimPrefix(filepath.Ext(to), ".")}
+		rec := &recorder{pos: r.Pos, name: to, every: max(r.Every, 1), kind: strings.TrimPrefix(filepath.Ext(to), ".")}
 		for _, ref := range r.Items {
-			it, err := s.resolve(ref)
+			it, err := s.resolve(ref, costScale)
 			if err != nil {
-				return nil, fmt.Errorf("%s: record %s: %v", ref.At, ref, err)
+				return nil, lang.ErrorList{lang.Errorf(ref.At, "record %s: %v", ref, err)}
 			}
 			rec.items = append(rec.items, it)
 			rec.ncols += len(it.cols)
@@ -174,9 +204,10 @@ func (s *Sim) newRecorders(dir string) ([]*recorder, error) {
 	return out, nil
 }
 
-// open creates the temporary files and writes the CSV header.
+// open creates the temporary files and writes the CSV header; the
+// record's directory exists.
 func (r *recorder) open() error {
-	if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
+	if err := checkTarget(r.path); err != nil {
 		return err
 	}
 	switch r.kind {

@@ -2,218 +2,261 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/lang/check"
 )
 
 // RunOptions configure a recorded run.
 type RunOptions struct {
 	Options
-	// OutDir receives the recordings and the summary (created if needed).
+	// OutDir receives the recordings and the summary (created if needed;
+	// "" is the working directory).
 	OutDir string
+	// NewDir makes OutDir a fresh run directory: Run creates it, as
+	// OutDir-2, OutDir-3, ... when the name is taken, and never writes
+	// into an existing one. Summary.Dir says which it made.
+	NewDir bool
+	// Sources are the model files the run compiled (from vlec.Compile),
+	// hashed into the summary.
+	Sources lang.Sources
 	// Progress, when set, is called every ProgressEvery steps (default:
 	// about 200 times a run) with the number of steps done.
 	Progress      func(done, total int)
 	ProgressEvery int
 }
 
-// Summary describes a run; Run writes it as <model>.summary.json.
-type Summary struct {
-	Model          string  `json:"model"`
-	Steps          int     `json:"steps"`   // steps run
-	Planned        int     `json:"planned"` // steps of the full run
-	Dt             float64 `json:"dt"`      // s
-	Batch          int     `json:"batch"`   //
-	Seed           uint64  `json:"seed"`    //
-	WallSeconds    float64 `json:"wall_s"`  // time spent stepping
-	StepsPerSecond float64 `json:"steps_per_s"`
-	LearnAfter     int     `json:"learn_after"`
-	// CostStart and CostEnd are the mean cost (the program's cost per
-	// sample, averaged over the batch) over the first and the last 10% of
-	// the learning period that was run; nil without learning or cost.
-	CostStart *float64 `json:"cost_start,omitempty"`
-	CostEnd   *float64 `json:"cost_end,omitempty"`
-	// Stopped says why the run ended early: "interrupted" or "non-finite".
-	Stopped string   `json:"stopped,omitempty"`
-	Error   string   `json:"error,omitempty"`
-	Files   []string `json:"files"`
-}
-
 // Run simulates prog for its steps, recording its record declarations
 // into opts.OutDir, and writes the summary. Every problem found before the
-// run (files, sizes, records, an unwritable directory) is returned with a
-// nil summary and nothing written. When the context is cancelled the run
-// stops after the current step, keeps what it recorded and returns the
-// summary with Stopped = "interrupted" and ctx.Err(). A non-finite value
-// stops the run the same way with a *NonFiniteError.
+// run (files, sizes, records, an output that cannot be written) is
+// returned with a nil summary and nothing written; so is the cancellation
+// of ctx while the model is set up. When the context is cancelled during
+// the run, the run stops after the current step, keeps what it recorded
+// and returns the summary with Stopped = "interrupted" and ctx.Err(). A
+// non-finite value (a state, a parameter or the cost) stops the run the
+// same way with a *NonFiniteError (a *NonFiniteGradientError in a sweep),
+// a failed write with a *WriteError.
 //
 // A program of method adjoint (schedule.Free) trains by exact gradients
-// over truncated windows of learn.window steps (see Sweep.train); its cost
-// is the loss.
+// over truncated windows of learn.window steps (see Sweep.train); its
+// cost buffer holds the objective, cost / beta, which the summary and the
+// recordings multiply by prog.Beta so that the cost is that of le and
+// gle for the same model.
 func Run(ctx context.Context, prog *schedule.Program, opts RunOptions) (*Summary, error) {
-	sim, err := New(prog, opts.Options)
+	started := time.Now()
+	sim, err := NewContext(ctx, prog, opts.Options)
 	if err != nil {
 		return nil, err
 	}
 	defer sim.Close()
-	dir := opts.OutDir
-	if dir == "" {
-		dir = "."
-	}
-	if err := checkDir(dir); err != nil {
-		return nil, err
-	}
-	sweep, err := trainingSweep(sim)
+	r, err := startRun(sim, opts)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := sim.newRecorders(dir)
+	r.sum.Started = started.Format(time.RFC3339)
+	start := time.Now()
+	runErr := r.loop(ctx)
+	r.sum.WallSeconds = Float(time.Since(start).Seconds())
+	return r.finish(ctx, runErr)
+}
+
+// WriteError is a failed write of an output file during a run.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string { return fmt.Sprintf("writing %s: %v", e.Path, e.Err) }
+
+// Unwrap returns the cause.
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// run is a recorded run in progress.
+type run struct {
+	sim   *Sim
+	prog  *schedule.Program
+	opts  RunOptions
+	sweep *Sweep // method adjoint
+	out   *outputs
+	sum   *Summary
+	costs *costWindows
+	scale float64 // cost = scale * the program's cost buffer
+	every int     // progress interval
+}
+
+// startRun checks and opens everything a run writes, before its first
+// step.
+func startRun(sim *Sim, opts RunOptions) (*run, error) {
+	prog := sim.prog
+	r := &run{sim: sim, prog: prog, opts: opts, scale: 1}
+	var err error
+	if r.sweep, err = trainingSweep(sim); err != nil {
+		return nil, err
+	}
+	if r.sweep != nil {
+		r.scale = prog.Beta
+	}
+	recs, err := sim.newRecorders(r.scale)
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range recs {
-		if err := r.open(); err != nil {
-			for _, o := range recs[:i] {
-				o.abort()
-			}
-			return nil, fmt.Errorf("cannot write %s: %v", r.path, err)
+	read, err := readFiles(opts.Sources, sim)
+	if err != nil {
+		return nil, err
+	}
+	if r.out, err = openOutputs(opts.OutDir, opts.NewDir, prog.Model.Name, recs); err != nil {
+		return nil, err
+	}
+	r.sum = newSummary(sim, r.sweep != nil)
+	r.sum.Read, r.sum.Dir = read, r.out.dir
+	r.costs = newCostWindows(prog.LearnAfter, sim.Steps())
+	r.every = opts.ProgressEvery
+	if r.every <= 0 {
+		r.every = max(1, sim.Steps()/200)
+	}
+	return r, nil
+}
+
+// newSummary fills what a summary knows before the run.
+func newSummary(sim *Sim, adjoint bool) *Summary {
+	prog := sim.prog
+	m := prog.Model
+	l := m.Learn
+	sum := &Summary{Model: m.Name, ModelFile: m.File, Vlec: Build(), Method: string(m.Sim.Method),
+		Planned: sim.Steps(), Dt: Float(prog.Dt), Batch: sim.batch, Seed: sim.seed, LearnAfter: prog.LearnAfter,
+		Learning: Learning{LR: Float(l.LR), Optimizer: l.Optimizer, TauFloor: Float(l.TauFloor)}, Files: []string{}}
+	if sum.Learning.Optimizer == "" {
+		sum.Learning.Optimizer = "sgd"
+	}
+	if l.Optimizer == "adam" {
+		sum.Learning.Beta1, sum.Learning.Beta2, sum.Learning.Eps = Float(l.Beta1), Float(l.Beta2), Float(l.Eps)
+	}
+	if len(l.GroupLR) > 0 {
+		sum.Learning.Groups = map[string]Float{}
+		for g, v := range l.GroupLR {
+			sum.Learning.Groups[g] = Float(v)
 		}
 	}
-	steps := sim.Steps()
-	every := opts.ProgressEvery
-	if every <= 0 {
-		every = max(1, steps/200)
+	if adjoint || m.Sim.Method == check.Adjoint {
+		sum.Learning.Window = l.Window
 	}
-	costs := make([]float64, 0, steps)
-	sum := &Summary{Model: prog.Model.Name, Planned: steps, Dt: prog.Dt, Batch: sim.batch, Seed: sim.seed, LearnAfter: prog.LearnAfter}
-	var runErr error
-	start := time.Now()
-	if sweep != nil {
+	return sum
+}
+
+// loop runs the steps.
+func (r *run) loop(ctx context.Context) error {
+	steps := r.sim.Steps()
+	if r.sweep != nil {
 		// exact gradients over truncated windows: the steps are recorded
 		// as the forward sweeps run them
-		var werr error
-		runErr = sweep.train(ctx, steps, func(k int) error {
-			costs = append(costs, sim.Cost())
-			for _, r := range recs {
-				if err := r.record(k, float64(k)*prog.Dt); err != nil {
-					werr = fmt.Errorf("writing %s: %v", r.path, err)
-					return werr
-				}
-			}
-			sum.Steps = k + 1
-			if opts.Progress != nil && (k+1)%every == 0 {
-				opts.Progress(k+1, steps)
+		return r.sweep.train(ctx, steps, func(k int) error {
+			if err := r.after(k); err != nil {
+				return err
 			}
 			return ctx.Err()
 		})
-		var nf *NonFiniteError
-		var ng *NonFiniteGradientError
-		switch {
-		case runErr == nil:
-		case werr != nil && runErr == werr:
-			sum.Stopped = "write error"
-		case ctx.Err() != nil && errors.Is(runErr, ctx.Err()):
-			sum.Stopped = "interrupted"
-		case errors.As(runErr, &nf), errors.As(runErr, &ng):
-			sum.Stopped = "non-finite"
-		}
 	}
-loop:
-	for k := 0; k < steps && sweep == nil; k++ {
-		select {
-		case <-ctx.Done():
-			runErr = ctx.Err()
-			sum.Stopped = "interrupted"
-			break loop
-		default:
+	for k := 0; k < steps; k++ {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		stepErr := sim.Step()
-		costs = append(costs, sim.Cost())
-		t := float64(k) * prog.Dt
-		for _, r := range recs {
-			if err := r.record(k, t); err != nil && runErr == nil {
-				runErr = fmt.Errorf("writing %s: %v", r.path, err)
-			}
+		stepErr := r.sim.Step()
+		if err := r.after(k); err != nil {
+			return err
 		}
-		sum.Steps = k + 1
 		if stepErr != nil {
-			runErr = stepErr
-			sum.Stopped = "non-finite"
-			break
-		}
-		if runErr != nil {
-			sum.Stopped = "write error"
-			break
-		}
-		if opts.Progress != nil && (k+1)%every == 0 {
-			opts.Progress(k+1, steps)
+			return stepErr
 		}
 	}
-	sum.WallSeconds = time.Since(start).Seconds()
+	return nil
+}
+
+// after takes the cost of step k, records the rows due and reports
+// progress.
+func (r *run) after(k int) error {
+	if r.sim.HasCost() {
+		r.costs.add(k, r.scale*r.sim.Cost())
+	}
+	t := r.sim.clock.at(k)
+	for _, rec := range r.out.recs {
+		if err := rec.record(k, t); err != nil {
+			return &WriteError{Path: rec.path, Err: err}
+		}
+	}
+	r.sum.Steps = k + 1
+	if r.opts.Progress != nil && (k+1)%r.every == 0 {
+		r.opts.Progress(k+1, r.sim.Steps())
+	}
+	return nil
+}
+
+// finish completes the recordings and writes the summary.
+func (r *run) finish(ctx context.Context, runErr error) (*Summary, error) {
+	sum := r.sum
 	if sum.WallSeconds > 0 {
-		sum.StepsPerSecond = float64(sum.Steps) / sum.WallSeconds
+		sum.StepsPerSecond = Float(float64(sum.Steps) / float64(sum.WallSeconds))
 	}
-	if runErr != nil {
-		sum.Error = runErr.Error()
+	if r.sim.HasCost() {
+		sum.CostStart, sum.CostEnd = r.costs.means()
 	}
-	if sim.HasCost() {
-		sum.CostStart, sum.CostEnd = learningCosts(costs, prog.LearnAfter)
-	}
-	for _, r := range recs {
-		if err := r.close(); err != nil {
+	for _, rec := range r.out.recs {
+		if err := rec.close(); err != nil {
 			if runErr == nil {
-				runErr = fmt.Errorf("writing %s: %v", r.path, err)
+				runErr = &WriteError{Path: rec.path, Err: err}
 			}
 			continue
 		}
-		sum.Files = append(sum.Files, r.path)
+		sum.Files = append(sum.Files, rec.name)
 	}
-	sumPath := filepath.Join(dir, prog.Model.Name+".summary.json")
-	sum.Files = append(sum.Files, sumPath)
-	data, _ := json.MarshalIndent(sum, "", "  ")
-	if err := writeAtomic(sumPath, append(data, '\n')); err != nil && runErr == nil {
-		runErr = fmt.Errorf("writing %s: %v", sumPath, err)
+	sum.Stopped = stopReason(ctx, runErr)
+	if runErr != nil {
+		sum.Error = runErr.Error()
+	}
+	sum.Ended = time.Now().Format(time.RFC3339)
+	if err := r.writeSummary(); err != nil && runErr == nil {
+		runErr = err
 	}
 	return sum, runErr
 }
 
-// learningCosts averages the cost over the first and the last tenth of
-// the learning steps that were run.
-func learningCosts(costs []float64, learnAfter int) (*float64, *float64) {
-	if learnAfter >= len(costs) {
-		return nil, nil
+// writeSummary writes the summary, which lists itself among the files
+// written; the list drops it again when the write fails.
+func (r *run) writeSummary() error {
+	sum := r.sum
+	sum.Files = append(sum.Files, r.out.summaryName)
+	data, err := sum.JSON()
+	if err == nil {
+		err = writeAtomic(r.out.summaryPath, data)
 	}
-	l := costs[learnAfter:]
-	w := max(1, len(l)/10)
-	mean := func(xs []float64) *float64 {
-		s := 0.0
-		for _, x := range xs {
-			s += x
-		}
-		s /= float64(len(xs))
-		return &s
+	if err != nil {
+		sum.Files = sum.Files[:len(sum.Files)-1]
+		return &WriteError{Path: r.out.summaryPath, Err: err}
 	}
-	return mean(l[:w]), mean(l[len(l)-w:])
+	return nil
 }
 
-// checkDir makes sure dir exists and can be written.
-func checkDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("output directory: %v", err)
+// stopReason is the summary's Stopped for the error that ended a run.
+func stopReason(ctx context.Context, err error) string {
+	var we *WriteError
+	var nf *NonFiniteError
+	var ng *NonFiniteGradientError
+	switch {
+	case err == nil:
+		return "completed"
+	case errors.As(err, &we):
+		return "write error"
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return "interrupted"
+	case errors.As(err, &nf):
+		return nf.Error()
+	case errors.As(err, &ng):
+		return ng.Error()
 	}
-	f, err := os.CreateTemp(dir, ".vlec-write-test*")
-	if err != nil {
-		return fmt.Errorf("output directory %s cannot be written: %v", dir, errors.Unwrap(err))
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return nil
+	return "error"
 }
 
 // Bench steps a fresh simulator of prog (no recording, guard on) for at

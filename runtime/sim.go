@@ -11,8 +11,10 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -57,6 +59,8 @@ type Sim struct {
 	masks    map[int][]bool // connectivity masks of one_to_one and sparse weights
 	bound    [][2]int       // a teacher's input buffer <- the parent's
 	workers  *workers
+	ctx      context.Context // setup stops when it is cancelled
+	clock    clock
 }
 
 // step is one compiled kernel.
@@ -74,6 +78,13 @@ type targetCopy struct {
 // (unreadable or malformed files, sizes that do not match) is reported
 // here.
 func New(prog *schedule.Program, opts Options) (*Sim, error) {
+	return NewContext(context.Background(), prog, opts)
+}
+
+// NewContext is New with a context: setting a large model up (weights
+// drawn for huge matrices, teachers, files) stops soon after ctx is
+// cancelled and returns ctx.Err().
+func NewContext(ctx context.Context, prog *schedule.Program, opts Options) (*Sim, error) {
 	seed := prog.Model.Sim.Seed
 	if opts.SeedSet {
 		seed = opts.Seed
@@ -82,21 +93,44 @@ func New(prog *schedule.Program, opts Options) (*Sim, error) {
 	if opts.Steps > 0 {
 		steps = opts.Steps
 	}
-	return newSim(prog, seed, steps, opts.NoGuard)
+	return newSim(ctx, prog, seed, steps, opts.NoGuard)
 }
 
-func newSim(prog *schedule.Program, seed uint64, steps int, noGuard bool) (*Sim, error) {
+// cancelled is the error of a cancelled setup, or nil.
+func (s *Sim) cancelled() error {
+	if s.ctx == nil {
+		return nil
+	}
+	return s.ctx.Err()
+}
+
+func newSim(ctx context.Context, prog *schedule.Program, seed uint64, steps int, noGuard bool) (*Sim, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if prog.Batch < 1 {
 		return nil, fmt.Errorf("model %s: batch %d", prog.Model.Name, prog.Batch)
 	}
 	if p := prog.Model.Sim.Precision; p != "" && p != "float64" {
 		return nil, lang.ErrorList{lang.Errorf(prog.Model.Sim.Pos, "precision %s is not supported by the interpreter; it computes in float64 (drop the setting or write precision = float64)", p)}
 	}
-	s := &Sim{prog: prog, batch: prog.Batch, steps: steps, seed: seed, noGuard: noGuard}
+	s := &Sim{prog: prog, batch: prog.Batch, steps: steps, seed: seed, noGuard: noGuard, ctx: ctx, clock: newClock(prog.Dt)}
+	if err := s.setup(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// setup allocates the buffers, initialises the parameters, compiles the
+// kernels and builds the teachers and stimuli, checking between phases
+// whether the setup was cancelled.
+func (s *Sim) setup() error {
+	prog := s.prog
 	s.vals = make([][]float64, len(prog.Buffers))
 	for _, b := range prog.Buffers {
 		if b.ID < 0 || b.ID >= len(prog.Buffers) || prog.Buffers[b.ID] != b {
-			return nil, fmt.Errorf("model %s: buffer %s has ID %d out of place", prog.Model.Name, b, b.ID)
+			return fmt.Errorf("model %s: buffer %s has ID %d out of place", prog.Model.Name, b, b.ID)
 		}
 		s.vals[b.ID] = make([]float64, s.rows(b)*b.Size())
 		if b.Kind == schedule.State {
@@ -107,13 +141,19 @@ func newSim(prog *schedule.Program, seed uint64, steps int, noGuard bool) (*Sim,
 			s.guard = append(s.guard, b)
 		}
 	}
+	if err := s.cancelled(); err != nil {
+		return err
+	}
 	if err := s.initParams(); err != nil {
-		return nil, err
+		return err
+	}
+	if err := s.cancelled(); err != nil {
+		return err
 	}
 	for _, k := range prog.Kernels {
 		st, err := s.compile(k)
 		if err != nil {
-			return nil, fmt.Errorf("model %s: %v", prog.Model.Name, err)
+			return fmt.Errorf("model %s: %v", prog.Model.Name, err)
 		}
 		s.kernels = append(s.kernels, st)
 		s.learn = append(s.learn, k.Phase == schedule.PhaseLearn)
@@ -121,15 +161,18 @@ func newSim(prog *schedule.Program, seed uint64, steps int, noGuard bool) (*Sim,
 	s.fuse()
 	s.fuseActivations()
 	if err := s.setupTeachers(); err != nil {
-		return nil, err
+		return err
+	}
+	if err := s.cancelled(); err != nil {
+		return err
 	}
 	if err := s.setupInputs(); err != nil {
-		return nil, err
+		return err
 	}
 	if prog.Cost != nil {
 		s.costBuf = s.vals[prog.Cost.ID]
 	}
-	return s, nil
+	return s.cancelled()
 }
 
 // rows is the number of rows a buffer holds: the batch for a batched
@@ -149,9 +192,12 @@ func (s *Sim) setupTeachers() error {
 		if tp == nil {
 			continue
 		}
-		ts, err := newSim(tp, s.seed, s.steps, true)
+		ts, err := newSim(s.ctx, tp, s.seed, s.steps, true)
 		if err != nil {
-			return fmt.Errorf("teacher %s: %w", t.Name, err)
+			if err == s.ctx.Err() {
+				return err
+			}
+			return positioned(t.Pos, fmt.Errorf("teacher %s: %w", t.Name, err))
 		}
 		ts.parent = s
 		byTeacher[t] = ts
@@ -165,16 +211,16 @@ func (s *Sim) setupTeachers() error {
 				}
 			}
 			if in == nil {
-				return fmt.Errorf("teacher %s has no input %s", t.Name, theirs)
+				return positioned(t.Pos, fmt.Errorf("teacher %s has no input %s", t.Name, theirs))
 			}
 			src := s.prog.Inputs[ours]
 			dst := tp.Inputs[in]
 			if src == nil || dst == nil {
-				return fmt.Errorf("teacher %s: input %s is not bound to a buffer", t.Name, theirs)
+				return positioned(t.Pos, fmt.Errorf("teacher %s: input %s is not bound to a buffer", t.Name, theirs))
 			}
 			if len(s.vals[src.ID]) != len(ts.vals[dst.ID]) {
-				return fmt.Errorf("teacher %s: its input %s has %d x %d values, ours (%s) %d x %d",
-					t.Name, theirs, ts.rows(dst), dst.Size(), ours.Name, s.rows(src), src.Size())
+				return positioned(t.Pos, fmt.Errorf("teacher %s: its input %s has %d x %d values, ours (%s) %d x %d",
+					t.Name, theirs, ts.rows(dst), dst.Size(), ours.Name, s.rows(src), src.Size()))
 			}
 			ts.bound = append(ts.bound, [2]int{dst.ID, src.ID})
 		}
@@ -186,19 +232,19 @@ func (s *Sim) setupTeachers() error {
 		case tb.Teacher != nil && tb.Teacher.File != "":
 			ser, err := loadSeries(tb.Teacher.File, tb.Teacher.Size, s.batch, s.steps, "teacher "+tb.Teacher.Name)
 			if err != nil {
-				return err
+				return positioned(tb.Teacher.Pos, err)
 			}
 			if tb.Buffer.Size() != tb.Teacher.Size {
-				return fmt.Errorf("teacher %s has %d values, the energy reads %d", tb.Teacher.Name, tb.Teacher.Size, tb.Buffer.Size())
+				return positioned(tb.Teacher.Pos, fmt.Errorf("teacher %s has %d values, the energy reads %d", tb.Teacher.Name, tb.Teacher.Size, tb.Buffer.Size()))
 			}
 			tc.file = ser
 		case tb.Source != nil && byTeacher[tb.Teacher] != nil:
 			ts := byTeacher[tb.Teacher]
 			tc.teacher, tc.src = ts, tb.Source.ID
 			if n := len(ts.vals[tb.Source.ID]); n != dstLen {
-				return fmt.Errorf("teacher %s: %s has %d x %d values (batch %d), the student needs %d x %d (batch %d)",
+				return positioned(tb.Teacher.Pos, fmt.Errorf("teacher %s: %s has %d x %d values (batch %d), the student needs %d x %d (batch %d)",
 					tb.Teacher.Name, tb.Source.Name, ts.rows(tb.Source), tb.Source.Size(), ts.batch,
-					s.rows(tb.Buffer), tb.Buffer.Size(), s.batch)
+					s.rows(tb.Buffer), tb.Buffer.Size(), s.batch))
 			}
 		default:
 			return fmt.Errorf("target %s has no source", tb.Buffer.Name)
@@ -220,8 +266,9 @@ func (s *Sim) Batch() int { return s.batch }
 // K is the number of steps run so far (the index of the next step).
 func (s *Sim) K() int { return s.k }
 
-// Time is the time of the next step, K * dt.
-func (s *Sim) Time() float64 { return float64(s.k) * s.prog.Dt }
+// Time is the time of the next step, K * dt (rounded to the decimals of
+// dt, so that it prints without float noise).
+func (s *Sim) Time() float64 { return s.clock.at(s.k) }
 
 // Values returns the storage of a buffer of the program (Batch x Size for a
 // batched buffer). After a step, a State buffer holds the new value and its
@@ -321,50 +368,83 @@ func (s *Sim) swap() {
 	}
 }
 
-// NonFiniteError reports the first NaN or infinite value of a run.
+// NonFiniteError reports the first NaN or infinite value of a run: in a
+// state, a parameter or the cost.
 type NonFiniteError struct {
-	Buffer string  // the program's name of the variable, e.g. "h.u", "W1"
-	Index  int     // flat index within a sample (row-major for matrices)
-	Row    int     // row of a matrix (Index / cols), or Index
-	Col    int     // column of a matrix, -1 for a vector
-	Batch  int     // batch element, -1 for a parameter shared by the batch
-	Step   int     // the step that produced it
-	Time   float64 // its time, Step * dt
-	Value  float64
+	// Buffer names the quantity as the user writes it: "h.u", "W1",
+	// "W1^T @ y.e" (a message of the step program), "cost".
+	Buffer string
+	// Note says what part an internal buffer of the step program plays:
+	// "a term of h.ebar", "as the previous step used it"; "" otherwise.
+	Note  string
+	Index int     // flat index within a sample (row-major for matrices)
+	Row   int     // row of a matrix (Index / cols), or Index; -1 for a scalar
+	Col   int     // column of a matrix, -1 for a vector or scalar
+	Batch int     // batch element, -1 for a parameter shared by the batch
+	Step  int     // the step that produced it
+	Time  float64 // its time, Step * dt
+	Value float64
 }
 
 func (e *NonFiniteError) Error() string {
-	where := fmt.Sprintf("%s[%d]", e.Buffer, e.Row)
+	where := e.Buffer
+	if strings.Contains(where, " ") && e.Row >= 0 {
+		where = "(" + where + ")" // an expression: (W1^T @ y.e)[0]
+	}
+	if e.Row >= 0 {
+		where += fmt.Sprintf("[%d]", e.Row)
+	}
 	if e.Col >= 0 {
 		where += fmt.Sprintf("[%d]", e.Col)
 	}
 	if e.Batch >= 0 {
-		where = fmt.Sprintf("%s, neuron %d, batch element %d", e.Buffer, e.Index, e.Batch)
+		where += fmt.Sprintf(", batch element %d", e.Batch)
+	}
+	if e.Note != "" {
+		where += " (" + e.Note + ")"
 	}
 	return fmt.Sprintf("non-finite value %v in %s at step %d (t = %gs)", e.Value, where, e.Step, e.Time)
 }
 
-// check looks for a non-finite value in the states and parameters. A fast
-// summed pass runs first; only a non-finite sum leads to the scan.
+// check looks for a non-finite value in the states, the parameters and
+// the cost of step k. A fast summed pass runs first; only a non-finite sum
+// leads to the scan.
 func (s *Sim) check(k int) error {
 	for _, b := range s.guard {
-		v := s.vals[b.ID]
-		if isFinite(floats.Sum(v)) {
+		if e := s.scan(b, s.vals[b.ID], k); e != nil {
+			return e
+		}
+	}
+	if s.costBuf != nil {
+		return s.scan(s.prog.Cost, s.costBuf, k)
+	}
+	return nil
+}
+
+// scan returns the first non-finite value of buffer b (values v) after
+// step k, or nil.
+func (s *Sim) scan(b *schedule.Buffer, v []float64, k int) error {
+	if isFinite(floats.Sum(v)) {
+		return nil
+	}
+	for j, x := range v {
+		if isFinite(x) {
 			continue
 		}
-		for j, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				n := b.Size()
-				e := &NonFiniteError{Buffer: b.Name, Index: j % n, Row: j % n, Col: -1, Batch: -1, Step: k, Time: float64(k) * s.prog.Dt, Value: x}
-				if b.Batched {
-					e.Batch = j / n
-				}
-				if b.Shape.Rank == 2 {
-					e.Row, e.Col = (j%n)/b.Shape.Cols(), (j%n)%b.Shape.Cols()
-				}
-				return e
-			}
+		n := b.Size()
+		name, note := userName(s.prog, b)
+		e := &NonFiniteError{Buffer: name, Note: note, Index: j % n, Row: j % n, Col: -1, Batch: -1,
+			Step: k, Time: s.clock.at(k), Value: x}
+		if b.Batched {
+			e.Batch = j / n
 		}
+		switch b.Shape.Rank {
+		case 0:
+			e.Row = -1
+		case 2:
+			e.Row, e.Col = (j%n)/b.Shape.Cols(), (j%n)%b.Shape.Cols()
+		}
+		return e
 	}
 	return nil
 }

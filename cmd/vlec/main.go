@@ -58,5 +58,6 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 	root.AddCommand(newRunCmd(), newBenchCmd())
 	root.AddCommand(newGradCmd(), newGradcheckCmd())
 	root.AddCommand(newCompletionCmd())
+	setVersion(root)
 	return root
 }

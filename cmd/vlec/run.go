@@ -1,14 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -34,15 +29,21 @@ func newRunCmd() *cobra.Command {
 stimuli, learns from learn_after on, and writes every record declaration to
 its file in the output directory (CSV, or NumPy .npy/.npz when the record
 says so; by default MODEL.csv) and a run summary MODEL.summary.json (steps,
-wall time, steps/s, cost over the first and the last 10% of learning).
+wall time, steps/s, cost over the first and the last 10% of learning, the
+vlec version, a SHA-256 of every file read, the settings, start and end
+time, and why the run stopped). The output directory is -o DIR, or by
+default a new directory runs/MODEL-YYYYmmdd-HHMMSS; the last line printed
+names the files written.
 
 On a terminal a progress bar shows the rate and the time left (-q turns it
-off). Ctrl-C stops the run after the current step and keeps what was
-recorded. A NaN or infinite value stops the run, names the variable, neuron,
-batch element, step and time, keeps the data so far and exits with status 3.
-Bad input (missing or malformed files, size mismatches, a record naming
-nothing, an unwritable output directory) is reported before the run starts
-and exits with status 1 without writing anything.`,
+off). Ctrl-C stops the run after the current step, keeps what was recorded
+and exits with status 130 (a second Ctrl-C ends vlec at once). A NaN or
+infinite value (a state, a parameter or the cost) stops the run, names the
+quantity, entry, batch element, step and time, keeps the data so far and
+exits with status 3. Bad input (missing or malformed files, size
+mismatches, a record naming nothing, an output that cannot be written) is
+reported before the run starts and exits with status 1 without writing
+anything. lang/SPEC.md (Outputs) describes the files.`,
 		Example: "  vlec run examples/chain2.vle -o out\n  vlec run examples/mlp.vle --duration 5s --seed 3 -q",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,16 +51,20 @@ and exits with status 1 without writing anything.`,
 			if cmd.Flags().Changed("seed") {
 				opts.Seed, opts.SeedSet = seed, true
 			}
-			prog, err := loadWarned(cmd.ErrOrStderr(), args[0])
+			prog, sources, err := loadRun(cmd.ErrOrStderr(), args[0])
 			if err != nil {
 				return err
+			}
+			opts.Sources = sources
+			if out == "" {
+				opts.OutDir, opts.NewDir = runDir(prog.Model.Name, time.Now()), true
 			}
 			if duration != "" {
 				if opts.Steps, err = flagSteps("--duration", duration, prog.Dt); err != nil {
 					return err
 				}
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			stderr := cmd.ErrOrStderr()
 			var bar *progressbar.ProgressBar
@@ -87,23 +92,10 @@ and exits with status 1 without writing anything.`,
 			if bar != nil {
 				bar.Clear()
 			}
-			if sum == nil { // nothing ran
-				return err
-			}
-			report(cmd.OutOrStdout(), sum)
-			var nf *runtime.NonFiniteError
-			switch {
-			case errors.As(err, &nf):
-				fmt.Fprintf(stderr, "vlec: run stopped: %v\n", nf)
-				return exitError{3}
-			case errors.Is(err, context.Canceled):
-				fmt.Fprintf(stderr, "vlec: interrupted after %d of %d steps; the data so far is kept\n", sum.Steps, sum.Planned)
-				return exitError{130}
-			}
-			return err
+			return runResult(cmd.OutOrStdout(), stderr, sources, sum, err)
 		},
 	}
-	cmd.Flags().StringVarP(&out, "out", "o", ".", "output directory")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "output directory (default: a new directory runs/MODEL-YYYYmmdd-HHMMSS)")
 	cmd.Flags().StringVar(&duration, "duration", "", "simulated time instead of the model's, a whole number of steps (e.g. 30s, 500ms, 2min)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed instead of the model's")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
@@ -133,18 +125,4 @@ func compile(stderr io.Writer, path string, opts vlec.Options) (*vlec.Compiled, 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// report prints the short result of a run.
-func report(w io.Writer, s *runtime.Summary) {
-	fmt.Fprintf(w, "%s: %d steps (%gs simulated) in %.3gs, %.0f steps/s\n", s.Model, s.Steps, float64(s.Steps)*s.Dt, s.WallSeconds, s.StepsPerSecond)
-	switch {
-	case s.CostStart != nil:
-		fmt.Fprintf(w, "cost: %.6g over the first 10%% of learning, %.6g over the last 10%%\n", *s.CostStart, *s.CostEnd)
-	case s.LearnAfter >= s.Steps:
-		fmt.Fprintf(w, "no learning (learning starts at step %d)\n", s.LearnAfter)
-	}
-	if len(s.Files) > 0 {
-		fmt.Fprintf(w, "wrote %s\n", strings.Join(s.Files, ", "))
-	}
 }

@@ -30,6 +30,10 @@ func (s *scheduler) checkRecorded(ref *check.Ref) {
 			hint = "; only method gle has error neurons (v)"
 		}
 		s.fail(ref.At, "%s is not computed by this model's step program%s", key, hint)
+	case check.RefCost:
+		if s.p.Cost == nil {
+			s.fail(ref.At, "record cost: the energy has no cost, only mismatch terms (a cost is a term such as beta * mse(y.r, T.y.r))")
+		}
 	case check.RefTeacher:
 		if b := s.p.Named[ref.String()]; b != nil && b.Kind == Target {
 			return

@@ -202,6 +202,8 @@ func (c *checker) checkRecord(d *lang.RecordDecl) {
 		rec.To = d.To.Value
 		if !strings.HasSuffix(rec.To, ".csv") && !strings.HasSuffix(rec.To, ".npy") && !strings.HasSuffix(rec.To, ".npz") {
 			c.errorf(d.To.At, "record writes .csv, .npy or .npz files, got %q", rec.To)
+		} else if !filepath.IsLocal(rec.To) {
+			c.errorf(d.To.At, "record file %q is outside the output directory; give a name inside it, such as %q (the directory is vlec run's -o)", rec.To, filepath.Base(rec.To))
 		}
 	}
 	c.m.Records = append(c.m.Records, rec)
@@ -275,6 +277,9 @@ func (c *checker) recordItem(e lang.Expr) *Ref {
 		return nil
 	}
 	s, ok := c.globals[path[0].Name]
+	if !ok && path[0].Name == "cost" && len(path) == 1 {
+		return &Ref{At: path[0].At, Kind: RefCost, Var: "cost", Shp: Scalar}
+	}
 	if !ok {
 		c.errorf(path[0].At, "record: undefined: %s%s", path[0].Name, didYouMean(path[0].Name, c.names(nil)))
 		return nil

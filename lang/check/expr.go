@@ -77,6 +77,7 @@ const (
 	RefTeacher                // a quantity of a teacher model, or a file teacher's value
 	RefStim                   // a stimulus variable: t, i (neuron index), b (batch index)
 	RefArg                    // the argument of an activation function body
+	RefCost                   // the model's cost, in a record (`record cost`)
 )
 
 // Ref is a reference to a quantity of the model.
@@ -148,7 +149,7 @@ func (e *Ref) String() string {
 		return e.Input.Name
 	case RefScalar:
 		return e.Param.Name
-	case RefStim, RefArg:
+	case RefStim, RefArg, RefCost:
 		return e.Var
 	case RefTeacher:
 		if e.Pop == nil {
