@@ -172,7 +172,23 @@ func (s *Sim) setup() error {
 	if prog.Cost != nil {
 		s.costBuf = s.vals[prog.Cost.ID]
 	}
+	if err := s.runInit(); err != nil {
+		return err
+	}
 	return s.cancelled()
+}
+
+// runInit runs the program's Init kernels once: the messages and
+// parameter copies as step -1 would have left them.
+func (s *Sim) runInit() error {
+	for _, k := range s.prog.Init {
+		st, err := s.compile(k)
+		if err != nil {
+			return fmt.Errorf("model %s: %v", s.prog.Model.Name, err)
+		}
+		st(s)
+	}
+	return nil
 }
 
 // rows is the number of rows a buffer holds: the batch for a batched

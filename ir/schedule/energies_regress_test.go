@@ -184,7 +184,9 @@ func TestZeroTermChangesNothing(t *testing.T) {
 // TestPlasticOrFixedSameWithoutLearning checks that marking the weights
 // plastic changes nothing while learning is off, whatever the energy.
 func TestPlasticOrFixedSameWithoutLearning(t *testing.T) {
-	terms := []string{"", "0.1 * mse(W1 @ h.r, T.y.r)", "0.05 * sumsq(y.I)", "0.1 * dot(h.r, W0 @ x)"}
+	terms := []string{"", "0.1 * mse(W1 @ h.r, T.y.r)", "0.05 * sumsq(y.I)", "0.1 * dot(h.r, W0 @ x)",
+		"0.1 * dot(y.r, W1 @ (h.r + 1))", // a message that is not zero at the start
+	}
 	for _, method := range []string{"le", "gle"} {
 		for _, term := range terms {
 			t.Run(method+"/"+term, func(t *testing.T) {

@@ -192,6 +192,11 @@ type Program struct {
 	LearnAfter int
 	Buffers    []*Buffer
 	Kernels    []*Kernel
+	// Init are kernels run once, before the first step, when the
+	// parameters have their initial values and every state is zero: they
+	// give the messages and the parameter copies the errors of step 0
+	// read their values "as left by step -1".
+	Init []*Kernel
 	// Inputs are the stimulus buffers, filled by the runtime every step.
 	Inputs map[*check.Input]*Buffer
 	// Targets bind the target buffers to the teacher buffers they copy.
@@ -251,6 +256,12 @@ func (p *Program) String() string {
 			batched = " x batch"
 		}
 		fmt.Fprintf(&w, "  %-14s %-6s %s%s%s\n", b.Name, b.Kind, b.Shape, batched, extra)
+	}
+	if len(p.Init) > 0 {
+		fmt.Fprintf(&w, "init (once, before the first step)\n")
+		for _, k := range p.Init {
+			fmt.Fprintf(&w, "  %s\n", k)
+		}
 	}
 	phase := Phase(-1)
 	for _, k := range p.Kernels {

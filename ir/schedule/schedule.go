@@ -74,6 +74,7 @@ type scheduler struct {
 	prevBuf   map[ir.Expr]*Buffer
 	prevOrder []*ir.Var
 	free      bool // the free dynamics only (see Free)
+	initial   bool // emit into Program.Init
 	errs      lang.ErrorList
 }
 
@@ -90,7 +91,13 @@ func (s *scheduler) fail(pos lang.Pos, format string, args ...any) {
 	s.errs.Add(pos, format, args...)
 }
 
-func (s *scheduler) emit(k *Kernel) { s.p.Kernels = append(s.p.Kernels, k) }
+func (s *scheduler) emit(k *Kernel) {
+	if s.initial {
+		s.p.Init = append(s.p.Init, k)
+		return
+	}
+	s.p.Kernels = append(s.p.Kernels, k)
+}
 
 // newBuffer adds a buffer; a State gets its Next half.
 func (s *scheduler) newBuffer(name string, kind Kind, shape ir.Shape, batched bool) *Buffer {
@@ -324,7 +331,6 @@ func (s *scheduler) findErrorReads(plastic map[ir.Expr]bool) {
 			if plastic[x] && s.prevBuf[x] == nil {
 				param := s.params[x]
 				prev := s.newBuffer("prev:"+param.Name, State, param.Shape, false)
-				prev.Init, prev.Conn = param.Init, param.Conn
 				s.prevBuf[x] = prev
 				s.prevOrder = append(s.prevOrder, x)
 			}
@@ -481,6 +487,21 @@ func (s *scheduler) messagePhase() {
 	}
 	for _, v := range s.prevOrder {
 		l.into(v, s.prevBuf[v].Next, "as this step used it, for the next step's errors")
+	}
+	s.initMessages()
+}
+
+// initMessages emits the Init kernels: the messages and copies as step -1
+// would have left them, from the initial states and parameters.
+func (s *scheduler) initMessages() {
+	s.initial = true
+	defer func() { s.initial = false }()
+	l := s.lowerer(PhaseMessages, s.bindings(readPrev))
+	for _, m := range s.messages {
+		l.into(m, s.msgBuf[m], "initial message")
+	}
+	for _, v := range s.prevOrder {
+		l.into(v, s.prevBuf[v], "initial copy")
 	}
 }
 

@@ -45,6 +45,7 @@ func New(p *schedule.Program) *Machine {
 		}
 		m.teachers[t] = tm
 	}
+	m.Kernels(p.Init, 0)
 	return m
 }
 
