@@ -32,6 +32,7 @@ effect) are printed the same way and do not change the exit status.`,
 					failed = true
 				} else if c != nil {
 					fmt.Fprint(cmd.ErrOrStderr(), formatWarnings(sources, c.Model.Warnings))
+					warned += len(c.Model.Warnings) // the checker's warnings count under --strict too
 					warned += checkStability(cmd, path, c, sources, full)
 				}
 			}

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"io"
 	"sort"
 
-	"github.com/vlec-dev/vlec"
-	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
 )
 
@@ -20,16 +16,4 @@ func formatWarnings(sources lang.Sources, warns lang.ErrorList) string {
 	}
 	sort.Stable(list)
 	return sources.Format(list)
-}
-
-// loadWarned compiles the model at path for a run, printing positioned
-// errors, or else the model's warnings.
-func loadWarned(stderr io.Writer, path string) (*schedule.Program, error) {
-	c, sources, err := vlec.Compile(path, vlec.Options{})
-	if err != nil {
-		fmt.Fprint(stderr, sources.Format(err))
-		return nil, exitError{1}
-	}
-	fmt.Fprint(stderr, formatWarnings(sources, c.Model.Warnings))
-	return c.Program, nil
 }
