@@ -51,6 +51,9 @@ func FuzzParse(f *testing.F) {
 	for _, c := range readChunks(&testing.T{}, "testdata/errors.vle") {
 		f.Add(c.src)
 	}
+	for _, p := range badFiles(f) {
+		f.Add(readChunks(&testing.T{}, p)[0].src)
+	}
 	files, _ := filepath.Glob("testdata/*.vle")
 	for _, p := range files {
 		if data, err := os.ReadFile(p); err == nil {

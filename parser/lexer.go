@@ -1,9 +1,11 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -22,7 +24,7 @@ var lexDef = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "BadComment", Pattern: `/\*`},
 	{Name: "String", Pattern: `"(?:[^"\\\n]|\\.)*"`},
 	{Name: "BadString", Pattern: `"`},
-	{Name: "Number", Pattern: `(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[A-Za-z_0-9]*`},
+	{Name: "Number", Pattern: `(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[A-Za-z_0-9]*`},
 	{Name: "Keyword", Pattern: `\b(?:` + strings.Join(keywords, "|") + `)\b`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
 	{Name: "Punct", Pattern: `->|[-+*/^@=()\[\]{},;:.]`},
@@ -250,7 +252,44 @@ func describeChar(c string) string {
 	case r == 0xa0 || r == 0x200b:
 		return fmt.Sprintf("%U (an invisible space; type an ordinary space or nothing)", r)
 	}
-	return strconv.QuoteRune(r)
+	q := strconv.QuoteRune(r)
+	if want, ok := lookalikes[r]; ok {
+		return q + " (" + want + ")"
+	}
+	switch {
+	case unicode.Is(unicode.Greek, r):
+		return q + " (names use ASCII letters, digits and _; spell Greek letters out, as in tau_m)"
+	case r > unicode.MaxASCII && unicode.IsLetter(r):
+		return q + " (names use ASCII letters, digits and _)"
+	}
+	return q
+}
+
+// lookalikes are characters that word processors and other languages
+// put where vlec wants something else.
+var lookalikes = map[rune]string{
+	'#': "comments start with // or /*",
+	'%': "there is no remainder operator",
+	'>': "there are no comparisons; the only arrow is ->",
+	'<': "there are no comparisons; the only arrow is ->",
+	'!': "there are no comparisons or negations",
+	'|': "the norm is written sumsq(x)",
+	'&': "there are no logical operators",
+	'−': "a typographic minus; type - instead",
+	'–': "a dash; type - instead",
+	'—': "a dash; type - instead",
+	'“': `a typographic quote; strings use ASCII double quotes`,
+	'”': `a typographic quote; strings use ASCII double quotes`,
+	'‘': `a typographic quote; strings use ASCII double quotes`,
+	'’': `a typographic quote; strings use ASCII double quotes`,
+	'→': "type -> instead",
+	'×': "type * instead",
+	'·': "type * instead",
+	'⋅': "type * instead",
+	'（': "a full-width parenthesis; type an ASCII one",
+	'）': "a full-width parenthesis; type an ASCII one",
+	'，': "a full-width comma; type an ASCII one",
+	'＝': "a full-width equals sign; type an ASCII one",
 }
 
 // depth tracks how deeply the parser and every later phase will recurse:
@@ -348,8 +387,11 @@ func splitNumber(text string) (lang.NumberLit, error) {
 	if i >= 0 {
 		num, n.Unit = text[:i], text[i:]
 		if !isUnit(n.Unit) {
-			return n, fmt.Errorf("unknown unit %q in %s; units are %s", n.Unit, text, strings.Join(units, ", "))
+			return n, unknownUnit(num, n.Unit)
 		}
+	}
+	if strings.HasSuffix(num, ".") {
+		return n, fmt.Errorf("number %s needs a digit after its decimal point: write %s0%s or %s%s", text, num, n.Unit, strings.TrimSuffix(num, "."), n.Unit)
 	}
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil {
@@ -357,6 +399,31 @@ func splitNumber(text string) (lang.NumberLit, error) {
 	}
 	n.Value = v
 	return n, nil
+}
+
+// unknownUnit explains the letters glued to a number that are no unit.
+func unknownUnit(num, unit string) error {
+	text := num + unit
+	msg := fmt.Sprintf("unknown unit %q in %s; units are %s", unit, text, strings.Join(units, ", "))
+	switch lower := strings.ToLower(unit); {
+	case num == "0" && lower[0] == 'x':
+		msg = fmt.Sprintf("%s: numbers are decimal, there are no hexadecimal numbers", text)
+	case lower == "e":
+		msg = fmt.Sprintf("number %s needs digits after its exponent %s (such as %s3 or %s-3)", text, unit, text, text)
+	case unitSynonyms[lower] != "":
+		msg += fmt.Sprintf("; did you mean %s%s?", num, unitSynonyms[lower])
+	case lower == "m":
+		msg += fmt.Sprintf("; write %smin for minutes or %sms for milliseconds", num, num)
+	case len(unit) > 3:
+		msg += " (a name cannot start with a digit)"
+	}
+	return errors.New(msg)
+}
+
+// unitSynonyms are the spellings of units people try, lower case.
+var unitSynonyms = map[string]string{
+	"hz": "Hz", "khz": "kHz", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+	"msec": "ms", "usec": "us", "nsec": "ns", "mins": "min", "minute": "min", "minutes": "min",
 }
 
 func isUnit(u string) bool {

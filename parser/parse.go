@@ -104,7 +104,9 @@ func Parse(filename string, src []byte) (f *lang.File, err error) {
 		}
 	}
 	f.Comments = s.comments
-	return f, append(s.errs, l.errs...).Err()
+	errs := append(s.errs, l.errs...)
+	hintNestedComments(errs, s.comments)
+	return f, errs.Err()
 }
 
 // ParseFile reads and parses the file at path. It returns the source too,
@@ -115,9 +117,8 @@ func ParseFile(path string) (*lang.File, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	src = bytes.TrimPrefix(src, []byte(BOM))
 	f, err := Parse(path, src)
-	return f, src, err
+	return f, bytes.TrimPrefix(src, []byte(BOM)), err
 }
 
 // ReadFile reads a source file as it is on disk (a byte-order mark
@@ -226,16 +227,36 @@ func convertError(c chunk, err error) *lang.Error {
 	filename := c.tokens[0].Pos.Filename
 	var ute *participle.UnexpectedTokenError
 	if errors.As(err, &ute) {
-		if ute.Unexpected.EOF() {
+		i, eof := tokenIndex(c, ute.Unexpected), ute.Unexpected.EOF()
+		if e := hint(c, i); e != nil {
+			return e
+		}
+		// A keyword on the line of the chunk's last token is more likely
+		// misused as a name than the start of the next declaration.
+		atNext := eof && c.next.Pos.Line != c.tokens[max(len(c.tokens)-2, 0)].Pos.Line
+		if eof {
 			ute.Unexpected = c.next
 		}
-		return lang.Errorf(validPos(filename, ute.Unexpected.Pos), "%s", unexpectedMessage(ute))
+		return lang.Errorf(validPos(filename, ute.Unexpected.Pos), "%s", unexpectedMessage(ute, atNext))
 	}
 	var perr participle.Error
 	if errors.As(err, &perr) {
 		return lang.Errorf(validPos(filename, perr.Position()), "%s", perr.Message())
 	}
 	return lang.Errorf(validPos(filename, c.tokens[0].Pos), "%v", err)
+}
+
+// tokenIndex finds t in c.tokens; the chunk's final EOF stands for the
+// token after it.
+func tokenIndex(c chunk, t lexer.Token) int {
+	if !t.EOF() {
+		for i, x := range c.tokens {
+			if x.Pos.Offset == t.Pos.Offset && x.Type == t.Type {
+				return i
+			}
+		}
+	}
+	return len(c.tokens) - 1
 }
 
 func validPos(filename string, p lexer.Position) lang.Pos {
@@ -249,8 +270,9 @@ func validPos(filename string, p lexer.Position) lang.Pos {
 
 // unexpectedMessage words an unexpected-token error for people: the
 // expectation participle prints is a piece of grammar (`"=" Expr Flag?`);
-// only its first symbol, in words, is what the user needs.
-func unexpectedMessage(e *participle.UnexpectedTokenError) string {
+// only its first symbol, in words, is what the user needs. atNext says
+// the token starts the next declaration: the one before is incomplete.
+func unexpectedMessage(e *participle.UnexpectedTokenError, atNext bool) string {
 	t := e.Unexpected
 	expect := e.Expect
 	if m := e.Message(); expect == "" && strings.HasSuffix(m, ")") {
@@ -276,7 +298,7 @@ func unexpectedMessage(e *participle.UnexpectedTokenError) string {
 	if expect != "" {
 		want = describeExpect(expect)
 	}
-	if t.Type == tokKeyword && (want == "a name" || want == "an expression" || want == "an argument") {
+	if t.Type == tokKeyword && !atNext && (want == "a name" || want == "an expression" || want == "an argument") {
 		return fmt.Sprintf("%q is a keyword and cannot be used as a name", t.Value)
 	}
 	return fmt.Sprintf("unexpected %s, expected %s", what, want)
