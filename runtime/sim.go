@@ -240,6 +240,7 @@ func (s *Sim) setupTeachers() error {
 			}
 			ts.bound = append(ts.bound, [2]int{dst.ID, src.ID})
 		}
+		ts.bindInputs()
 	}
 	for _, tb := range s.prog.Targets {
 		tc := targetCopy{dst: tb.Buffer.ID, src: -1}

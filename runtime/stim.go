@@ -48,6 +48,19 @@ type inputSource struct {
 	env    stimEnv
 }
 
+// bindInputs makes a teacher's inputs that are bound to its parent's
+// (Sim.bound, known only once the teacher's simulator exists) copy them
+// instead of computing their own stimulus.
+func (s *Sim) bindInputs() {
+	for _, b := range s.bound {
+		for _, in := range s.inputs {
+			if in.buf == b[0] {
+				in.bound = b[1]
+			}
+		}
+	}
+}
+
 // setupInputs compiles the stimuli and loads the input files.
 func (s *Sim) setupInputs() error {
 	boundTo := map[int]int{}
