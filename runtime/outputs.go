@@ -57,7 +57,7 @@ func (o *outputs) open() error {
 	os.Remove(f.Name())
 	o.summaryPath = filepath.Join(o.dir, o.summaryName)
 	if err := checkTarget(o.summaryPath); err != nil {
-		return fmt.Errorf("cannot write the summary: %v", err)
+		return fmt.Errorf("cannot write the summary %s: %v", o.summaryPath, err)
 	}
 	for i, r := range o.recs {
 		r.path = filepath.Join(o.dir, r.name)
@@ -95,9 +95,9 @@ func checkTarget(path string) error {
 	case err != nil:
 		return err
 	case fi.IsDir():
-		return fmt.Errorf("%s is a directory", path)
+		return errors.New("it is a directory")
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("%s is not a regular file", path)
+		return errors.New("it is not a regular file")
 	}
 	return nil
 }
