@@ -74,7 +74,27 @@ func sourceText(src []byte, start, end int) string {
 	if i := strings.Index(text, "//"); i >= 0 {
 		text = text[:i]
 	}
-	return strings.TrimRight(strings.TrimSpace(text), ";")
+	return strings.TrimSpace(text[:termEnd(text)])
+}
+
+// termEnd is the length of the first term of text: up to a `;` that
+// separates terms on one line or the `}` that closes the block (outside
+// parentheses and brackets).
+func termEnd(text string) int {
+	depth := 0
+	for i, r := range text {
+		switch r {
+		case '(', '[':
+			depth++
+		case ')', ']':
+			depth--
+		case ';', '}':
+			if depth <= 0 {
+				return i
+			}
+		}
+	}
+	return len(text)
 }
 
 var learnKeys = []string{"lr", "optimizer", "adam_beta1", "adam_beta2", "adam_eps", "tau_floor", "window"}
