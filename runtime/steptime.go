@@ -53,6 +53,10 @@ func (c clock) at(k int) float64 {
 // stepTime is the time of step k, k * dt, without float noise.
 func stepTime(k int, dt float64) float64 { return newClock(dt).at(k) }
 
+// StepTime is the time of step k of a step dt in seconds, k * dt computed
+// in decimal (0.95, never 0.9500000000000001).
+func StepTime(k int, dt float64) float64 { return stepTime(k, dt) }
+
 // FormatTime prints the time of step k of a step dt in seconds, as the
 // decimal k * dt ("0.95", never "0.9500000000000001").
 func FormatTime(k int, dt float64) string {

@@ -121,7 +121,7 @@ func windowSteps(prog *schedule.Program, window string) (int, error) {
 		return 0, err
 	}
 	if K > prog.Steps {
-		return 0, fmt.Errorf("--window %s (%d steps) is longer than the run of model %s (%gs, %d steps)", window, K, prog.Model.Name, float64(prog.Steps)*prog.Dt, prog.Steps)
+		return 0, fmt.Errorf("--window %s (%d steps) is longer than the run of model %s (%ss, %d steps)", window, K, prog.Model.Name, runtime.FormatTime(prog.Steps, prog.Dt), prog.Steps)
 	}
 	return K, nil
 }
@@ -217,7 +217,7 @@ func jsonValue(v any, indent string) string {
 // writeGradTable prints the loss and, per parameter, its norm and (for up
 // to 20 entries) every entry with its value.
 func writeGradTable(w io.Writer, fwd *schedule.Program, sw *runtime.Sweep, K int, names []string) {
-	fmt.Fprintf(w, "%s: loss %.10g over %d steps (%gs, dt = %gs, batch %d)\n", fwd.Model.Name, sw.Loss(), K, float64(K)*fwd.Dt, fwd.Dt, fwd.Batch)
+	fmt.Fprintf(w, "%s: loss %.10g over %d steps (%ss, dt = %gs, batch %d)\n", fwd.Model.Name, sw.Loss(), K, runtime.FormatTime(K, fwd.Dt), fwd.Dt, fwd.Batch)
 	fmt.Fprintf(w, "%-14s %-10s %16s %20s\n", "parameter", "entry", "value", "dL/dparameter")
 	for _, n := range names {
 		b, g := fwd.Named[n], sw.Grad(n)

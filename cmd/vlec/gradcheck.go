@@ -71,7 +71,7 @@ when gamma > 0, while the exact gradient is that of the free dynamics
 					return err
 				}
 				if start+K > fwd.Steps {
-					return fmt.Errorf("--from %s --window %s ends after the run of model %s (%gs)", from, window, fwd.Model.Name, float64(fwd.Steps)*fwd.Dt)
+					return fmt.Errorf("--from %s --window %s ends after the run of model %s (%ss)", from, window, fwd.Model.Name, runtime.FormatTime(fwd.Steps, fwd.Dt))
 				}
 			}
 			names := runtime.Plastic(fwd)
@@ -87,7 +87,7 @@ when gamma > 0, while the exact gradient is that of the free dynamics
 			if err := dependsOnSome(fwd, sw, names); err != nil {
 				return err
 			}
-			rep := gradcheckReport{Model: fwd.Model.Name, From: float64(start) * fwd.Dt, Steps: K, Window: float64(K) * fwd.Dt, Loss: sw.Loss()}
+			rep := gradcheckReport{Model: fwd.Model.Name, From: runtime.StepTime(start, fwd.Dt), Steps: K, Window: runtime.StepTime(K, fwd.Dt), Loss: sw.Loss()}
 			local := map[check.Method]map[string][]float64{}
 			for _, method := range []check.Method{check.LE, check.GLE} {
 				prog, err := localProgram(stderr, args[0], method)
