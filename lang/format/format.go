@@ -80,11 +80,19 @@ type printer struct {
 	lastLine int             // source line of the last printed token
 	srcLine  int             // last source line consumed, for blank lines
 	started  bool            // something has been printed
+	space    bool            // a block comment ended the line so far: a space is due
 	work     int             // nodes and operands visited, for the linearity test
 }
 
-// word writes text on the current line.
+// word writes text on the current line, after the space a block comment
+// asked for unless s starts with one.
 func (p *printer) word(s string) {
+	if p.space {
+		p.space = false
+		if !strings.HasPrefix(s, " ") {
+			s = " " + s
+		}
+	}
 	if p.lineLen == 0 {
 		p.buf.WriteString(strings.Repeat(indentUnit, p.indent))
 		p.lineLen = p.indent * len(indentUnit)
@@ -97,6 +105,7 @@ func (p *printer) word(s string) {
 func (p *printer) newline() {
 	p.buf.WriteByte('\n')
 	p.lineLen = 0
+	p.space = false
 }
 
 // at records that a token from pos is printed next, printing the comments
@@ -181,7 +190,7 @@ func (p *printer) comment(c *lang.Comment) {
 		if lineComment {
 			p.continuation()
 		} else {
-			p.word(" ")
+			p.space = true
 		}
 	case p.lineLen > 0:
 		// A comment on its own line in the middle of a construct.
