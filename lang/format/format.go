@@ -51,7 +51,7 @@ func render(f *lang.File) *printer {
 		p.word("model ")
 		p.ident(f.Model.Name)
 		p.endLine(nextPos(f, 0))
-		p.srcLine = f.Model.At.Line
+		p.srcLine = max(p.srcLine, f.Model.At.Line)
 	}
 	for i, d := range f.Decls {
 		p.lineStart(d.Pos(), 0)
