@@ -16,26 +16,118 @@ import (
 	"strings"
 )
 
+// Data files (CSV or NumPy .npy) are read whole when the simulator is
+// set up, and checked there: every value must be a finite number, and the
+// shape must be the one the declaration needs. Errors name the file, the
+// place in it (line and column of a CSV, the index of a .npy entry), the
+// shape found and the shape needed; the caller adds the declaration's
+// position.
+
 // readMatrixFile reads a CSV or .npy file as a matrix (a 1-D .npy is one
-// column). A CSV may start with a header line; columns named t or step
-// are dropped.
+// column, a 3-D one [a][b][c] is a x b*c). A CSV may start with a header
+// line; columns named t or step are dropped.
 func readMatrixFile(path string) ([]float64, [2]int, error) {
-	if strings.HasSuffix(path, ".npy") {
+	data, shape, err := readArray(path)
+	if err != nil {
+		return nil, [2]int{}, err
+	}
+	switch len(shape) {
+	case 1:
+		return data, [2]int{shape[0], 1}, nil
+	case 2:
+		return data, [2]int{shape[0], shape[1]}, nil
+	case 3:
+		return data, [2]int{shape[0], shape[1] * shape[2]}, nil
+	}
+	return nil, [2]int{}, fmt.Errorf("%s has shape %s, %d dimensions; expected a matrix", path, shapeText(shape), len(shape))
+}
+
+// readArray reads a CSV file (shape [rows, columns]) or a .npy file (its
+// own shape), refusing values that are not finite.
+func readArray(path string) ([]float64, []int, error) {
+	if strings.HasSuffix(strings.ToLower(path), ".npy") {
 		data, shape, err := readNPY(path)
 		if err != nil {
-			return nil, [2]int{}, err
+			return nil, nil, err
 		}
-		switch len(shape) {
-		case 1:
-			return data, [2]int{shape[0], 1}, nil
-		case 2:
-			return data, [2]int{shape[0], shape[1]}, nil
-		case 3:
-			return data, [2]int{shape[0], shape[1] * shape[2]}, nil
+		if err := finiteNPY(path, data, shape); err != nil {
+			return nil, nil, err
 		}
-		return nil, [2]int{}, fmt.Errorf("%s: a %d-dimensional array; expected a matrix", path, len(shape))
+		return data, shape, nil
 	}
-	return readCSVMatrix(path)
+	data, shape, err := readCSVMatrix(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, shape[:], nil
+}
+
+// nonFiniteData is a NaN or infinite value in a data file.
+type nonFiniteData struct {
+	path string
+	line int // CSV: the file's line, 1-based
+	col  int // CSV: the column, 1-based, counting every column
+	// colName is the column's name in the CSV header, or ""
+	colName string
+	index   []int // .npy: the entry's index
+	row     int   // the entry's row, 0-based (a step, for a stimulus or a target)
+	text    string
+	note    string // what the row is, e.g. " (step 3)"
+}
+
+func (e *nonFiniteData) Error() string {
+	where := fmt.Sprintf("line %d, column %d", e.line, e.col)
+	if e.colName != "" {
+		where += fmt.Sprintf(" (%s)", e.colName)
+	}
+	if e.index != nil {
+		where = "entry " + indexText(e.index)
+	}
+	return fmt.Sprintf("%s, %s: %s is not a finite number%s; a data file must hold finite values", e.path, where, e.text, e.note)
+}
+
+// finiteNPY refuses the first NaN or infinite entry of a .npy array.
+func finiteNPY(path string, data []float64, shape []int) error {
+	for i, x := range data {
+		if isFinite(x) {
+			continue
+		}
+		idx := make([]int, len(shape))
+		rest := i
+		for d := len(shape) - 1; d >= 0; d-- {
+			if shape[d] > 0 {
+				idx[d] = rest % shape[d]
+				rest /= shape[d]
+			}
+		}
+		row := 0
+		if len(idx) > 0 {
+			row = idx[0]
+		}
+		return &nonFiniteData{path: path, index: idx, row: row, text: strconv.FormatFloat(x, 'g', -1, 64)}
+	}
+	return nil
+}
+
+// shapeText prints a shape as NumPy does: (3,), (100, 3).
+func shapeText(shape []int) string {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	if len(dims) == 1 {
+		return "(" + dims[0] + ",)"
+	}
+	return "(" + strings.Join(dims, ", ") + ")"
+}
+
+// indexText prints an index as [2, 1].
+func indexText(idx []int) string {
+	parts := make([]string, len(idx))
+	for i, x := range idx {
+		parts[i] = strconv.Itoa(x)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func readCSVMatrix(path string) ([]float64, [2]int, error) {
@@ -47,10 +139,12 @@ func readCSVMatrix(path string) ([]float64, [2]int, error) {
 	r := csv.NewReader(bufio.NewReader(f))
 	r.Comment = '#'
 	r.TrimLeadingSpace = true
+	r.FieldsPerRecord = -1 // counted here, with a better message
 	var data []float64
 	cols := -1
 	var keep []bool
-	line := 0
+	var header []string
+	rows := 0
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -59,24 +153,13 @@ func readCSVMatrix(path string) ([]float64, [2]int, error) {
 		if err != nil {
 			return nil, [2]int{}, fmt.Errorf("%s: %v", path, err)
 		}
-		line++
-		if line == 1 {
-			if _, perr := strconv.ParseFloat(strings.TrimSpace(rec[0]), 64); perr != nil {
-				// a header
-				keep = make([]bool, len(rec))
-				n := 0
-				for i, h := range rec {
-					h = strings.TrimSpace(h)
-					keep[i] = h != "t" && h != "step"
-					if keep[i] {
-						n++
-					}
-				}
-				cols = n
+		line, _ := r.FieldPos(0)
+		if keep == nil {
+			if _, perr := strconv.ParseFloat(strings.TrimSpace(rec[0]), 64); perr != nil && !errors.Is(perr, strconv.ErrRange) {
+				keep, cols = csvHeader(rec)
+				header = rec
 				continue
 			}
-		}
-		if keep == nil {
 			keep = make([]bool, len(rec))
 			for i := range keep {
 				keep[i] = true
@@ -84,23 +167,58 @@ func readCSVMatrix(path string) ([]float64, [2]int, error) {
 			cols = len(rec)
 		}
 		if len(rec) != len(keep) {
-			return nil, [2]int{}, fmt.Errorf("%s:%d: %d values, the first row has %d", path, line, len(rec), len(keep))
+			return nil, [2]int{}, fmt.Errorf("%s, line %d: %d values, the first row has %d", path, line, len(rec), len(keep))
 		}
 		for i, x := range rec {
 			if !keep[i] {
 				continue
 			}
-			v, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+			v, err := csvValue(path, line, i+1, rows, x)
+			var nf *nonFiniteData
+			if errors.As(err, &nf) && header != nil {
+				nf.colName = strings.TrimSpace(header[i])
+			}
 			if err != nil {
-				return nil, [2]int{}, fmt.Errorf("%s:%d: column %d: %q is not a number", path, line, i+1, x)
+				return nil, [2]int{}, err
 			}
 			data = append(data, v)
 		}
+		rows++
 	}
 	if cols <= 0 || len(data) == 0 {
 		return nil, [2]int{}, fmt.Errorf("%s: no data", path)
 	}
-	return data, [2]int{len(data) / cols, cols}, nil
+	return data, [2]int{rows, cols}, nil
+}
+
+// csvHeader reads a header line: the columns kept (all but t and step)
+// and their number.
+func csvHeader(rec []string) ([]bool, int) {
+	keep := make([]bool, len(rec))
+	n := 0
+	for i, h := range rec {
+		h = strings.TrimSpace(h)
+		keep[i] = h != "t" && h != "step"
+		if keep[i] {
+			n++
+		}
+	}
+	return keep, n
+}
+
+// csvValue parses one value of a CSV file, which must be a finite number.
+func csvValue(path string, line, col, row int, text string) (float64, error) {
+	t := strings.TrimSpace(text)
+	v, err := strconv.ParseFloat(t, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && math.IsInf(v, 0):
+		return 0, fmt.Errorf("%s, line %d, column %d: %s is beyond the range of float64 (about 1.8e308)", path, line, col, t)
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("%s, line %d, column %d: %q is not a number", path, line, col, text)
+	case !isFinite(v):
+		return 0, &nonFiniteData{path: path, line: line, col: col, row: row, text: t}
+	}
+	return v, nil // an underflow reads as 0 or a subnormal
 }
 
 // series is a time-aligned stimulus or target read from a file: row k is
@@ -115,27 +233,67 @@ type series struct {
 
 // loadSeries reads a file of size values per step (per batch element when
 // it has batch*size columns, or a .npy of shape [steps][batch][size]).
+// what names the declaration ("input x", "teacher T").
 func loadSeries(path string, size, batch, steps int, what string) (*series, error) {
-	data, shape, err := readMatrixFile(path)
+	data, shape, err := readArray(path)
 	if err != nil {
+		var nf *nonFiniteData
+		if errors.As(err, &nf) {
+			nf.note = fmt.Sprintf(" (step %d)", nf.row)
+		}
 		return nil, fmt.Errorf("%s: %v", what, err)
 	}
 	s := &series{data: data, size: size, batch: batch}
+	perBatch, err := seriesShape(path, shape, size, batch, steps)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
+	s.perBatch = perBatch
+	return s, nil
+}
+
+// seriesShape checks a series file's shape: [steps, size] or [steps,
+// batch*size] (a CSV or a 2-D .npy), [steps] for size 1, or [steps, batch,
+// size]; it reports whether there is a row per batch element.
+func seriesShape(path string, shape []int, size, batch, steps int) (bool, error) {
+	isNPY := strings.HasSuffix(strings.ToLower(path), ".npy")
+	found := path + " has shape " + shapeText(shape)
+	if !isNPY {
+		found = fmt.Sprintf("%s holds %d rows x %d columns", path, shape[0], shape[1])
+	}
+	perBatch := false
 	switch {
-	case shape[1] == size:
-	case shape[1] == size*batch && batch > 1:
-		s.perBatch = true
-	default:
-		cols := fmt.Sprintf("%d", size)
+	case len(shape) == 1 && size == 1:
+	case len(shape) == 2 && shape[1] == size:
+	case len(shape) == 2 && shape[1] == size*batch && batch > 1:
+		perBatch = true
+	case len(shape) == 2 && !isNPY:
+		cols := fmt.Sprintf("%d columns (one per neuron)", size)
 		if batch > 1 {
-			cols += fmt.Sprintf(" (or %d = batch %d x %d)", size*batch, batch, size)
+			cols += fmt.Sprintf(" or %d (batch %d x %d neurons: a block of columns per batch element)", size*batch, batch, size)
 		}
-		return nil, fmt.Errorf("%s: %s has %d columns per row, needs %s", what, path, shape[1], cols)
+		return false, fmt.Errorf("%s; it needs %s", found, cols)
+	case len(shape) == 3 && shape[1] != batch:
+		return false, fmt.Errorf("%s, read as (steps, batch, neurons): a batch of %d, but the model's batch is %d; it needs shape (%d, %d, %d)", found, shape[1], batch, steps, batch, size)
+	case len(shape) == 3 && shape[2] != size:
+		return false, fmt.Errorf("%s, read as (steps, batch, neurons): %d neurons, but it needs %d; shape (%d, %d, %d)", found, shape[2], size, steps, batch, size)
+	case len(shape) == 3:
+		perBatch = batch > 1
+	default:
+		need := fmt.Sprintf("(%d, %d) (steps, neurons)", steps, size)
+		if batch > 1 {
+			need += fmt.Sprintf(", (%d, %d) (steps, batch %d x %d neurons) or (%d, %d, %d) (steps, batch, neurons)", steps, batch*size, batch, size, steps, batch, size)
+		}
+		return false, fmt.Errorf("%s; it needs shape %s", found, need)
 	}
 	if shape[0] < steps {
-		return nil, fmt.Errorf("%s: %s has %d rows, the run needs %d (one per step)", what, path, shape[0], steps)
+		what := "rows"
+		if isNPY {
+			what = "steps (its first dimension)"
+		}
+		return false, fmt.Errorf("%s, but the run needs %d %s, one per step", found, steps, what)
 	}
-	return s, nil
+	return perBatch, nil
 }
 
 // fill writes step k's values into dst (batch x size).
@@ -151,8 +309,8 @@ func (s *series) fill(dst []float64, k int) {
 	}
 }
 
-// NumPy .npy files (format version 1.0 and 2.0, little-endian float64,
-// float32 or int64 when read; float64 when written).
+// NumPy .npy files (format version 1.0, 2.0 and 3.0, little-endian
+// float64, float32 or int64 when read; float64 when written).
 
 var npyShape = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 var npyDescr = regexp.MustCompile(`'descr':\s*'([^']*)'`)
@@ -163,16 +321,26 @@ func readNPY(path string) ([]float64, []int, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	return decodeNPY(bufio.NewReader(f), path)
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return decodeNPY(bufio.NewReader(f), path, size)
 }
 
-func decodeNPY(r io.Reader, path string) ([]float64, []int, error) {
+// decodeNPY reads an .npy stream of size bytes (-1: unknown). The data
+// the header announces is checked against the size before it is
+// allocated, so a corrupt header cannot ask for more memory than the
+// file holds.
+func decodeNPY(r io.Reader, path string, size int64) ([]float64, []int, error) {
 	var magic [8]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil || string(magic[:6]) != "\x93NUMPY" {
 		return nil, nil, fmt.Errorf("%s: not a NumPy .npy file", path)
 	}
 	var hlen int
+	lenField := int64(4) // the header length: 2 bytes in version 1.0, 4 after
 	if magic[6] == 1 {
+		lenField = 2
 		var n uint16
 		if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
 			return nil, nil, fmt.Errorf("%s: truncated header", path)
@@ -184,6 +352,9 @@ func decodeNPY(r io.Reader, path string) ([]float64, []int, error) {
 			return nil, nil, fmt.Errorf("%s: truncated header", path)
 		}
 		hlen = int(n)
+	}
+	if hlen > 1<<20 || size >= 0 && int64(hlen) > size {
+		return nil, nil, fmt.Errorf("%s: truncated header", path)
 	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
@@ -198,46 +369,77 @@ func decodeNPY(r io.Reader, path string) ([]float64, []int, error) {
 	if dm == nil || sm == nil {
 		return nil, nil, fmt.Errorf("%s: malformed header %q", path, h)
 	}
+	shape, n, err := npyDims(sm[1])
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
+	}
+	itemSize := map[string]int64{"<f8": 8, "=f8": 8, "f8": 8, "<f4": 4, "=f4": 4, "f4": 4, "<i8": 8, "=i8": 8, "i8": 8}[dm[1]]
+	if itemSize == 0 {
+		return nil, nil, fmt.Errorf("%s: dtype %s is not supported (use float64, float32 or int64)", path, dm[1])
+	}
+	if data := size - int64(len(magic)) - lenField - int64(hlen); size >= 0 && n > data/itemSize {
+		return nil, nil, fmt.Errorf("%s: the header announces shape %s, %d values, but the file holds %d", path, shapeText(shape), n, max(data, 0)/itemSize)
+	}
+	data, err := npyValues(r, dm[1], n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %d values expected: %v", path, n, err)
+	}
+	return data, shape, nil
+}
+
+// npyDims parses the shape of an .npy header and the number of values it
+// holds, refusing products that overflow.
+func npyDims(text string) ([]int, int64, error) {
 	var shape []int
-	n := 1
-	for _, p := range strings.Split(sm[1], ",") {
+	n := int64(1)
+	for _, p := range strings.Split(text, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
 		}
-		d, err := strconv.Atoi(p)
+		d, err := strconv.Atoi(strings.TrimSuffix(p, "L"))
 		if err != nil || d < 0 {
-			return nil, nil, fmt.Errorf("%s: malformed shape %q", path, sm[1])
+			return nil, 0, fmt.Errorf("malformed shape %q", text)
+		}
+		if d > 0 && n > math.MaxInt64/8/int64(d) {
+			return nil, 0, fmt.Errorf("shape (%s) holds more values than any file can", text)
 		}
 		shape = append(shape, d)
-		n *= d
+		n *= int64(d)
 	}
-	data := make([]float64, n)
-	switch dm[1] {
-	case "<f8", "=f8", "f8":
-		if err := binary.Read(r, binary.LittleEndian, data); err != nil {
-			return nil, nil, fmt.Errorf("%s: %d values expected: %v", path, n, err)
-		}
-	case "<f4", "=f4", "f4":
-		tmp := make([]float32, n)
-		if err := binary.Read(r, binary.LittleEndian, tmp); err != nil {
-			return nil, nil, fmt.Errorf("%s: %d values expected: %v", path, n, err)
-		}
-		for i, x := range tmp {
-			data[i] = float64(x)
-		}
-	case "<i8", "=i8", "i8":
-		tmp := make([]int64, n)
-		if err := binary.Read(r, binary.LittleEndian, tmp); err != nil {
-			return nil, nil, fmt.Errorf("%s: %d values expected: %v", path, n, err)
-		}
-		for i, x := range tmp {
-			data[i] = float64(x)
-		}
-	default:
-		return nil, nil, fmt.Errorf("%s: dtype %s is not supported (use float64, float32 or int64)", path, dm[1])
+	return shape, n, nil
+}
+
+// npyValues reads n values of a dtype as float64, a block at a time, so
+// that memory grows only with the data actually read.
+func npyValues(r io.Reader, descr string, n int64) ([]float64, error) {
+	kind := descr[len(descr)-2:]
+	item := int64(8)
+	if kind == "f4" {
+		item = 4
 	}
-	return data, shape, nil
+	const block = 1 << 16
+	data := make([]float64, 0, min(n, block))
+	buf := make([]byte, item*min(n, block))
+	for int64(len(data)) < n {
+		b := buf[:item*min(n-int64(len(data)), block)]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, fmt.Errorf("the data ends early (%v)", err)
+		}
+		for i := 0; i < len(b); i += int(item) {
+			var v float64
+			switch kind {
+			case "f8":
+				v = math.Float64frombits(binary.LittleEndian.Uint64(b[i:]))
+			case "f4":
+				v = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
+			default: // i8
+				v = float64(int64(binary.LittleEndian.Uint64(b[i:])))
+			}
+			data = append(data, v)
+		}
+	}
+	return data, nil
 }
 
 // npyHeader is the header of a float64 array of the given shape, padded

@@ -42,7 +42,7 @@ func (s *Sim) initParams() error {
 			}
 		case b.Conn != nil:
 			if err := s.initWeights(b, v); err != nil {
-				return err
+				return positioned(b.Conn.Pos, err)
 			}
 		}
 		if b.Conn != nil {

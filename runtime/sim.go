@@ -34,6 +34,9 @@ type Options struct {
 	Steps int
 	// NoGuard turns the NaN/Inf guard off.
 	NoGuard bool
+	// MaxMemory is the most memory in bytes the simulator may need (see
+	// EstimateMemory); 0: what the machine has available.
+	MaxMemory int64
 }
 
 // Sim is a running simulation of one step program and its teachers.
@@ -92,6 +95,9 @@ func NewContext(ctx context.Context, prog *schedule.Program, opts Options) (*Sim
 	steps := prog.Steps
 	if opts.Steps > 0 {
 		steps = opts.Steps
+	}
+	if err := checkMemory(prog, opts); err != nil {
+		return nil, err
 	}
 	return newSim(ctx, prog, seed, steps, opts.NoGuard)
 }

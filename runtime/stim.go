@@ -82,7 +82,7 @@ func (s *Sim) setupInputs() error {
 		case in.File != "":
 			ser, err := loadSeries(in.File, in.Size, s.batch, s.steps, "input "+in.Name)
 			if err != nil {
-				return err
+				return positioned(in.Pos, err)
 			}
 			src.file = ser
 		case in.Stimulus != nil:

@@ -21,6 +21,7 @@ func newRunCmd() *cobra.Command {
 		duration string
 		seed     uint64
 		quiet    bool
+		maxMem   string
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -40,10 +41,12 @@ off). Ctrl-C stops the run after the current step, keeps what was recorded
 and exits with status 130 (a second Ctrl-C ends vlec at once). A NaN or
 infinite value (a state, a parameter or the cost) stops the run, names the
 quantity, entry, batch element, step and time, keeps the data so far and
-exits with status 3. Bad input (missing or malformed files, size
-mismatches, a record naming nothing, an output that cannot be written) is
-reported before the run starts and exits with status 1 without writing
-anything. lang/SPEC.md (Outputs) describes the files.`,
+exits with status 3. Bad input (missing or malformed files, a NaN or
+infinite value in a data file, size mismatches, a record naming nothing,
+an output that cannot be written, a model that needs more memory than the
+machine has available or --max-memory allows) is reported before the run
+starts and exits with status 1 without writing anything. lang/SPEC.md
+(Outputs) describes the files.`,
 		Example: "  vlec run examples/chain2.vle -o out\n  vlec run examples/mlp.vle --duration 5s --seed 3 -q",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,6 +65,11 @@ anything. lang/SPEC.md (Outputs) describes the files.`,
 			if duration != "" {
 				if opts.Steps, err = flagSteps("--duration", duration, prog.Dt); err != nil {
 					return err
+				}
+			}
+			if maxMem != "" {
+				if opts.MaxMemory, err = runtime.ParseBytes(maxMem); err != nil {
+					return fmt.Errorf("--max-memory: %v", err)
 				}
 			}
 			ctx, stop := interruptible(cmd.Context())
@@ -99,6 +107,7 @@ anything. lang/SPEC.md (Outputs) describes the files.`,
 	cmd.Flags().StringVar(&duration, "duration", "", "simulated time instead of the model's, a whole number of steps (e.g. 30s, 500ms, 2min)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed instead of the model's")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	cmd.Flags().StringVar(&maxMem, "max-memory", "", "most memory the model may need (e.g. 8GiB, 512MiB, 16GB; default: what the machine has available)")
 	return cmd
 }
 

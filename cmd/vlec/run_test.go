@@ -172,8 +172,8 @@ func TestRunBadInput(t *testing.T) {
 		name, input, init, record, want string
 	}{
 		{"missing input file", `input x[3] = file("nope.csv")`, "glorot(seed = 1)", "record y.r", "nope.csv"},
-		{"short input file", `input x[3] = file("in.csv")`, "glorot(seed = 1)", "record y.r", "has 2 rows, the run needs 100"},
-		{"wide input file", `input x[2] = file("in.csv")`, "glorot(seed = 1)", "record y.r", "has 3 columns per row, needs 2"},
+		{"short input file", `input x[3] = file("in.csv")`, "glorot(seed = 1)", "record y.r", "in.csv holds 2 rows x 3 columns, but the run needs 100 rows, one per step"},
+		{"wide input file", `input x[2] = file("in.csv")`, "glorot(seed = 1)", "record y.r", "in.csv holds 2 rows x 3 columns; it needs 2 columns (one per neuron)"},
 		{"weights of the wrong shape", `input x[2] = sine(freq = 1Hz)`, `file("w.csv")`, "record y.r", "holds a 2x3 matrix, but x -> y needs 2x2"},
 		{"malformed weights", `input x[2] = sine(freq = 1Hz)`, `file("bad.csv")`, "record y.r", `"zz" is not a number`},
 	}

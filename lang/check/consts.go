@@ -1,7 +1,9 @@
 package check
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/vlec-dev/vlec/lang"
 )
@@ -204,17 +206,36 @@ func (c *checker) dimValue(e lang.Expr, what string, want dim, example string) (
 	return v.v, true
 }
 
-// intValue evaluates e as a whole number of at least lo.
+// intValue evaluates e as a whole number from lo to 2^31.
 func (c *checker) intValue(e lang.Expr, what string, lo int) (int, bool) {
+	return c.intIn(e, what, lo, 1<<31, "")
+}
+
+// intIn evaluates e as a whole number from lo to hi; why says where the
+// upper bound comes from (appended to the message, may be empty).
+func (c *checker) intIn(e lang.Expr, what string, lo, hi int, why string) (int, bool) {
 	v, ok := c.dimValue(e, what, dimensionless, "a whole number")
 	if !ok {
 		return 0, false
 	}
-	if v != math.Trunc(v) || v < float64(lo) || v > 1<<31 {
-		c.errorf(e.Pos(), "%s must be a whole number of at least %d, got %g", what, lo, v)
-		return 0, false
+	switch {
+	case v != math.Trunc(v) || v < float64(lo):
+		c.errorf(e.Pos(), "%s must be a whole number of at least %d, got %s", what, lo, wholeText(v))
+	case v > float64(hi):
+		c.errorf(e.Pos(), "%s is %s, more than %d, the largest allowed%s", what, wholeText(v), hi, why)
+	default:
+		return int(v), true
 	}
-	return int(v), true
+	return 0, false
+}
+
+// wholeText prints a number in full while it is exact as a float64
+// (4294967296, not 4.294967296e+09), else as %g.
+func wholeText(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) <= 1<<53 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return fmt.Sprintf("%g", v)
 }
 
 // describe names an expression's form for messages.

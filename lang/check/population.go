@@ -29,13 +29,22 @@ func (c *checker) checkParam(d *lang.ParamDecl) {
 	}
 }
 
+// MaxSize is the largest size of a population, an input or a file
+// teacher: 2^20 = 1,048,576 neurons. The interpreter stores every
+// connection as a dense matrix (a population this size connected to 1,000
+// neurons already holds 8 GiB of weights) and the checker expands
+// per-neuron parameters, so a limit keeps `vlec check` fast and small
+// whatever the size written; the memory a model needs is estimated, and
+// refused beyond what the machine has, when it runs (runtime.EstimateMemory).
+const MaxSize = 1 << 20
+
 // size evaluates a population or input size.
 func (c *checker) size(e lang.Expr, what string) (int, bool) {
 	if e == nil {
 		c.errorf(lang.Pos{}, "%s has no size", what)
 		return 0, false
 	}
-	return c.intValue(e, "the size of "+what, 1)
+	return c.intIn(e, "the size of "+what, 1, MaxSize, " (2^20 neurons; see the SPEC, population)")
 }
 
 // checkInput builds an input population and its stimulus.
