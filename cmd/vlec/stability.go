@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -82,6 +83,11 @@ func addStabilityFlags(cmd *cobra.Command, full, strict *bool) {
 // the runtime refuses it).
 func checkStability(cmd *cobra.Command, path string, c *vlec.Compiled, sources lang.Sources, full bool) int {
 	n, err := stabilityReport(c, sources, cmd.OutOrStdout(), cmd.ErrOrStderr(), full)
+	var large *stability.TooLargeError
+	if errors.As(err, &large) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: note: no stability analysis: %v\n", path, err)
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: no stability analysis: %v\n", path, err)
 		return 1

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang/check"
+	"github.com/vlec-dev/vlec/runtime"
 )
 
 // Defaults of Settings.
@@ -54,6 +55,25 @@ type Settings struct {
 	MaxDense int
 	// Krylov and Restarts size Arnoldi's iteration; 0 means the defaults.
 	Krylov, Restarts int
+	// MaxMemory bounds the memory of one sample of the model (as
+	// runtime.EstimateMemory counts it); a larger model is not analysed
+	// (Analyze returns a *TooLargeError). 0 means DefaultMaxMemory.
+	MaxMemory int64
+}
+
+// DefaultMaxMemory is the largest model, by the memory of one sample, the
+// analysis takes on: its few hundred steps would take minutes beyond.
+const DefaultMaxMemory = 256 << 20
+
+// TooLargeError says that a model was too large to analyse.
+type TooLargeError struct {
+	Model      string
+	Bytes, Max int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("model %s is too large for the stability analysis (one sample needs about %s, the analysis takes on %s; it runs some hundred steps)",
+		e.Model, runtime.FormatBytes(e.Bytes), runtime.FormatBytes(e.Max))
 }
 
 // The loops a report analyses.
@@ -156,6 +176,14 @@ func Analyze(prog *schedule.Program, opts *Settings) (*Report, error) {
 	}
 	if set.Restarts <= 0 {
 		set.Restarts = DefaultRestarts
+	}
+	if set.MaxMemory <= 0 {
+		set.MaxMemory = DefaultMaxMemory
+	}
+	one := *prog
+	one.Batch = 1
+	if need := runtime.EstimateMemory(&one).Bytes; need > set.MaxMemory {
+		return nil, &TooLargeError{Model: prog.Model.Name, Bytes: need, Max: set.MaxMemory}
 	}
 	a := &analysis{prog: prog, set: set, thr: 1 + set.Tolerance}
 	rep, err := a.run()
