@@ -17,12 +17,15 @@ import (
 
 // hint returns a better diagnostic for the unexpected token at index i of
 // c.tokens (i == len(c.tokens)-1 when it is the token after the chunk),
-// or nil.
-func hint(c chunk, i int) *lang.Error {
-	for _, h := range []func(chunk, int) *lang.Error{spacedUnit, doubleStar, twoPoints, keywordName, misspeltKeyword} {
+// or nil. wantDecl says the parser expected a new declaration there.
+func hint(c chunk, i int, wantDecl bool) *lang.Error {
+	for _, h := range []func(chunk, int) *lang.Error{spacedUnit, doubleStar, twoPoints, keywordName} {
 		if e := h(c, i); e != nil {
 			return e
 		}
+	}
+	if wantDecl {
+		return misspeltKeyword(c, i)
 	}
 	return nil
 }
@@ -88,20 +91,11 @@ func keywordName(c chunk, i int) *lang.Error {
 	return lang.Errorf(toPos(t.Pos), "%q is a keyword and cannot be used as a name", t.Value)
 }
 
-// misspeltKeyword finds a name where a declaration or a flag may follow
+// misspeltKeyword finds a name where a declaration (or a flag) may come
 // that is a keyword misspelt, such as `improt` or `learnabel`.
 func misspeltKeyword(c chunk, i int) *lang.Error {
 	t := tokenAt(c, i)
 	if t.Type != tokIdent {
-		return nil
-	}
-	prev := lexer.Token{}
-	if i > 0 {
-		prev = c.tokens[i-1]
-	}
-	// At the start of a declaration, or after its end: a line of its own
-	// or a word after a complete value.
-	if i > 0 && prev.Pos.Line == t.Pos.Line && prev.Type == tokPunct && prev.Value != ")" && prev.Value != "]" && prev.Value != "}" {
 		return nil
 	}
 	if k := nearest(t.Value, keywords); k != "" {

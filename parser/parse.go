@@ -228,7 +228,7 @@ func convertError(c chunk, err error) *lang.Error {
 	var ute *participle.UnexpectedTokenError
 	if errors.As(err, &ute) {
 		i, eof := tokenIndex(c, ute.Unexpected), ute.Unexpected.EOF()
-		if e := hint(c, i); e != nil {
+		if e := hint(c, i, expectation(ute) == ""); e != nil {
 			return e
 		}
 		// A keyword on the line of the chunk's last token is more likely
@@ -274,12 +274,7 @@ func validPos(filename string, p lexer.Position) lang.Pos {
 // the token starts the next declaration: the one before is incomplete.
 func unexpectedMessage(e *participle.UnexpectedTokenError, atNext bool) string {
 	t := e.Unexpected
-	expect := e.Expect
-	if m := e.Message(); expect == "" && strings.HasSuffix(m, ")") {
-		if i := strings.Index(m, " (expected "); i >= 0 {
-			expect = m[i+len(" (expected ") : len(m)-1]
-		}
-	}
+	expect := expectation(e)
 	what := fmt.Sprintf("%q", t.Value)
 	switch {
 	case t.EOF():
@@ -302,6 +297,20 @@ func unexpectedMessage(e *participle.UnexpectedTokenError, atNext bool) string {
 		return fmt.Sprintf("%q is a keyword and cannot be used as a name", t.Value)
 	}
 	return fmt.Sprintf("unexpected %s, expected %s", what, want)
+}
+
+// expectation is the grammar fragment the parser wanted, or "" for a
+// new declaration.
+func expectation(e *participle.UnexpectedTokenError) string {
+	if e.Expect != "" {
+		return e.Expect
+	}
+	if m := e.Message(); strings.HasSuffix(m, ")") {
+		if i := strings.Index(m, " (expected "); i >= 0 {
+			return m[i+len(" (expected ") : len(m)-1]
+		}
+	}
+	return ""
 }
 
 // declKeywords start the declarations a file may hold after its header.
