@@ -193,10 +193,19 @@ func (p *printer) comment(c *lang.Comment) {
 			p.space = true
 		}
 	case p.lineLen > 0:
-		// A comment on its own line in the middle of a construct.
-		p.continuation()
+		// A comment on its own line in the middle of a construct: the
+		// construct goes on after a line comment on the next line, after
+		// a block comment on the same line.
+		if !p.onlyIndent() {
+			p.trimSpace()
+			p.continuation()
+		}
 		p.word(c.Text)
-		p.continuation()
+		if lineComment {
+			p.continuation()
+		} else {
+			p.space = true
+		}
 	default:
 		p.blankLine(c.At.Line)
 		p.word(c.Text)
@@ -204,6 +213,22 @@ func (p *printer) comment(c *lang.Comment) {
 	}
 	p.srcLine = max(p.srcLine, commentEnd(c))
 	p.lastLine = commentEnd(c)
+}
+
+// onlyIndent reports whether the current line holds nothing but its
+// indentation.
+func (p *printer) onlyIndent() bool {
+	b := p.buf.Bytes()
+	line := b[bytes.LastIndexByte(b, '\n')+1:]
+	return len(bytes.TrimLeft(line, " ")) == 0
+}
+
+// trimSpace drops the spaces at the end of the current line (after an
+// operator, before a line break).
+func (p *printer) trimSpace() {
+	n := len(bytes.TrimRight(p.buf.Bytes(), " "))
+	p.lineLen -= p.buf.Len() - n
+	p.buf.Truncate(n)
 }
 
 // continuation breaks a line inside a construct, indenting the rest one
