@@ -86,6 +86,9 @@ func (p *printer) expr(e lang.Expr) {
 		p.word(")")
 	case *lang.SelectorExpr:
 		p.operand(e.X, precPrimary)
+		if _, ok := e.X.(*lang.NumberLit); ok {
+			p.word(" ") // 0.r would read as a number with a unit
+		}
 		p.word(".")
 		p.ident(e.Sel)
 	case *lang.CallExpr:

@@ -195,6 +195,7 @@ func TestBuiltTrees(t *testing.T) {
 		{bin(id("a"), "^", neg(id("b"))), "a ^ -b"},
 		{neg(bin(id("a"), "+", id("b"))), "-(a + b)"},
 		{&lang.SelectorExpr{X: bin(id("a"), "+", id("b")), Sel: id("r")}, "(a + b).r"},
+		{&lang.SelectorExpr{X: &lang.NumberLit{Text: "0"}, Sel: id("r")}, "0 .r"},
 		{bin(id("W"), "@", id("x")), "W @ x"},
 		{&lang.StringLit{Value: "a\"b\n"}, `"a\"b\n"`},
 	} {
