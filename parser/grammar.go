@@ -156,7 +156,14 @@ type record struct {
 }
 
 type path struct {
-	Parts []*ident `parser:"@@ ( '.' @@ )*"`
+	Energy *energyWord `parser:"( @@"`
+	Parts  []*ident    `parser:"| @@ ( '.' @@ )* )"`
+}
+
+// energyWord is the keyword energy as a recorded quantity (record energy).
+type energyWord struct {
+	Pos  lexer.Position
+	Word string `parser:"@'energy':Keyword"`
 }
 
 // ---- Expressions ----

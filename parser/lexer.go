@@ -102,7 +102,7 @@ func (s *scanner) next(buf []lexer.Token) (chunk, bool) {
 	var d depth
 	for {
 		t := s.read()
-		if t.EOF() || len(c.tokens) > 0 && s.startsDecl(t, d.level()) {
+		if t.EOF() || len(c.tokens) > 0 && s.startsDecl(t, d.level()) && !recordsEnergy(c.tokens, t) {
 			if len(c.tokens) == 0 {
 				return c, false
 			}
@@ -139,6 +139,19 @@ func (s *scanner) startsDecl(t lexer.Token, level int) bool {
 		return false
 	}
 	return level == 0 || t.Pos.Line > s.prevLine
+}
+
+// recordsEnergy reports whether t is the quantity energy in a record
+// declaration (`record energy` or `record y.r, energy`), not the start of
+// an energy block: a record's chunk so far, t on the same line, directly
+// after "record" or a ",", and not followed by "{" (which the parser
+// reports).
+func recordsEnergy(tokens []lexer.Token, t lexer.Token) bool {
+	if t.Value != "energy" || len(tokens) == 0 || tokens[0].Type != tokKeyword || tokens[0].Value != "record" {
+		return false
+	}
+	last := tokens[len(tokens)-1]
+	return last.Pos.Line == t.Pos.Line && (last.Type == tokKeyword && last.Value == "record" || last.Type == tokPunct && last.Value == ",")
 }
 
 // read returns the next significant token, recording comments; after a

@@ -128,6 +128,10 @@ func (l *lowerer) energy(e *energy) *lang.EnergyDecl {
 func (l *lowerer) record(r *record) *lang.RecordDecl {
 	out := &lang.RecordDecl{At: l.pos(r.Pos)}
 	for _, p := range r.Items {
+		if p.Energy != nil {
+			out.Items = append(out.Items, &lang.Ident{At: l.pos(p.Energy.Pos), Name: "energy"})
+			continue
+		}
 		var x lang.Expr = l.ident(p.Parts[0])
 		for _, sel := range p.Parts[1:] {
 			x = &lang.SelectorExpr{X: x, Sel: l.ident(sel)}

@@ -121,6 +121,22 @@ func (s *Sim) resolve(r *check.Ref, costScale float64) (*item, error) {
 	return it, nil
 }
 
+// energyItems are the recorded energy, energy[b], and its terms,
+// energy.1[b], energy.2[b], ... in vlec derive's numbering.
+func (s *Sim) energyItems() ([]*item, error) {
+	p := s.prog
+	if p.Energy == nil {
+		return nil, fmt.Errorf("the step program does not compute the energy")
+	}
+	var items []*item
+	for _, b := range append([]*schedule.Buffer{p.Energy}, p.EnergyTerms...) {
+		it := &item{name: b.Name, sim: s, buf: b}
+		it.layout(s.rows(b), b.Shape.Rank, b.Shape.Rows(), b.Shape.Cols())
+		items = append(items, it)
+	}
+	return items, nil
+}
+
 // scaled returns a function that gives the values of v times c.
 func scaled(v []float64, c float64) func() []float64 {
 	out := make([]float64, len(v))
@@ -192,6 +208,17 @@ func (s *Sim) newRecorders(costScale float64) ([]*recorder, error) {
 		}
 		rec := &recorder{pos: r.Pos, name: to, every: max(r.Every, 1), kind: strings.TrimPrefix(filepath.Ext(to), ".")}
 		for _, ref := range r.Items {
+			if ref.Kind == check.RefEnergy {
+				items, err := s.energyItems()
+				if err != nil {
+					return nil, lang.ErrorList{lang.Errorf(ref.At, "record %s: %v", ref, err)}
+				}
+				for _, it := range items {
+					rec.items = append(rec.items, it)
+					rec.ncols += len(it.cols)
+				}
+				continue
+			}
 			it, err := s.resolve(ref, costScale)
 			if err != nil {
 				return nil, lang.ErrorList{lang.Errorf(ref.At, "record %s: %v", ref, err)}

@@ -213,6 +213,14 @@ type Program struct {
 	// it holds the objective, the cost divided by the nudging strength
 	// (derive.System.Objective).
 	Cost *Buffer
+	// Energy is a per-sample scalar buffer holding the energy at the start
+	// of the step, and EnergyTerms hold its terms in the order of the
+	// model (vlec derive's numbering), each mismatch 1/2 |uhat_m - I|^2
+	// evaluated as 1/2 |e|^2 with the error of the previous step; both
+	// are computed only when the model records the energy (nil
+	// otherwise). In a free program the errors are zero.
+	Energy      *Buffer
+	EnergyTerms []*Buffer
 	// Beta is the nudging strength: the constant factor by which the
 	// energy weighs the task loss it marks with loss(...), 1 if it marks
 	// none (derive.System.Nudging). The cost is Beta times the objective.

@@ -123,6 +123,7 @@ func (s *scheduler) build() {
 	s.learningRates()
 	s.p.Beta = s.sys.Nudging
 	s.costKernel()
+	s.energyKernels()
 	s.populationPhase()
 	if !s.free {
 		s.messagePhase()

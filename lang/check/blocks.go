@@ -300,6 +300,9 @@ func (c *checker) recordItem(e lang.Expr) *Ref {
 	if !ok && path[0].Name == "cost" && len(path) == 1 {
 		return &Ref{At: path[0].At, Kind: RefCost, Var: "cost", Shp: Scalar}
 	}
+	if !ok && path[0].Name == "energy" && len(path) == 1 {
+		return &Ref{At: path[0].At, Kind: RefEnergy, Var: "energy", Shp: Scalar}
+	}
 	if !ok {
 		c.errorf(path[0].At, "record: undefined: %s%s", path[0].Name, didYouMean(path[0].Name, c.names(nil)))
 		return nil

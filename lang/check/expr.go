@@ -78,6 +78,7 @@ const (
 	RefStim                   // a stimulus variable: t, i (neuron index), b (batch index)
 	RefArg                    // the argument of an activation function body
 	RefCost                   // the model's cost, in a record (`record cost`)
+	RefEnergy                 // the energy and each of its terms, in a record (`record energy`)
 )
 
 // Ref is a reference to a quantity of the model.
@@ -149,7 +150,7 @@ func (e *Ref) String() string {
 		return e.Input.Name
 	case RefScalar:
 		return e.Param.Name
-	case RefStim, RefArg, RefCost:
+	case RefStim, RefArg, RefCost, RefEnergy:
 		return e.Var
 	case RefTeacher:
 		if e.Pop == nil {
