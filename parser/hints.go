@@ -2,11 +2,11 @@ package parser
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
+	"github.com/vlec-dev/vlec/internal/spell"
 	"github.com/vlec-dev/vlec/lang"
 )
 
@@ -98,7 +98,7 @@ func misspeltKeyword(c chunk, i int) *lang.Error {
 	if t.Type != tokIdent {
 		return nil
 	}
-	if k := nearest(t.Value, keywords); k != "" {
+	if k := spell.Nearest(t.Value, keywords, 4); k != "" {
 		return lang.Errorf(toPos(t.Pos), "unexpected name %s; did you mean the keyword %s?", t.Value, k)
 	}
 	return nil
@@ -120,49 +120,4 @@ func hintNestedComments(errs lang.ErrorList, comments []*lang.Comment) {
 			}
 		}
 	}
-}
-
-// nearest returns the candidate closest to name by edit distance, or ""
-// when none is close enough to be a likely misspelling. (lang/check has
-// the same for declared names; the parser cannot import it.)
-func nearest(name string, candidates []string) string {
-	best, bestDist := "", min(len(name)/3+1, 3)
-	sorted := append([]string(nil), candidates...)
-	sort.Strings(sorted)
-	for _, c := range sorted {
-		if c == name || len(c) < 4 {
-			continue
-		}
-		if d := editDistance(name, c); d <= bestDist && (best == "" || d < editDistance(name, best)) {
-			best = c
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, with an
-// adjacent transposition counted as one edit (Damerau).
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
