@@ -110,14 +110,39 @@ func (s Sources) Format(err error) string {
 		b.WriteString(e.Error())
 		b.WriteByte('\n')
 		if line, ok := s.line(e.Pos); ok {
+			line, col := window(line, e.Pos.Col)
 			b.WriteString("    ")
 			b.WriteString(line)
 			b.WriteString("\n    ")
-			b.WriteString(caretPad(line, e.Pos.Col))
+			b.WriteString(caretPad(line, col))
 			b.WriteString("^\n")
 		}
 	}
 	return b.String()
+}
+
+// maxShown is the longest source line drawn whole under a message; a
+// longer one is cut to a window of about this many characters around the
+// column, marked with "..." where it was cut.
+const maxShown = 160
+
+// window cuts a long line to the part around rune column col and returns
+// it with the column of the same character in the cut line.
+func window(line string, col int) (string, int) {
+	runes := []rune(line)
+	if len(runes) <= maxShown {
+		return line, col
+	}
+	from := max(0, min(col-1-maxShown/2, len(runes)-maxShown))
+	to := min(len(runes), from+maxShown)
+	cut, shift := string(runes[from:to]), from
+	if from > 0 {
+		cut, shift = "..."+cut, from-3
+	}
+	if to < len(runes) {
+		cut += "..."
+	}
+	return cut, col - shift
 }
 
 // line returns the text of the source line at p, tabs kept.
