@@ -14,6 +14,14 @@ import (
 
 var tempName = regexp.MustCompile(`^t[0-9]+$`)
 
+// UserName is how vlec's messages name buffer b of prog: the quantity as
+// the user writes it and, for the program's own buffers, a note on the
+// part they play (see NonFiniteError). The Go code generator uses it so
+// that generated simulators name quantities as the interpreter does.
+func UserName(prog *schedule.Program, b *schedule.Buffer) (name, note string) {
+	return userName(prog, b)
+}
+
 // userName is how a message names buffer b of prog: the quantity as the
 // user writes it and, for the program's own buffers, a note such as
 // "a term of h.ebar" or "as the previous step used it".

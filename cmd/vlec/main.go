@@ -57,6 +57,7 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 	root.AddCommand(newCheckCmd(), newFmtCmd(), newDeriveCmd())
 	root.AddCommand(newRunCmd(), newBenchCmd())
 	root.AddCommand(newGradCmd(), newGradcheckCmd())
+	root.AddCommand(newGenCmd(), newBuildCmd())
 	root.AddCommand(newCompletionCmd())
 	setVersion(root)
 	return root

@@ -1,0 +1,101 @@
+// Package golang emits a Go simulator specialised to one model: a
+// self-contained Go module generated from the model's step program
+// (ir/schedule) and those of its teachers. `vlec gen go FILE -o DIR`
+// writes it; `vlec build FILE -o BIN` also compiles its command.
+//
+// # The generated module
+//
+//	go.mod            module <model>, go 1.26, no requirements
+//	model.go          type Model: the student's step program; teacher types
+//	api.go            constants (Dt, Batch, PlannedSteps, LearnAfter, ...),
+//	                  Options, New, Step, Run, Recorder, NonFiniteError
+//	record.go         CSVRecorder: the model's record declarations
+//	funcs.go          numeric helpers (sigmoid, softplus, dot products, ...)
+//	cmd/<model>/main.go  the command: flags -duration, -seed, -o, -q, -set
+//
+// Model holds every buffer of the program as a flat []float64,
+// sample-major (row b of a batched buffer of n values is [b*n : b*n+n],
+// matrices row-major). The buffers a user names are exported fields: each
+// dotted part of the name with an upper-case first letter, joined by
+// underscores (h.u is H_U, W0 is W0, h.tau_m is H_Tau_m, T.y.r is T_Y_R,
+// the cost Cost). The program's own buffers (temporaries, messages such
+// as msg:W1^T @ y.e, rate caches) and the next halves of the states are
+// unexported. Sizes are constants in the loops.
+//
+// Step runs the kernels of the program in program order, each as one
+// block of plain loops under a comment with its listing (the equation of
+// vlec derive --program and the note naming the term it comes from):
+// entrywise Code trees become one loop with an inline expression, products
+// with a shared matrix loops over rows (W @ x) or scaled rows (W^T @ x)
+// inside a loop over the batch, reductions, softmax, outer and mean
+// accumulations, zero, apply (with the connectivity mask and the floor of
+// time constants) and Adam loops of their own. The learning kernels run
+// from LearnAfter on. States are double-buffered as in the interpreter:
+// kernels write the next half and the step ends with a swap of the two
+// slices. Updating states in place in dependency order ("no state swaps"),
+// fusing elementwise chains and the single pass over each weight matrix
+// are the optimisations issue 10 lists next; this package is the correct
+// baseline they will be measured against.
+//
+// Like the interpreter, the generator applies a parameter's change
+// directly when that cannot be told apart from accumulating it first
+// (see fusion.go, a copy of runtime's load-time decision): both back ends
+// then round alike.
+//
+// # Same numbers as the interpreter
+//
+// The arithmetic is the interpreter's, operation by operation: entrywise
+// expressions are folded and evaluated left to right as runtime/tape.go
+// does (constants folded at generation time in float64, never left for
+// the Go compiler to fold exactly); the elementwise functions copy
+// ir.Func.Eval and EvalDeriv; stimuli copy runtime/stim.go; the outer
+// products of a batch of one and the reductions sum in gonum's and the
+// runtime's order. The matrix-vector products sum in another order than
+// gonum's blocked Dgemv, and for a batch of more than one the products
+// and the batch-summed outer products differ from the runtime's GEMM
+// (blocked, with FMA). The equivalence tests (golang_test.go)
+// therefore compare every recorded value to 1e-12 relative, or 1e-15
+// absolute for values that are sums cancelling to nearly zero; chain2
+// (all products of size one) agrees to the last bit. The generated code
+// relies on Go not fusing multiply-adds (GOAMD64 v1 and v2 never do; on
+// arm64, ppc64 and s390x the compiler may, and the numbers may differ in
+// the last bits there).
+//
+// Random initialisers (uniform, normal, glorot) and sparse masks are
+// generated code drawing the runtime's streams: PCG seeded by the
+// explicit seed, or by the sim seed and the FNV-1a hash of the stream's
+// name, through math/rand/v2, so -seed changes them exactly as vlec run
+// --seed does. Literal and constant weights and every other parameter's
+// initial value are data in model.go.
+//
+// # The command
+//
+// cmd/<model> writes the model's CSV records (the column names and number
+// formatting of vlec run: strconv 'g' -1; times k*dt in decimal) and a
+// summary <model>.summary.json into -o DIR (default: a new directory
+// runs/<model>-YYYYmmdd-HHMMSS), then prints vlec run's report lines. The
+// summary holds a subset of vlec run's fields: model, method, steps,
+// planned, dt, batch, seed, learn_after, started, ended, wall_s,
+// steps_per_s, cost_start, cost_end, stopped, error, nonfinite and files;
+// plus generated_by and set (the -set values). It lacks vlec, model_file,
+// learning and read (the hashes of the files read). Exit status: 0, 1
+// (bad flags, a failed write), 3 (a NaN or infinite value, named as vlec
+// run names it), 130 (Ctrl-C or SIGTERM: the run stops after the current
+// step and keeps what it recorded; a second Ctrl-C ends it at once).
+// Progress is a plain counter line on a terminal (-q: none).
+//
+// -set name=value replaces a parameter or a constant of the student by
+// name (beta, h.tau_m, W0, y.b: every entry takes the value) before the
+// first step; the names are those of Settable. Baked into the code, and
+// not settable: dt, the sizes, the batch, learning rates and floors, Adam's
+// settings, the parameters of the stimuli, the teachers' values, and any
+// number the derivation folded into an equation.
+//
+// # Not supported yet
+//
+// Refused with a positioned error naming the construct, so that nothing
+// is generated that would not compile or would compute something else:
+// method adjoint (exact gradients by a reverse sweep), precision float32,
+// inputs, teachers and weights read from files, the ou noise stimulus,
+// and .npy/.npz records.
+package golang

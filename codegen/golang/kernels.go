@@ -1,0 +1,351 @@
+package golang
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+)
+
+// emitKernels writes the method name running kernels ks in program order,
+// the learning phase only from the program's LearnAfter on (when
+// learnGuard is set). Every kernel is one block of plain loops under a
+// comment with its listing (schedule.Kernel.String).
+func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard bool) error {
+	p.printf("// %s runs ", name)
+	if learnGuard {
+		p.printf("the kernels of step k (learning from step %d on).\n", p.prog.LearnAfter)
+		p.printf("func (m *%s) %s(k int) {\n", p.typ, name)
+	} else {
+		p.printf("the Init kernels, once before the first step.\n")
+		p.printf("func (m *%s) %s() {\n", p.typ, name)
+	}
+	inLearn := false
+	for i, k := range ks {
+		learn := learnGuard && k.Phase == schedule.PhaseLearn
+		if learn != inLearn {
+			if learn {
+				p.printf("if k >= %d {\n", p.prog.LearnAfter)
+			} else {
+				p.printf("}\n")
+			}
+			inLearn = learn
+		}
+		if learnGuard && p.plan.skip[i] {
+			p.printf("// %s (applied directly by the accumulations)\n", comment(k))
+			continue
+		}
+		p.printf("// %s\n{\n", comment(k))
+		var err error
+		if a, ok := p.plan.direct[i]; learnGuard && ok {
+			p.printf("// applied directly: %s += %s * this\n", a.target.Name, constant(a.rate).text())
+			err = p.emitAcc(k, a.target, k.Scale*a.rate)
+		} else {
+			err = p.emitKernel(k)
+		}
+		if err != nil {
+			return fmt.Errorf("kernel %s: %v", k, err)
+		}
+		p.printf("}\n")
+	}
+	if inLearn {
+		p.printf("}\n")
+	}
+	p.printf("}\n\n")
+	return nil
+}
+
+// comment is a kernel's listing on one line.
+func comment(k *schedule.Kernel) string {
+	return strings.Join(strings.Fields(k.String()), " ")
+}
+
+func (p *progGen) emitKernel(k *schedule.Kernel) error {
+	need := map[schedule.Op]int{schedule.OpMatVec: 2, schedule.OpMatTVec: 2, schedule.OpSum: 1, schedule.OpSumSq: 1,
+		schedule.OpDot: 2, schedule.OpLogSumExp: 1, schedule.OpSoftmax: 1, schedule.OpOuterAcc: 2, schedule.OpMeanAcc: 1,
+		schedule.OpApply: 1, schedule.OpAdam: 3}
+	if n, ok := need[k.Op]; ok && len(k.Args) != n {
+		return fmt.Errorf("%d arguments, %s takes %d", len(k.Args), k.Op, n)
+	}
+	switch k.Op {
+	case schedule.OpMap:
+		return p.emitMap(k.Dst, k.Args, k.Code, "=")
+	case schedule.OpMapAcc:
+		return p.emitMapAcc(k)
+	case schedule.OpZero:
+		p.printf("clear(%s)\n", p.f(k.Dst))
+		return nil
+	case schedule.OpMatVec, schedule.OpMatTVec:
+		return p.emitMatVec(k)
+	case schedule.OpSum, schedule.OpSumSq, schedule.OpDot, schedule.OpLogSumExp:
+		return p.emitReduce(k)
+	case schedule.OpSoftmax:
+		if k.Args[0].Size() != k.Dst.Size() {
+			return fmt.Errorf("softmax of %d entries into %d", k.Args[0].Size(), k.Dst.Size())
+		}
+		p.loop(p.rows(k.Dst), func(bv string) {
+			p.printf("softmax(%s, %s)\n", p.row(k.Dst, bv), p.row(k.Args[0], bv))
+		})
+		return nil
+	case schedule.OpOuterAcc, schedule.OpMeanAcc:
+		return p.emitAcc(k, k.Dst, k.Scale)
+	case schedule.OpApply:
+		return p.emitApply(k)
+	case schedule.OpAdam:
+		return p.emitAdam(k)
+	}
+	return fmt.Errorf("operation %s is not supported by vlec gen go", k.Op)
+}
+
+// emitMap writes dst op= code(args) entrywise, scalars broadcast, a
+// shared argument read by every row.
+func (p *progGen) emitMap(dst *schedule.Buffer, args []*schedule.Buffer, code *schedule.Code, op string) error {
+	n := dst.Size()
+	used := map[int]bool{}
+	loads(code, used)
+	for i, a := range args {
+		if a.Size() != n && a.Size() != 1 {
+			return fmt.Errorf("argument %s has %d entries, destination %d", a, a.Size(), n)
+		}
+		if a.Batched && !dst.Batched {
+			return fmt.Errorf("batched argument %s into a shared destination", a)
+		}
+		if c := used[i]; c && i >= len(args) {
+			return fmt.Errorf("load of argument %d of %d", i, len(args))
+		}
+	}
+	e, err := codeExpr(code, func(i int) string {
+		if i < len(args) && args[i].Size() == 1 {
+			return fmt.Sprintf("s%d", i)
+		}
+		return fmt.Sprintf("a%d[i]", i)
+	})
+	if err != nil {
+		return err
+	}
+	p.loop(p.rows(dst), func(bv string) {
+		p.printf("d := %s\n", p.row(dst, bv))
+		p.argLocals(args, used, bv)
+		p.printf("for i := range d {\nd[i] %s %s\n}\n", op, e.text())
+	})
+	return nil
+}
+
+// argLocals binds the arguments a code reads: s<j> a scalar, a<j> a row.
+func (p *progGen) argLocals(args []*schedule.Buffer, used map[int]bool, bv string) {
+	var idx []int
+	for i := range used {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		if args[i].Size() == 1 {
+			p.printf("s%d := %s\n", i, p.scalar(args[i], bv))
+		} else {
+			p.printf("a%d := %s\n", i, p.row(args[i], bv))
+		}
+	}
+}
+
+// emitMapAcc writes Dst += code(args) over Space, summed over what Dst
+// lacks (runtime's compileMapAcc: a row's sum first, for a scalar Dst).
+func (p *progGen) emitMapAcc(k *schedule.Kernel) error {
+	sp, dst := k.Space, k.Dst
+	if sp == nil {
+		return fmt.Errorf("map_acc without a space")
+	}
+	if dst.Size() != sp.Size() && dst.Size() != 1 {
+		return fmt.Errorf("%d entries summed into %d", sp.Size(), dst.Size())
+	}
+	n := sp.Size()
+	used := map[int]bool{}
+	loads(k.Code, used)
+	for _, a := range k.Args {
+		if a.Size() != n && a.Size() != 1 {
+			return fmt.Errorf("argument %s has %d entries, space %d", a, a.Size(), n)
+		}
+		if a.Batched && !sp.Batched {
+			return fmt.Errorf("batched argument %s over a shared space", a)
+		}
+	}
+	e, err := codeExpr(k.Code, func(i int) string {
+		if k.Args[i].Size() == 1 {
+			return fmt.Sprintf("s%d", i)
+		}
+		return fmt.Sprintf("a%d[i]", i)
+	})
+	if err != nil {
+		return err
+	}
+	p.loop(p.rows(sp), func(bv string) {
+		db := bv
+		if !dst.Batched {
+			db = "0"
+		}
+		p.argLocals(k.Args, used, bv)
+		if dst.Size() == 1 {
+			p.printf("acc := 0.0\nfor i := range %d {\nacc += %s\n}\n", n, e.text())
+			p.printf("%s += acc\n", p.scalar(dst, db))
+			return
+		}
+		p.printf("d := %s\n", p.row(dst, db))
+		p.printf("for i := range d {\nd[i] += %s\n}\n", e.text())
+	})
+	return nil
+}
+
+// emitMatVec writes W @ x (a dot product per row of W) and W^T @ x (rows
+// of W scaled and summed, in the order of gonum's Dgemv).
+func (p *progGen) emitMatVec(k *schedule.Kernel) error {
+	w, x, dst := k.Args[0], k.Args[1], k.Dst
+	if w.Shape.Rank != 2 || w.Batched {
+		return fmt.Errorf("%s is not a shared matrix", w)
+	}
+	rows, cols := w.Shape.Rows(), w.Shape.Cols()
+	in, out := cols, rows
+	if k.Op == schedule.OpMatTVec {
+		in, out = rows, cols
+	}
+	if x.Size() != in || dst.Size() != out {
+		return fmt.Errorf("%s is %dx%d, %s has %d entries, %s %d", w, rows, cols, x, x.Size(), dst, dst.Size())
+	}
+	if x.Batched && !dst.Batched {
+		return fmt.Errorf("batched %s into shared %s", x, dst)
+	}
+	p.printf("w := %s[:%d]\n", p.f(w), rows*cols)
+	p.loop(p.rows(dst), func(bv string) {
+		xb := bv
+		if !x.Batched {
+			xb = "0"
+		}
+		p.printf("x, d := %s, %s\n", p.row(x, xb), p.row(dst, bv))
+		if k.Op == schedule.OpMatVec {
+			p.printf("for o := range d {\nd[o] = dotRow(w[o*%d:o*%d+%d], x)\n}\n", cols, cols, cols)
+			return
+		}
+		p.printf("clear(d)\nfor j, v := range x {\naxpy(d, v, w[j*%d:j*%d+%d])\n}\n", cols, cols, cols)
+	})
+	return nil
+}
+
+// emitReduce writes a reduction of a row to a scalar per sample.
+func (p *progGen) emitReduce(k *schedule.Kernel) error {
+	dst, x := k.Dst, k.Args[0]
+	if dst.Size() != 1 {
+		return fmt.Errorf("a reduction writes a scalar")
+	}
+	y := x
+	if k.Op == schedule.OpDot {
+		y = k.Args[1]
+		if x.Size() != y.Size() && x.Size() != 1 && y.Size() != 1 {
+			return fmt.Errorf("dot of %d and %d entries", x.Size(), y.Size())
+		}
+	}
+	fn := map[schedule.Op]string{schedule.OpSum: "sum", schedule.OpSumSq: "sumSq", schedule.OpDot: "dot", schedule.OpLogSumExp: "logSumExp"}[k.Op]
+	p.loop(p.rows(dst), func(bv string) {
+		if k.Op == schedule.OpDot {
+			p.printf("%s = dot(%s, %s)\n", p.scalar(dst, bv), p.row(x, bv), p.row(y, bv))
+			return
+		}
+		p.printf("%s = %s(%s)\n", p.scalar(dst, bv), fn, p.row(x, bv))
+	})
+	return nil
+}
+
+// emitAcc writes an OuterAcc or MeanAcc into target with factor (the
+// kernel's scale, times the learning rate when it is applied directly),
+// in the order of the interpreter's accumulator.
+func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor float64) error {
+	B := p.prog.Batch
+	if target.Batched {
+		return fmt.Errorf("accumulates into a batched buffer")
+	}
+	if k.Op == schedule.OpMeanAcc {
+		src := k.Args[0]
+		n := target.Size()
+		if src.Size() != n && src.Size() != 1 {
+			return fmt.Errorf("mean of %d entries into %d", src.Size(), n)
+		}
+		nb := p.rows(src)
+		p.printf("const f = %s\n", constant(factor/float64(nb)).text())
+		p.printf("d := %s\n", p.row(target, "0"))
+		p.loop(nb, func(bv string) {
+			if src.Size() == 1 {
+				p.printf("v := f * %s\nfor i := range d {\nd[i] += v\n}\n", p.scalar(src, bv))
+				return
+			}
+			p.printf("r := %s\nfor i, v := range r {\nd[i] += f * v\n}\n", p.row(src, bv))
+		})
+		return nil
+	}
+	a, c := k.Args[0], k.Args[1]
+	na, nc := a.Size(), c.Size()
+	if target.Size() != na*nc {
+		return fmt.Errorf("outer product of %d and %d entries into %d", na, nc, target.Size())
+	}
+	p.printf("const alpha = %s\n", constant(factor/float64(B)).text())
+	p.printf("d := %s\n", p.row(target, "0"))
+	if a.Batched && c.Batched && B > 1 {
+		// alpha * A^T C, one sum over the batch per entry
+		p.printf("a, c := %s[:%d], %s[:%d]\n", p.f(a), B*na, p.f(c), B*nc)
+		p.printf("for i := range %d {\nfor j := range %d {\ns := 0.0\nfor b := range %d {\ns += a[b*%d+i] * c[b*%d+j]\n}\nd[i*%d+j] += alpha * s\n}\n}\n",
+			na, nc, B, na, nc, nc)
+		return nil
+	}
+	rows := 1
+	if !(a.Batched && c.Batched) {
+		rows = B // a shared operand: one rank-one update per sample
+	}
+	p.loop(rows, func(bv string) {
+		p.printf("a, c := %s, %s\n", p.row(a, bv), p.row(c, bv))
+		p.printf("for i, v := range a {\naxpy(d[i*%d:i*%d+%d], alpha*v, c)\n}\n", nc, nc, nc)
+	})
+	return nil
+}
+
+// emitApply writes Dst += Scale * Args[0] on Dst's mask, then the floor.
+func (p *progGen) emitApply(k *schedule.Kernel) error {
+	dst, d := k.Dst, k.Args[0]
+	if d.Size() != dst.Size() || d.Batched || dst.Batched {
+		return fmt.Errorf("apply of %s to %s", d, dst)
+	}
+	n := dst.Size()
+	p.printf("p, dv := %s[:%d], %s[:%d]\n", p.f(dst), n, p.f(d), n)
+	if mask, ok := p.masks[dst]; ok {
+		p.printf("for i, x := range dv {\nif m.%s[i] {\np[i] += %s * x\n}\n}\n", mask, constant(k.Scale).text())
+	} else {
+		p.printf("for i, x := range dv {\np[i] += %s * x\n}\n", constant(k.Scale).text())
+	}
+	if dst.Floor > 0 {
+		p.printf("floor(p, %s)\n", constant(dst.Floor).text())
+	}
+	return nil
+}
+
+// emitAdam writes an Adam step (schedule.Adam) as runtime's compileAdam.
+func (p *progGen) emitAdam(k *schedule.Kernel) error {
+	dst, d, mo, v := k.Dst, k.Args[0], k.Args[1], k.Args[2]
+	if d.Size() != dst.Size() || mo.Size() != dst.Size() || v.Size() != dst.Size() || d.Batched || dst.Batched {
+		return fmt.Errorf("adam of %s on %s", d, dst)
+	}
+	a := k.Adam
+	n := dst.Size()
+	cnt := "m." + p.adam[k]
+	p.printf("%s++\n", cnt)
+	// variables, not constants: 1-beta1 must round as the interpreter rounds it
+	p.printf("beta1, beta2, eps, rate := %s, %s, %s, %s\n", constant(a.Beta1).text(), constant(a.Beta2).text(), constant(a.Eps).text(), constant(k.Scale).text())
+	p.printf("c1, c2 := 1-math.Pow(beta1, float64(%s)), 1-math.Pow(beta2, float64(%s))\n", cnt, cnt)
+	p.printf("p, dv, mv, vv := %s[:%d], %s[:%d], %s[:%d], %s[:%d]\n", p.f(dst), n, p.f(d), n, p.f(mo), n, p.f(v), n)
+	p.printf("for i := range p {\n")
+	if mask, ok := p.masks[dst]; ok {
+		p.printf("if !m.%s[i] {\ncontinue\n}\n", mask)
+	}
+	p.printf("g := dv[i]\nmv[i] = beta1*mv[i] + (1-beta1)*g\nvv[i] = beta2*vv[i] + (1-beta2)*g*g\n")
+	p.printf("p[i] += rate * (mv[i] / c1) / (math.Sqrt(vv[i]/c2) + eps)\n")
+	if dst.Floor > 0 {
+		p.printf("if p[i] < %s {\np[i] = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
+	}
+	p.printf("}\n")
+	return nil
+}

@@ -1,0 +1,533 @@
+package golang
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/lang/check"
+	"github.com/vlec-dev/vlec/runtime"
+)
+
+// progGen emits the Go type of one step program: the student's Model,
+// or a teacher's unexported type, stepped by its parent.
+type progGen struct {
+	prog     *schedule.Program
+	typ      string // the Go type
+	top      bool   // the student: the exported API
+	parent   *progGen
+	fields   map[*schedule.Buffer]string
+	names    *namer
+	teachers []*teacherGen
+	masks    map[*schedule.Buffer]string // mask field of a one_to_one or sparse weight
+	adam     map[*schedule.Kernel]string // step counter field of an Adam kernel
+	plan     *fusion
+	data     []string // package-level initial values
+	w        bytes.Buffer
+}
+
+// teacherGen is a teacher program of a parent and its field there.
+type teacherGen struct {
+	t     *check.Teacher
+	gen   *progGen
+	field string
+}
+
+// newProgGen names the buffers, masks, counters and teachers of prog.
+func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, error) {
+	p := &progGen{prog: prog, typ: typ, top: parent == nil, parent: parent, fields: map[*schedule.Buffer]string{},
+		names: newNamer(), masks: map[*schedule.Buffer]string{}, adam: map[*schedule.Kernel]string{}}
+	for _, b := range prog.Buffers {
+		p.fields[b] = p.names.field(b)
+	}
+	for _, b := range prog.Buffers {
+		if b.Conn != nil && (b.Conn.Topology == check.OneToOne || b.Conn.Topology == check.Sparse) {
+			p.masks[b] = p.names.unique("mask" + upperFirst(p.fields[b]))
+		}
+	}
+	for _, k := range prog.Kernels {
+		if k.Op == schedule.OpAdam {
+			p.adam[k] = p.names.unique("adamSteps" + upperFirst(p.fields[k.Dst]))
+		}
+	}
+	p.plan = planFusion(prog, p.masks)
+	for _, t := range prog.Model.Teachers {
+		tp := prog.Teachers[t]
+		if tp == nil {
+			return nil, lang.Errorf(t.Pos, "vlec gen go does not support file teachers yet (teacher %s reads %s; use vlec run)", t.Name, t.File)
+		}
+		name := "teacher" + upperFirst(packageName(t.Name))
+		if !p.top {
+			name = p.typ + upperFirst(packageName(t.Name))
+		}
+		tg, err := newProgGen(tp, name, p)
+		if err != nil {
+			return nil, err
+		}
+		p.teachers = append(p.teachers, &teacherGen{t: t, gen: tg, field: p.names.unique("teacher" + upperFirst(packageName(t.Name)))})
+	}
+	return p, nil
+}
+
+func (p *progGen) printf(format string, args ...any) { fmt.Fprintf(&p.w, format, args...) }
+
+// f is the source of buffer b's storage.
+func (p *progGen) f(b *schedule.Buffer) string { return "m." + p.fields[b] }
+
+// rows is the number of rows of b: the batch for a batched buffer.
+func (p *progGen) rows(b *schedule.Buffer) int {
+	if b.Batched {
+		return p.prog.Batch
+	}
+	return 1
+}
+
+// row is the source of row bv of b (row 0 of a shared buffer).
+func (p *progGen) row(b *schedule.Buffer, bv string) string {
+	n := b.Size()
+	if !b.Batched || bv == "0" {
+		return fmt.Sprintf("%s[:%d]", p.f(b), n)
+	}
+	return fmt.Sprintf("%s[%s*%d : %s*%d+%d]", p.f(b), bv, n, bv, n, n)
+}
+
+// scalar is the source of the single value of row bv of b.
+func (p *progGen) scalar(b *schedule.Buffer, bv string) string {
+	if !b.Batched {
+		bv = "0"
+	}
+	return fmt.Sprintf("%s[%s]", p.f(b), bv)
+}
+
+// loop emits body once per row (rows > 1: a loop over b).
+func (p *progGen) loop(rows int, body func(bv string)) {
+	if rows > 1 {
+		p.printf("for b := range %d {\n", rows)
+		body("b")
+		p.printf("}\n")
+		return
+	}
+	body("0")
+}
+
+// emit writes the type and its methods.
+func (p *progGen) emit() error {
+	p.emitType()
+	if err := p.emitSetup(); err != nil {
+		return err
+	}
+	if err := p.emitInputs(); err != nil {
+		return err
+	}
+	p.emitTargets()
+	if err := p.emitKernels("kernels", p.prog.Kernels, true); err != nil {
+		return err
+	}
+	if err := p.emitKernels("initKernels", p.prog.Init, false); err != nil {
+		return err
+	}
+	p.emitSwap()
+	p.emitStepTeachers()
+	if p.top {
+		p.emitGuard()
+		p.emitSettable()
+	} else {
+		p.emitTeacherStep()
+	}
+	for _, t := range p.teachers {
+		if err := t.gen.emit(); err != nil {
+			return err
+		}
+		p.w.Write(t.gen.w.Bytes())
+		p.data = append(p.data, t.gen.data...)
+	}
+	return nil
+}
+
+func (p *progGen) emitType() {
+	if p.top {
+		p.printf("// Model is a simulator of model %s. Its exported fields are the model's\n", p.prog.Model.Name)
+		p.printf("// states and parameters, sample-major (row b of a batched buffer of n values\n")
+		p.printf("// is [b*n : b*n+n], matrices row-major); a state holds its value after the\n")
+		p.printf("// last step. Step advances it; the fields' slices change with every step.\n")
+		p.printf("type Model struct {\n")
+	} else {
+		p.printf("// %s steps the program of a teacher model (%s) alongside its student.\n", p.typ, p.prog.Model.Name)
+		p.printf("type %s struct {\n", p.typ)
+	}
+	for _, b := range p.prog.Buffers {
+		batch := ""
+		if b.Batched {
+			batch = " x batch"
+		}
+		p.printf("// %s is %s: %s %s%s.\n", p.fields[b], b, b.Kind, b.Shape, batch)
+		p.printf("%s []float64\n", p.fields[b])
+	}
+	p.printf("\nk, steps int // steps done, steps planned\n")
+	if p.top {
+		p.printf("seed uint64\nnoGuard bool\n")
+	}
+	for _, b := range sortedBuffers(p.masks) {
+		p.printf("%s []bool // connectivity of %s\n", p.masks[b], b.Name)
+	}
+	for _, k := range p.prog.Kernels {
+		if f, ok := p.adam[k]; ok {
+			p.printf("%s int // Adam steps of %s\n", f, k.Dst.Name)
+		}
+	}
+	for _, t := range p.teachers {
+		p.printf("%s *%s // teacher %s\n", t.field, t.gen.typ, t.t.Name)
+	}
+	p.printf("}\n\n")
+}
+
+func sortedBuffers(m map[*schedule.Buffer]string) []*schedule.Buffer {
+	var out []*schedule.Buffer
+	for b := range m {
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// emitSetup writes setup: allocation, initial parameters, masks, static
+// inputs and teachers (which run their Init kernels); the caller runs the
+// program's own Init kernels after any -set values.
+func (p *progGen) emitSetup() error {
+	p.printf("// setup allocates the buffers and sets the initial values.\n")
+	p.printf("func (m *%s) setup(seed uint64, steps int) {\n", p.typ)
+	p.printf("m.steps = steps\n")
+	for _, b := range p.prog.Buffers {
+		p.printf("%s = make([]float64, %d)\n", p.f(b), p.rows(b)*b.Size())
+	}
+	for _, b := range p.prog.Buffers {
+		if err := p.emitInit(b); err != nil {
+			return err
+		}
+	}
+	for _, b := range sortedBuffers(p.masks) {
+		p.emitMask(b)
+	}
+	if len(p.masks) > 0 {
+		p.printf("m.applyMasks()\n")
+	}
+	p.printf("m.fillStatic()\n")
+	for _, t := range p.teachers {
+		p.printf("m.%s = new(%s)\n", t.field, t.gen.typ)
+		p.printf("m.%s.setup(seed, steps)\n", t.field)
+		p.printf("m.%s.initKernels()\n", t.field)
+	}
+	p.printf("}\n\n")
+	p.printf("// applyMasks zeroes the weights off their connectivity.\n")
+	p.printf("func (m *%s) applyMasks() {\n", p.typ)
+	for _, b := range sortedBuffers(p.masks) {
+		p.printf("for i, on := range m.%s {\nif !on {\n%s[i] = 0\n}\n}\n", p.masks[b], p.f(b))
+	}
+	p.printf("}\n\n")
+	return nil
+}
+
+// emitInit writes the initial value of a parameter: its Init, or the
+// initialiser of its connection (random streams as runtime/init.go
+// draws them).
+func (p *progGen) emitInit(b *schedule.Buffer) error {
+	if b.Init != nil {
+		if len(b.Init) != b.Size() {
+			return fmt.Errorf("%s: %d initial values for %d entries", b.Name, len(b.Init), b.Size())
+		}
+		if allEqual(b.Init) {
+			p.printf("fill(%s, %s) // %s\n", p.f(b), constant(b.Init[0]).text(), b.Name)
+			return nil
+		}
+		name := "init" + upperFirst(p.typ) + "_" + p.fields[b]
+		p.data = append(p.data, fmt.Sprintf("// %s is the initial value of %s.\nvar %s = [...]float64{%s}\n", name, b.Name, name, floatList(b.Init)))
+		p.loop(p.rows(b), func(bv string) { p.printf("copy(%s, %s[:])\n", p.row(b, bv), name) })
+		return nil
+	}
+	if b.Conn == nil {
+		return nil
+	}
+	c := b.Conn
+	in := c.Init
+	rows, cols := b.Shape.Rows(), b.Shape.Cols()
+	switch in.Kind {
+	case check.InitLiteral:
+		var flat []float64
+		for _, r := range in.Literal {
+			flat = append(flat, r...)
+		}
+		if len(in.Literal) != rows || len(flat) != rows*cols {
+			return lang.Errorf(c.Pos, "%s: the literal is not %dx%d", c.Name, rows, cols)
+		}
+		cp := *b
+		cp.Init, cp.Conn = flat, nil
+		return p.emitInit(&cp)
+	case check.InitConstant:
+		p.printf("fill(%s, %s) // %s = constant\n", p.f(b), constant(in.A).text(), c.Name)
+	case check.InitUniform, check.InitNormal, check.InitGlorot:
+		p.printf("{ // %s = %s\n", c.Name, in.Kind)
+		p.printf("rng := newRand(%d, seed, %#x)\n", in.Seed, streamHash("weights:"+c.Name))
+		lo, hi := in.A, in.B
+		if in.Kind == check.InitGlorot {
+			l := math.Sqrt(6 / float64(rows+cols))
+			lo, hi = -l, l
+		}
+		draw := binary('+', constant(lo), binary('*', constant(hi-lo), expr{src: "rng.Float64()"}))
+		if in.Kind == check.InitNormal {
+			draw = binary('+', constant(in.A), binary('*', constant(in.B), expr{src: "rng.NormFloat64()"}))
+		}
+		p.printf("for i := range %s {\n%s[i] = %s\n}\n}\n", p.f(b), p.f(b), draw.text())
+	case check.InitFile:
+		return lang.Errorf(c.Pos, "vlec gen go does not support weights read from a file yet (%s reads %s; use vlec run)", c.Name, in.File)
+	default:
+		return lang.Errorf(c.Pos, "vlec gen go does not support the initialiser %s", in.Kind)
+	}
+	return nil
+}
+
+// emitMask writes the connectivity of a one_to_one or sparse weight.
+func (p *progGen) emitMask(b *schedule.Buffer) {
+	c := b.Conn
+	rows, cols := b.Shape.Rows(), b.Shape.Cols()
+	mask := "m." + p.masks[b]
+	p.printf("%s = make([]bool, %d)\n", mask, rows*cols)
+	if c.Topology == check.OneToOne {
+		p.printf("for i := range %d {\n%s[i*%d+i] = true\n}\n", min(rows, cols), mask, cols)
+		return
+	}
+	p.printf("{ // %s: sparse(%g)\n", c.Name, c.P)
+	p.printf("rng := newRand(%d, seed, %#x)\n", c.MaskSeed, streamHash("mask:"+c.Name))
+	p.printf("for i := range %s {\n%s[i] = rng.Float64() < %s\n}\n}\n", mask, mask, constant(c.P).text())
+}
+
+// streamHash is the FNV-1a hash naming a random stream (runtime.newRand).
+func streamHash(stream string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(stream))
+	return h.Sum64()
+}
+
+func allEqual(v []float64) bool {
+	for _, x := range v {
+		if x != v[0] || math.Signbit(x) != math.Signbit(v[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+func floatList(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = constant(x).text()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// emitInputs writes fillStatic, which fills the inputs that do not
+// change, and fillInputs, which fills the others for step k (a teacher's
+// bound inputs copy its parent's).
+func (p *progGen) emitInputs() error {
+	bound := p.boundInputs()
+	var static, dynamic bytes.Buffer
+	needT := false
+	for _, in := range p.prog.Model.Inputs {
+		buf := p.prog.Inputs[in]
+		if buf == nil {
+			continue
+		}
+		if src, ok := bound[buf]; ok {
+			fmt.Fprintf(&dynamic, "copy(%s, parent.%s) // %s is the parent's %s\n", p.f(buf), p.parent.fields[src], in.Name, src.Name)
+			continue
+		}
+		if in.File != "" {
+			return lang.Errorf(in.Pos, "vlec gen go does not support inputs read from a file yet (input %s reads %s; use vlec run)", in.Name, in.File)
+		}
+		if in.Stimulus == nil {
+			return lang.Errorf(in.Pos, "input %s has neither a stimulus nor a file", in.Name)
+		}
+		c := &stimCompiler{}
+		e, err := c.emit(in.Stimulus)
+		if err != nil {
+			return err
+		}
+		w := &dynamic
+		if !c.timeDependent {
+			w = &static
+		}
+		needT = needT || c.timeDependent
+		p.emitStimulus(w, buf, in, e)
+	}
+	p.printf("// fillStatic fills the inputs that do not depend on time.\n")
+	p.printf("func (m *%s) fillStatic() {\n%s}\n\n", p.typ, static.String())
+	p.printf("// fillInputs fills the inputs of step k.\n")
+	if p.top {
+		p.printf("func (m *%s) fillInputs(k int) {\n", p.typ)
+	} else {
+		p.printf("func (m *%s) fillInputs(k int, parent *%s) {\n", p.typ, p.parent.typ)
+	}
+	if needT {
+		p.printf("t := float64(k) * %s\n", constant(p.prog.Dt).text())
+	}
+	p.printf("%s}\n\n", dynamic.String())
+	return nil
+}
+
+// emitStimulus writes the loop filling input buffer buf with e.
+func (p *progGen) emitStimulus(w *bytes.Buffer, buf *schedule.Buffer, in *check.Input, e expr) {
+	src := e.text()
+	fmt.Fprintf(w, "// %s = %s\n", in.Name, in.Stimulus)
+	fmt.Fprintf(w, "for b := range %d {\n", p.prog.Batch)
+	if strings.Contains(src, "fb") {
+		fmt.Fprintf(w, "fb := float64(b)\n")
+	}
+	fmt.Fprintf(w, "for i := range %d {\n", in.Size)
+	if strings.Contains(src, "fi") {
+		fmt.Fprintf(w, "fi := float64(i)\n")
+	}
+	fmt.Fprintf(w, "%s[b*%d+i] = %s\n}\n}\n", p.f(buf), in.Size, src)
+}
+
+// boundInputs maps a teacher's inputs bound to its parent's (teacher T =
+// model("t.vle", x = x)) to the parent's buffers.
+func (p *progGen) boundInputs() map[*schedule.Buffer]*schedule.Buffer {
+	out := map[*schedule.Buffer]*schedule.Buffer{}
+	if p.parent == nil {
+		return out
+	}
+	var t *check.Teacher
+	for _, tg := range p.parent.teachers {
+		if tg.gen == p {
+			t = tg.t
+		}
+	}
+	for theirs, ours := range t.Bindings {
+		for in, buf := range p.prog.Inputs {
+			if in.Name == theirs {
+				out[buf] = p.parent.prog.Inputs[ours]
+			}
+		}
+	}
+	return out
+}
+
+// emitTargets writes copyTargets: each target is its teacher's value at
+// the start of the step.
+func (p *progGen) emitTargets() {
+	p.printf("// copyTargets sets the targets: the teachers' values at the start of the step.\n")
+	p.printf("func (m *%s) copyTargets() {\n", p.typ)
+	for _, tb := range p.prog.Targets {
+		for _, tg := range p.teachers {
+			if tg.t == tb.Teacher {
+				p.printf("copy(%s, m.%s.%s) // %s\n", p.f(tb.Buffer), tg.field, tg.gen.fields[tb.Source], tb.Buffer.Name)
+			}
+		}
+	}
+	p.printf("}\n\n")
+}
+
+// checkTargets refuses targets whose sizes differ from their sources'.
+func (p *progGen) checkTargets() error {
+	for _, tb := range p.prog.Targets {
+		if tb.Source == nil {
+			return lang.Errorf(tb.Teacher.Pos, "vlec gen go does not support file teachers yet (teacher %s; use vlec run)", tb.Teacher.Name)
+		}
+		tp := p.prog.Teachers[tb.Teacher]
+		if tp == nil || p.rows(tb.Buffer)*tb.Buffer.Size() != tb.Source.Size()*rowsOf(tp, tb.Source) {
+			return lang.Errorf(tb.Teacher.Pos, "teacher %s: %s does not have the size of the student's %s", tb.Teacher.Name, tb.Source.Name, tb.Buffer.Name)
+		}
+	}
+	for _, tg := range p.teachers {
+		for in, buf := range tg.gen.boundInputs() {
+			if in.Size()*rowsOf(tg.gen.prog, in) != buf.Size()*p.rows(buf) {
+				return lang.Errorf(tg.t.Pos, "teacher %s: its input %s has another size than ours (%s)", tg.t.Name, in.Name, buf.Name)
+			}
+		}
+		if err := tg.gen.checkTargets(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func rowsOf(p *schedule.Program, b *schedule.Buffer) int {
+	if b.Batched {
+		return p.Batch
+	}
+	return 1
+}
+
+func (p *progGen) emitSwap() {
+	p.printf("// swap makes the next values of the states current.\n")
+	p.printf("func (m *%s) swap() {\n", p.typ)
+	for _, b := range p.prog.Buffers {
+		if b.Kind == schedule.State && b.Next != nil {
+			p.printf("%s, %s = %s, %s\n", p.f(b), p.f(b.Next), p.f(b.Next), p.f(b))
+		}
+	}
+	p.printf("}\n\n")
+}
+
+// emitTeacherStep writes a teacher's step: the student steps it after its
+// own kernels.
+func (p *progGen) emitTeacherStep() {
+	p.printf("// step runs step k of the teacher.\n")
+	p.printf("func (m *%s) step(k int, parent *%s) {\n", p.typ, p.parent.typ)
+	p.printf("m.fillInputs(k, parent)\nm.copyTargets()\nm.kernels(k)\nm.stepTeachers(k)\nm.swap()\nm.k++\n}\n\n")
+}
+
+// emitStepTeachers writes stepTeachers, which steps the teachers after
+// the program's kernels.
+func (p *progGen) emitStepTeachers() {
+	p.printf("// stepTeachers runs step k of the teachers.\n")
+	p.printf("func (m *%s) stepTeachers(k int) {\n", p.typ)
+	for _, t := range p.teachers {
+		p.printf("m.%s.step(k, m)\n", t.field)
+	}
+	p.printf("}\n\n")
+}
+
+// emitGuard writes check, the NaN/Inf guard of the student: its states,
+// parameters and cost, named as the interpreter names them.
+func (p *progGen) emitGuard() {
+	var bufs []*schedule.Buffer
+	for _, b := range p.prog.Buffers {
+		if b.Kind == schedule.State || b.Kind == schedule.Param {
+			bufs = append(bufs, b)
+		}
+	}
+	if p.prog.Cost != nil {
+		bufs = append(bufs, p.prog.Cost)
+	}
+	p.printf("// guards name the quantities the guard checks.\n")
+	p.printf("var guards = [...]guard{\n")
+	for _, b := range bufs {
+		name, note := runtime.UserName(p.prog, b)
+		p.printf("{name: %q, note: %q, size: %d, rank: %d, cols: %d, batched: %v},\n",
+			name, note, b.Size(), b.Shape.Rank, b.Shape.Cols(), b.Batched)
+	}
+	p.printf("}\n\n")
+	p.printf("// check returns the first non-finite value after step k.\n")
+	p.printf("func (m *Model) check(k int) error {\n")
+	for i, b := range bufs {
+		p.printf("if err := scan(%s, &guards[%d], k); err != nil {\nreturn err\n}\n", p.f(b), i)
+	}
+	p.printf("return nil\n}\n\n")
+}
+
+// emitSettable writes the parameters and constants -set may change.
+func (p *progGen) emitSettable() {
+	p.printf("// settable are the parameters and constants Options.Set may change, by name.\n")
+	p.printf("func (m *Model) settable() map[string][]float64 {\nreturn map[string][]float64{\n")
+	for _, b := range p.prog.Buffers {
+		if (b.Kind == schedule.Param || b.Kind == schedule.Const) && !b.Batched && plainName.MatchString(b.Name) {
+			p.printf("%q: %s,\n", b.Name, p.f(b))
+		}
+	}
+	p.printf("}\n}\n\n")
+}

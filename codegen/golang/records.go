@@ -1,0 +1,163 @@
+package golang
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// The record declarations become a table of CSV files, with the columns
+// of runtime/record.go: <item>[<batch>]<index> for a batched buffer,
+// <item><index> for a shared one. An item is read after the step: the
+// current half of a state, or for a teacher's quantity (T.y.r) its value
+// at the start of the step, which after the swap is the next half.
+
+// recordItem is one recorded quantity: the source of its values and the
+// buffer that gives its columns.
+type recordItem struct {
+	name string
+	src  string
+	buf  *schedule.Buffer
+	rows int
+}
+
+// emitRecords writes the entries of the records table.
+func (p *progGen) emitRecords() (string, error) {
+	var w strings.Builder
+	seen := map[string]bool{}
+	for _, r := range p.prog.Model.Records {
+		if ext := filepath.Ext(r.To); ext != ".csv" {
+			return "", lang.Errorf(r.Pos, "vlec gen go writes CSV records only; %s (%s) is not supported yet (use vlec run)", r.To, ext)
+		}
+		if !filepath.IsLocal(r.To) {
+			return "", lang.Errorf(r.Pos, "record file %q is outside the output directory", r.To)
+		}
+		if seen[filepath.Clean(r.To)] {
+			return "", lang.Errorf(r.Pos, "two records write %s", r.To)
+		}
+		seen[filepath.Clean(r.To)] = true
+		if len(r.Items) == 0 {
+			return "", lang.Errorf(r.Pos, "the record names nothing")
+		}
+		var items []recordItem
+		for _, ref := range r.Items {
+			its, err := p.resolve(ref)
+			if err != nil {
+				return "", err
+			}
+			items = append(items, its...)
+		}
+		header := "step,t"
+		var row strings.Builder
+		for _, it := range items {
+			header += "," + strings.Join(columns(it), ",")
+			fmt.Fprintf(&row, "b = appendFloats(b, %s) // %s\n", it.src, it.name)
+		}
+		fmt.Fprintf(&w, "{name: %q, every: %d, header: %q, row: func(m *Model, b []byte) []byte {\n%sreturn b\n}},\n",
+			r.To, max(r.Every, 1), header, row.String())
+	}
+	return w.String(), nil
+}
+
+// resolve finds the buffers of a recorded reference (as runtime's
+// Sim.resolve does).
+func (p *progGen) resolve(r *check.Ref) ([]recordItem, error) {
+	prog := p.prog
+	item := func(name string, b *schedule.Buffer) []recordItem {
+		return []recordItem{{name: name, src: p.f(b), buf: b, rows: p.rows(b)}}
+	}
+	name := r.String()
+	var b *schedule.Buffer
+	switch r.Kind {
+	case check.RefState, check.RefParam:
+		b = prog.Named[r.Pop.Name+"."+r.Var]
+	case check.RefWeight:
+		b = prog.Named[r.Conn.Name]
+	case check.RefInput:
+		b = prog.Named[r.Input.Name]
+	case check.RefScalar:
+		b = prog.Named[r.Param.Name]
+	case check.RefCost:
+		if prog.Cost == nil {
+			return nil, lang.Errorf(r.At, "record %s: the energy has no cost, only mismatch terms", r)
+		}
+		return item("cost", prog.Cost), nil
+	case check.RefEnergy:
+		if prog.Energy == nil {
+			return nil, lang.Errorf(r.At, "record %s: the step program does not compute the energy", r)
+		}
+		var out []recordItem
+		for _, e := range append([]*schedule.Buffer{prog.Energy}, prog.EnergyTerms...) {
+			out = append(out, item(e.Name, e)...)
+		}
+		return out, nil
+	case check.RefTeacher:
+		if t := prog.Named[name]; t != nil && t.Kind == schedule.Target {
+			return item(name, t), nil
+		}
+		return p.teacherItem(r)
+	}
+	if b == nil {
+		return nil, lang.Errorf(r.At, "record %s: %s names no buffer of the step program", r, name)
+	}
+	return item(name, b), nil
+}
+
+// teacherItem is a teacher's quantity as it was at the start of the step.
+func (p *progGen) teacherItem(r *check.Ref) ([]recordItem, error) {
+	if r.Pop == nil {
+		return nil, lang.Errorf(r.At, "vlec gen go does not support file teachers yet (record %s; use vlec run)", r)
+	}
+	for _, tg := range p.teachers {
+		if tg.t != r.Teacher {
+			continue
+		}
+		b := tg.gen.prog.Named[r.Pop.Name+"."+r.Var]
+		if b == nil {
+			return nil, lang.Errorf(r.At, "record %s: teacher %s does not compute %s.%s", r, r.Teacher.Name, r.Pop.Name, r.Var)
+		}
+		src := "m." + tg.field + "." + tg.gen.fields[b]
+		if b.Next != nil {
+			src = "m." + tg.field + "." + tg.gen.fields[b.Next]
+		}
+		return []recordItem{{name: r.String(), src: src, buf: b, rows: tg.gen.rows(b)}}, nil
+	}
+	return nil, lang.Errorf(r.At, "record %s: teacher %s has no program", r, r.Teacher.Name)
+}
+
+// columns are the CSV columns of an item (runtime's item.layout).
+func columns(it recordItem) []string {
+	b := it.buf
+	var idx []string
+	switch b.Shape.Rank {
+	case 0:
+		idx = []string{""}
+	case 1:
+		for i := 0; i < b.Shape.Rows(); i++ {
+			idx = append(idx, fmt.Sprintf("[%d]", i))
+		}
+	default:
+		for i := 0; i < b.Shape.Rows(); i++ {
+			for j := 0; j < b.Shape.Cols(); j++ {
+				idx = append(idx, fmt.Sprintf("[%d][%d]", i, j))
+			}
+		}
+	}
+	var cols []string
+	if it.rows > 1 || b.Batched {
+		for r := 0; r < it.rows; r++ {
+			for _, x := range idx {
+				cols = append(cols, fmt.Sprintf("%s[%d]%s", it.name, r, x))
+			}
+		}
+		return cols
+	}
+	for _, x := range idx {
+		cols = append(cols, it.name+x)
+	}
+	return cols
+}

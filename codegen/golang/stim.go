@@ -1,0 +1,155 @@
+package golang
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/vlec-dev/vlec/ir"
+	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/lang/check"
+)
+
+// Stimuli are inlined: a checked stimulus expression in t, i and b
+// becomes one Go expression over the variables t, fi and fb (float64),
+// with the arithmetic of runtime/stim.go in the same order; constants
+// are folded here in float64 as the interpreter's closures compute them.
+
+// stimMath are the elementwise functions of a stimulus (runtime's
+// stimMath) as ir functions; sin and cos are math's.
+var stimMath = map[string]ir.Func{
+	"exp": ir.Exp, "log": ir.Log, "tanh": ir.Tanh, "sigmoid": ir.Sigmoid, "abs": ir.Abs,
+	"softplus": ir.Softplus, "relu": ir.Relu, "square": ir.Square, "linear": ir.Linear,
+}
+
+// stimArity are the generators and their numbers of arguments.
+var stimArity = map[string]int{"sine": 4, "cosine": 4, "step": 2, "smooth_step": 3, "square_wave": 4}
+
+// stimCompiler emits one input's stimulus.
+type stimCompiler struct {
+	timeDependent bool
+}
+
+func (c *stimCompiler) emit(e check.Expr) (expr, error) {
+	switch e := e.(type) {
+	case *check.Num:
+		return constant(e.Value), nil
+	case *check.Ref:
+		switch {
+		case e.Kind == check.RefStim && e.Var == "t":
+			c.timeDependent = true
+			return expr{src: "t"}, nil
+		case e.Kind == check.RefStim && e.Var == "i":
+			return expr{src: "fi"}, nil
+		case e.Kind == check.RefStim && e.Var == "b":
+			return expr{src: "fb"}, nil
+		case e.Kind == check.RefScalar && e.Param != nil:
+			return constant(e.Param.Value), nil
+		}
+		return expr{}, lang.Errorf(e.Pos(), "a stimulus cannot read %s", e)
+	case *check.Unary:
+		x, err := c.emit(e.X)
+		if err != nil || e.Op != "-" {
+			return x, orErr(err, lang.Errorf(e.Pos(), "unknown operator %s in a stimulus", e.Op))
+		}
+		if x.isConst {
+			return constant(-x.value), nil
+		}
+		return expr{src: "-" + x.operand(0)}, nil
+	case *check.Binary:
+		return c.binary(e)
+	case *check.Call:
+		return c.call(e)
+	}
+	return expr{}, lang.Errorf(e.Pos(), "cannot evaluate %s as a stimulus", e)
+}
+
+func orErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+func (c *stimCompiler) binary(e *check.Binary) (expr, error) {
+	x, err := c.emit(e.X)
+	if err != nil {
+		return x, err
+	}
+	y, err := c.emit(e.Y)
+	if err != nil {
+		return y, err
+	}
+	switch e.Op {
+	case "+", "-", "*", "/":
+		return binary(e.Op[0], x, y), nil
+	case "^":
+		if x.isConst && y.isConst {
+			return constant(mathPow(x.value, y.value)), nil
+		}
+		return expr{src: fmt.Sprintf("math.Pow(%s, %s)", x.text(), y.text())}, nil
+	}
+	return expr{}, lang.Errorf(e.Pos(), "operator %s in a stimulus", e.Op)
+}
+
+func (c *stimCompiler) call(e *check.Call) (expr, error) {
+	args := make([]expr, len(e.Args))
+	for i, a := range e.Args {
+		x, err := c.emit(a)
+		if err != nil {
+			return x, err
+		}
+		args[i] = x
+	}
+	if e.Func == "sin" || e.Func == "cos" || e.Func == "sqrt" {
+		if len(args) != 1 {
+			return expr{}, lang.Errorf(e.Pos(), "%s takes one argument", e.Func)
+		}
+		return mathCall(e.Func, args[0]), nil
+	}
+	if f, ok := stimMath[e.Func]; ok {
+		if len(args) != 1 {
+			return expr{}, lang.Errorf(e.Pos(), "%s takes one argument", e.Func)
+		}
+		return funcExpr(f, false, args[0])
+	}
+	if e.Func == "ou" {
+		return expr{}, lang.Errorf(e.Pos(), "vlec gen go does not support the ou noise stimulus yet (use vlec run)")
+	}
+	n, ok := stimArity[e.Func]
+	switch {
+	case !ok:
+		return expr{}, lang.Errorf(e.Pos(), "unknown function %s in a stimulus", e.Func)
+	case len(args) != n:
+		return expr{}, lang.Errorf(e.Pos(), "%s takes %d arguments, got %d", e.Func, n, len(args))
+	}
+	c.timeDependent = true
+	a := make([]string, n)
+	for i, x := range args {
+		a[i] = x.text()
+	}
+	switch e.Func {
+	case "sine", "cosine":
+		// amp * sin(2 pi freq t + phase) + offset, as runtime/stim.go
+		// computes it: ((2 pi) * freq) * t with 2 pi rounded first.
+		fn := map[string]string{"sine": "math.Sin", "cosine": "math.Cos"}[e.Func]
+		arg := binary('+', binary('*', binary('*', expr{src: "twoPi"}, args[0]), expr{src: "t"}), args[1])
+		wave := binary('*', args[2], call(fn, arg))
+		return binary('+', wave, args[3]), nil
+	case "step":
+		return expr{src: fmt.Sprintf("stepAt(t, %s, %s)", a[0], a[1])}, nil
+	case "smooth_step":
+		return expr{src: fmt.Sprintf("smoothStep(t, %s, %s, %s)", a[0], a[1], a[2])}, nil
+	}
+	return expr{src: fmt.Sprintf("squareWave(t, %s, %s, %s, %s)", a[0], a[1], a[2], a[3])}, nil
+}
+
+// mathCall is math.Sin, math.Cos or math.Sqrt of x, folded for a constant.
+func mathCall(fn string, x expr) expr {
+	f := map[string]func(float64) float64{"sin": math.Sin, "cos": math.Cos, "sqrt": math.Sqrt}[fn]
+	if x.isConst {
+		return constant(f(x.value))
+	}
+	return call("math."+upperFirst(fn), x)
+}
+
+func mathPow(x, y float64) float64 { return math.Pow(x, y) }
