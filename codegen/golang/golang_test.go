@@ -1,0 +1,347 @@
+package golang_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vlec-dev/vlec"
+	"github.com/vlec-dev/vlec/codegen/golang"
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/runtime"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the generated source under testdata")
+
+// equivModels are generated, compiled and run against the interpreter.
+var equivModels = []string{
+	"chain2.vle", "mlp.vle", "chain2_gamma0.vle", "mlp_gamma0.vle",
+	"bench/n1.vle", "bench/n2.vle", "bench/n3.vle",
+}
+
+// equivSteps is the length of the equivalence runs.
+const equivSteps = 150
+
+const goldenDir = "../../../shared/golden"
+
+// model is one model of the equivalence test: its step program and the
+// generated module.
+type model struct {
+	file string // the model, copied into the test's directory
+	prog *schedule.Program
+	pkg  string
+}
+
+// TestEquivalence generates every model of equivModels (with an extra
+// record of every population's u, r and e, every weight and the cost
+// every 3 steps), builds all the commands with one go build, runs each
+// for equivSteps steps, and compares every recorded value with vlec
+// run's: 1e-12 relative, or 1e-15 absolute where a sum cancels to nearly
+// zero (matrix-vector products sum in another order than gonum's; see
+// doc.go). Then the generated chain2 and mlp reproduce shared/golden as
+// the interpreter does.
+func TestEquivalence(t *testing.T) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on the PATH")
+	}
+	if testing.Short() {
+		t.Skip("builds generated code; -short skips it")
+	}
+	root := t.TempDir()
+	models := prepare(t, root)
+	start := time.Now()
+	bins := buildAll(t, goCmd, root, models)
+	t.Logf("go vet + go build of %d generated modules: %.1fs", len(models), time.Since(start).Seconds())
+	for _, m := range models {
+		t.Run(m.pkg, func(t *testing.T) {
+			dur := runtime.FormatTime(equivSteps, m.prog.Dt) + "s"
+			gen := filepath.Join(root, "out", m.pkg)
+			run(t, bins[m.pkg], "-duration", dur, "-q", "-o", gen)
+			ref := filepath.Join(root, "ref", m.pkg)
+			if _, err := runtime.Run(context.Background(), m.prog, runtime.RunOptions{OutDir: ref, Options: runtime.Options{Steps: equivSteps}}); err != nil {
+				t.Fatal(err)
+			}
+			csvs, _ := filepath.Glob(filepath.Join(ref, "*.csv"))
+			if len(csvs) < 2 {
+				t.Fatalf("the interpreter wrote %d CSV files", len(csvs))
+			}
+			for _, want := range csvs {
+				compareCSV(t, want, filepath.Join(gen, filepath.Base(want)))
+			}
+		})
+	}
+	if _, err := os.Stat(goldenDir); err != nil {
+		t.Logf("golden data not found at %s (it sits beside the repository in CI): golden comparison skipped", goldenDir)
+		return
+	}
+	for _, m := range models[:2] {
+		t.Run("golden/"+m.pkg, func(t *testing.T) { golden(t, bins[m.pkg], m, filepath.Join(root, "golden", m.pkg)) })
+	}
+}
+
+// prepare copies the examples into root, adds the extra record to the
+// models of equivModels, and generates their modules under root/mod.
+func prepare(t *testing.T, root string) []*model {
+	t.Helper()
+	src, _ := filepath.Glob("../../examples/*.vle")
+	bench, _ := filepath.Glob("../../examples/bench/*.vle")
+	for _, f := range append(src, bench...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(root, "vle", strings.TrimPrefix(f, "../../examples/"))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []*model
+	for _, name := range equivModels {
+		file := filepath.Join(root, "vle", name)
+		prog := compile(t, file)
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "\nrecord %s every 3 steps to \"extra.csv\"\n", extraItems(prog))
+		f.Close()
+		m := &model{file: file, prog: compile(t, file), pkg: golang.PackageName(prog.Model.Name)}
+		files, err := golang.Generate(m.prog)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := golang.Write(filepath.Join(root, "mod", m.pkg), files); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// extraItems are the states, weights and cost of a model, to record.
+func extraItems(p *schedule.Program) string {
+	var items []string
+	for _, pop := range p.Model.Populations {
+		for _, v := range []string{"u", "r", "e", "tau_m", "b"} {
+			if p.Named[pop.Name+"."+v] != nil {
+				items = append(items, pop.Name+"."+v)
+			}
+		}
+	}
+	for _, c := range p.Model.Connections {
+		items = append(items, c.Name)
+	}
+	if p.Cost != nil {
+		items = append(items, "cost")
+	}
+	return strings.Join(items, ", ")
+}
+
+func compile(t *testing.T, path string) *schedule.Program {
+	t.Helper()
+	c, src, err := vlec.Compile(path, vlec.Options{})
+	if err != nil {
+		t.Fatal(src.Format(err))
+	}
+	return c.Program
+}
+
+// buildAll vets and builds the commands of every module with one go
+// command each, through a go.work.
+func buildAll(t *testing.T, goCmd, root string, models []*model) map[string]string {
+	t.Helper()
+	work := "go " + golang.GoVersion + "\n\nuse (\n"
+	var pkgs []string
+	bins := map[string]string{}
+	for _, m := range models {
+		work += "\t./mod/" + m.pkg + "\n"
+		pkgs = append(pkgs, m.pkg+"/...")
+		bins[m.pkg] = filepath.Join(root, "bin", m.pkg)
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work+")\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"), "GOFLAGS=", "GOTOOLCHAIN=local")
+	for _, args := range [][]string{append([]string{"vet"}, pkgs...), append([]string{"build", "-o", filepath.Join(root, "bin") + "/"}, cmdPkgs(models)...)} {
+		c := exec.Command(goCmd, args...)
+		c.Dir, c.Env = root, env
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", args[0], err, out)
+		}
+	}
+	return bins
+}
+
+func cmdPkgs(models []*model) []string {
+	var out []string
+	for _, m := range models {
+		out = append(out, m.pkg+"/cmd/"+m.pkg)
+	}
+	return out
+}
+
+func run(t *testing.T, bin string, args ...string) {
+	t.Helper()
+	c := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	if err := c.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, stderr.String())
+	}
+}
+
+func readCSV(t *testing.T, path string) ([]string, [][]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	all, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all[0], all[1:]
+}
+
+// compareCSV compares a generated CSV with the interpreter's: the same
+// header and rows, every value within 1e-12 relative or 1e-15 absolute.
+func compareCSV(t *testing.T, want, got string) {
+	t.Helper()
+	wh, wrows := readCSV(t, want)
+	gh, grows := readCSV(t, got)
+	if strings.Join(wh, ",") != strings.Join(gh, ",") {
+		t.Fatalf("%s: header\n%s\nwant\n%s", got, strings.Join(gh, ","), strings.Join(wh, ","))
+	}
+	if len(wrows) != len(grows) {
+		t.Fatalf("%s: %d rows, want %d", got, len(grows), len(wrows))
+	}
+	worst, exact := 0.0, 0
+	for r := range wrows {
+		for c := range wh {
+			a, _ := strconv.ParseFloat(wrows[r][c], 64)
+			b, err := strconv.ParseFloat(grows[r][c], 64)
+			if err != nil {
+				t.Fatalf("%s row %d, %s: %v", got, r, wh[c], err)
+			}
+			if a == b || math.IsNaN(a) && math.IsNaN(b) {
+				exact++
+				continue
+			}
+			d := math.Abs(a - b)
+			rel := d / math.Max(math.Abs(a), math.Abs(b))
+			worst = math.Max(worst, rel)
+			if rel > 1e-12 && d > 1e-15 {
+				t.Fatalf("%s step %s, %s: generated %.17g, interpreter %.17g (relative %.2g)", filepath.Base(got), wrows[r][0], wh[c], b, a, rel)
+			}
+		}
+	}
+	t.Logf("%s: %d rows x %d columns, %d values identical, worst relative difference %.2g", filepath.Base(got), len(wrows), len(wh), exact, worst)
+}
+
+var goldenColumn = regexp.MustCompile(`^([a-zA-Z_]+)(\d*)\[(\d+)\](?:\[(\d+)\])?$`)
+
+// golden runs the generated command for the golden run's steps and
+// compares the golden columns (u0[b][i], W1[i][j], tau_m0[i], ...; see
+// ir/schedule/golden_test.go) with its records, to 1e-9 as the
+// interpreter's golden tests do.
+func golden(t *testing.T, bin string, m *model, dir string) {
+	header, rows := readCSV(t, filepath.Join(goldenDir, m.pkg+".csv"))
+	run(t, bin, "-duration", runtime.FormatTime(len(rows), m.prog.Dt)+"s", "-q", "-o", dir)
+	gh, grows := readCSV(t, filepath.Join(dir, m.pkg+".csv"))
+	index := map[string]int{}
+	for i, h := range gh {
+		index[h] = i
+	}
+	p := m.prog
+	worst := 0.0
+	for c, h := range header[2:] {
+		g := goldenColumn.FindStringSubmatch(h)
+		if g == nil {
+			t.Fatalf("golden column %q", h)
+		}
+		l, _ := strconv.Atoi(g[2])
+		var name string
+		switch g[1] {
+		case "x":
+			name = p.Model.Inputs[0].Name
+		case "target":
+			name = p.Targets[0].Buffer.Name
+		case "W":
+			name = p.Model.Connections[l].Name
+		default:
+			name = p.Model.Populations[l].Name + "." + g[1]
+		}
+		col := name + "[" + g[3] + "]"
+		if g[4] != "" {
+			col += "[" + g[4] + "]"
+		}
+		gc, ok := index[col]
+		if !ok {
+			t.Fatalf("golden column %s: the generated record has no %s", h, col)
+		}
+		for r, row := range rows {
+			want, _ := strconv.ParseFloat(row[c+2], 64)
+			got, _ := strconv.ParseFloat(grows[r][gc], 64)
+			d := math.Abs(got-want) / (1 + math.Abs(want))
+			worst = math.Max(worst, d)
+			if d > 1e-9 {
+				t.Fatalf("step %d, %s (%s): generated %.17g, golden %.17g", r, h, col, got, want)
+			}
+		}
+	}
+	t.Logf("%d steps, %d columns, worst relative difference %.2g", len(rows), len(header)-2, worst)
+}
+
+// TestGeneratedSource compares the generated source of examples/chain2.vle
+// with testdata/chain2/*.golden (go test -update rewrites them).
+func TestGeneratedSource(t *testing.T) {
+	files, err := golang.Generate(compile(t, "../../examples/chain2.vle"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("testdata", "chain2")
+	if *update {
+		os.RemoveAll(dir)
+		for _, path := range files.Paths() {
+			full := filepath.Join(dir, filepath.FromSlash(path)+".golden")
+			os.MkdirAll(filepath.Dir(full), 0o755)
+			if err := os.WriteFile(full, files[path], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, path := range files.Paths() {
+		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(path)+".golden"))
+		if err != nil {
+			t.Fatalf("%v (go test -update writes it)", err)
+		}
+		if !bytes.Equal(files[path], want) {
+			t.Errorf("%s differs from %s.golden (go test -update rewrites it after review):\n%s", path, path, firstDiff(string(files[path]), string(want)))
+		}
+	}
+}
+
+// firstDiff shows the first line that differs.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}
