@@ -229,7 +229,7 @@ func compareCSV(t *testing.T, want, got string) {
 	if len(wrows) != len(grows) {
 		t.Fatalf("%s: %d rows, want %d", got, len(grows), len(wrows))
 	}
-	worst, exact := 0.0, 0
+	worst, worstAbs, exact := 0.0, 0.0, 0
 	for r := range wrows {
 		for c := range wh {
 			a, _ := strconv.ParseFloat(wrows[r][c], 64)
@@ -243,13 +243,13 @@ func compareCSV(t *testing.T, want, got string) {
 			}
 			d := math.Abs(a - b)
 			rel := d / math.Max(math.Abs(a), math.Abs(b))
-			worst = math.Max(worst, rel)
+			worst, worstAbs = math.Max(worst, rel), math.Max(worstAbs, d)
 			if rel > 1e-12 && d > 1e-15 {
 				t.Fatalf("%s step %s, %s: generated %.17g, interpreter %.17g (relative %.2g)", filepath.Base(got), wrows[r][0], wh[c], b, a, rel)
 			}
 		}
 	}
-	t.Logf("%s: %d rows x %d columns, %d values identical, worst relative difference %.2g", filepath.Base(got), len(wrows), len(wh), exact, worst)
+	t.Logf("%s: %d rows x %d columns, %d values identical, worst relative difference %.2g, worst absolute %.2g", filepath.Base(got), len(wrows), len(wh), exact, worst, worstAbs)
 }
 
 var goldenColumn = regexp.MustCompile(`^([a-zA-Z_]+)(\d*)\[(\d+)\](?:\[(\d+)\])?$`)

@@ -287,10 +287,12 @@ func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor fl
 	p.printf("const alpha = %s\n", constant(factor/float64(B)).text())
 	p.printf("d := %s\n", p.row(target, "0"))
 	if a.Batched && c.Batched && B > 1 {
-		// alpha * A^T C, one sum over the batch per entry
-		p.printf("a, c := %s[:%d], %s[:%d]\n", p.f(a), B*na, p.f(c), B*nc)
-		p.printf("for i := range %d {\nfor j := range %d {\ns := 0.0\nfor b := range %d {\ns += a[b*%d+i] * c[b*%d+j]\n}\nd[i*%d+j] += alpha * s\n}\n}\n",
-			na, nc, B, na, nc, nc)
+		// alpha * A^T C: the sums over the batch first, in a scratch
+		// matrix filled row by row, then added
+		p.printf("s := m.scratch[:%d]\nclear(s)\n", na*nc)
+		p.printf("for b := range %d {\na, c := %s, %s\n", B, p.row(a, "b"), p.row(c, "b"))
+		p.printf("for i, v := range a {\naxpy(s[i*%d:i*%d+%d], v, c)\n}\n}\n", nc, nc, nc)
+		p.printf("axpy(d, alpha, s)\n")
 		return nil
 	}
 	rows := 1

@@ -30,7 +30,7 @@ var reserved = map[string]bool{
 	"Batch": true, "Seed": true,
 	"k": true, "steps": true, "seed": true, "noGuard": true, "fillInputs": true, "copyTargets": true,
 	"kernels": true, "initKernels": true, "swap": true, "check": true, "step": true, "setup": true,
-	"initParams": true, "apply": true,
+	"initParams": true, "apply": true, "scratch": true,
 }
 
 // namer gives every buffer of one program a unique field name.

@@ -27,6 +27,7 @@ type progGen struct {
 	masks    map[*schedule.Buffer]string // mask field of a one_to_one or sparse weight
 	adam     map[*schedule.Kernel]string // step counter field of an Adam kernel
 	plan     *fusion
+	scratch  int      // size of the scratch the kernels share
 	data     []string // package-level initial values
 	w        bytes.Buffer
 }
@@ -56,6 +57,11 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 		}
 	}
 	p.plan = planFusion(prog, p.masks)
+	for _, k := range prog.Kernels {
+		if k.Op == schedule.OpOuterAcc && len(k.Args) == 2 && k.Args[0].Batched && k.Args[1].Batched && prog.Batch > 1 {
+			p.needScratch(k.Args[0].Size() * k.Args[1].Size())
+		}
+	}
 	for _, t := range prog.Model.Teachers {
 		tp := prog.Teachers[t]
 		if tp == nil {
@@ -75,6 +81,9 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 }
 
 func (p *progGen) printf(format string, args ...any) { fmt.Fprintf(&p.w, format, args...) }
+
+// needScratch reserves n values of the scratch buffer kernels share.
+func (p *progGen) needScratch(n int) { p.scratch = max(p.scratch, n) }
 
 // f is the source of buffer b's storage.
 func (p *progGen) f(b *schedule.Buffer) string { return "m." + p.fields[b] }
@@ -169,6 +178,9 @@ func (p *progGen) emitType() {
 		p.printf("%s []float64\n", p.fields[b])
 	}
 	p.printf("\nk, steps int // steps done, steps planned\n")
+	if p.scratch > 0 {
+		p.printf("scratch []float64 // the batch sums of the outer products\n")
+	}
 	if p.top {
 		p.printf("seed uint64\nnoGuard bool\n")
 	}
@@ -202,6 +214,9 @@ func (p *progGen) emitSetup() error {
 	p.printf("// setup allocates the buffers and sets the initial values.\n")
 	p.printf("func (m *%s) setup(seed uint64, steps int) {\n", p.typ)
 	p.printf("m.steps = steps\n")
+	if p.scratch > 0 {
+		p.printf("m.scratch = make([]float64, %d)\n", p.scratch)
+	}
 	for _, b := range p.prog.Buffers {
 		p.printf("%s = make([]float64, %d)\n", p.f(b), p.rows(b)*b.Size())
 	}
