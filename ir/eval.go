@@ -78,7 +78,7 @@ func evalOp(n *Node, args [][]float64) []float64 {
 	case OpMul:
 		return elementwise(size, args, 1, func(a, b float64) float64 { return a * b })
 	case OpPow:
-		return mapf(x, func(v float64) float64 { return math.Pow(v, n.exp) })
+		return mapf(x, func(v float64) float64 { return Power(v, n.exp) })
 	case OpFunc:
 		return mapf(x, n.fn.Eval)
 	case OpDeriv:

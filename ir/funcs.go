@@ -193,3 +193,20 @@ func (b *Builder) Apply(f Func, x Expr) Expr {
 	}
 	return b.intern(OpFunc, f, 0, x.Shape(), []Expr{x})
 }
+
+// Power is the value of x^p as every back end computes it: the exponents
+// 1, 2, -1 and 0.5 as x, x*x, 1/x and sqrt(x) (exact or correctly
+// rounded), others by math.Pow.
+func Power(x, p float64) float64 {
+	switch p {
+	case 1:
+		return x
+	case 2:
+		return x * x
+	case -1:
+		return 1 / x
+	case 0.5:
+		return math.Sqrt(x)
+	}
+	return math.Pow(x, p)
+}

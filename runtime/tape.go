@@ -181,26 +181,13 @@ func (t *tape) binary(code int, a, b operand) operand {
 func unary(code int, f ir.Func, p, x float64) float64 {
 	switch code {
 	case iPow:
-		return pow(x, p)
+		return ir.Power(x, p)
 	case iFunc:
 		return f.Eval(x)
 	}
 	return f.EvalDeriv(x)
 }
 
-func pow(x, p float64) float64 {
-	switch p {
-	case 1:
-		return x
-	case 2:
-		return x * x
-	case -1:
-		return 1 / x
-	case 0.5:
-		return math.Sqrt(x)
-	}
-	return math.Pow(x, p)
-}
 
 // run executes the tape for every row of the destination.
 func (t *tape) run(vals [][]float64, batch int) {
@@ -310,7 +297,7 @@ func (t *tape) exec(in *instr) {
 			}
 		default:
 			for i, x := range a {
-				d[i] = pow(x, in.value)
+				d[i] = ir.Power(x, in.value)
 			}
 		}
 	case iFunc:

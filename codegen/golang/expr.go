@@ -88,24 +88,10 @@ func binary(op byte, a, b expr) expr {
 
 func call(fn string, x expr) expr { return expr{src: fn + "(" + x.text() + ")"} }
 
-// pow mirrors the interpreter's powers: x, x*x, 1/x, sqrt(x) or math.Pow.
-func pow(x, p float64) float64 {
-	switch p {
-	case 1:
-		return x
-	case 2:
-		return x * x
-	case -1:
-		return 1 / x
-	case 0.5:
-		return math.Sqrt(x)
-	}
-	return math.Pow(x, p)
-}
 
 func powExpr(x expr, p float64) expr {
 	if x.isConst {
-		return constant(pow(x.value, p))
+		return constant(ir.Power(x.value, p))
 	}
 	switch p {
 	case 1:
