@@ -24,14 +24,25 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files of the generated source under testdata")
 
-// equivModels are generated, compiled and run against the interpreter.
+// equivModels are generated, compiled and run against the interpreter:
+// every example and benchmark model the generator takes (chain2_adjoint
+// uses method adjoint, which it refuses; gen.txtar checks the refusal).
 var equivModels = []string{
 	"chain2.vle", "mlp.vle", "chain2_gamma0.vle", "mlp_gamma0.vle",
-	"bench/n1.vle", "bench/n2.vle", "bench/n3.vle",
+	"chain2_teacher.vle", "mlp_teacher.vle",
+	"bench/n1.vle", "bench/n2.vle", "bench/n3.vle", "bench/n4.vle", "bench/n5.vle",
 }
 
-// equivSteps is the length of the equivalence runs.
-const equivSteps = 150
+// equivSteps is the length of the equivalence runs; the two large
+// benchmark networks run bigSteps (their generated loops are scalar).
+const equivSteps, bigSteps = 150, 6
+
+func stepsOf(name string) int {
+	if name == "n4" || name == "n5" {
+		return bigSteps
+	}
+	return equivSteps
+}
 
 const goldenDir = "../../../shared/golden"
 
@@ -66,15 +77,16 @@ func TestEquivalence(t *testing.T) {
 	t.Logf("go vet + go build of %d generated modules: %.1fs", len(models), time.Since(start).Seconds())
 	for _, m := range models {
 		t.Run(m.pkg, func(t *testing.T) {
-			dur := runtime.FormatTime(equivSteps, m.prog.Dt) + "s"
+			steps := stepsOf(m.prog.Model.Name)
+			dur := runtime.FormatTime(steps, m.prog.Dt) + "s"
 			gen := filepath.Join(root, "out", m.pkg)
 			run(t, bins[m.pkg], "-duration", dur, "-q", "-o", gen)
 			ref := filepath.Join(root, "ref", m.pkg)
-			if _, err := runtime.Run(context.Background(), m.prog, runtime.RunOptions{OutDir: ref, Options: runtime.Options{Steps: equivSteps}}); err != nil {
+			if _, err := runtime.Run(context.Background(), m.prog, runtime.RunOptions{OutDir: ref, Options: runtime.Options{Steps: steps}}); err != nil {
 				t.Fatal(err)
 			}
 			csvs, _ := filepath.Glob(filepath.Join(ref, "*.csv"))
-			if len(csvs) < 2 {
+			if len(csvs) < 1 {
 				t.Fatalf("the interpreter wrote %d CSV files", len(csvs))
 			}
 			for _, want := range csvs {
