@@ -188,7 +188,6 @@ func unary(code int, f ir.Func, p, x float64) float64 {
 	return f.EvalDeriv(x)
 }
 
-
 // run executes the tape for every row of the destination.
 func (t *tape) run(vals [][]float64, batch int) {
 	nb := 1

@@ -88,7 +88,6 @@ func binary(op byte, a, b expr) expr {
 
 func call(fn string, x expr) expr { return expr{src: fn + "(" + x.text() + ")"} }
 
-
 func powExpr(x expr, p float64) expr {
 	if x.isConst {
 		return constant(ir.Power(x.value, p))
