@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
+	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/ir/schedule"
 )
@@ -30,9 +31,9 @@ func vector(data []float64) blas64.Vector {
 }
 
 // pool is the simulator's worker pool for the large products.
-func (s *Sim) pool() *workers {
+func (s *Sim) pool() *kern.Workers {
 	if s.workers == nil {
-		s.workers = newWorkers(goruntime.GOMAXPROCS(0))
+		s.workers = kern.NewWorkers(goruntime.GOMAXPROCS(0))
 	}
 	return s.workers
 }
@@ -41,7 +42,7 @@ func (s *Sim) pool() *workers {
 // step afterwards.
 func (s *Sim) Close() {
 	if s.workers != nil {
-		s.workers.close()
+		s.workers.Close()
 		s.workers = nil
 	}
 	for _, t := range s.teachers {
@@ -260,14 +261,14 @@ func (s *Sim) compileMatVec(k *schedule.Kernel) (step, error) {
 	// Dst (B x out) = X (B x in) op(W)^T: W read through its transpose
 	// for W @ x, as it is for W^T @ x.
 	pool := s.pool()
-	pool.reserve(B, out, in)
+	pool.Reserve(B, out, in)
 	if k.Op == schedule.OpMatVec {
 		return func(s *Sim) {
-			gemm(B, out, in, 1, rowMajor(s.vals[x.ID], in), colMajor(s.vals[w.ID], cols), 0, s.vals[dst.ID], out, pool)
+			kern.Gemm(B, out, in, 1, kern.RowMajor(s.vals[x.ID], in), kern.ColMajor(s.vals[w.ID], cols), 0, s.vals[dst.ID], out, pool)
 		}, nil
 	}
 	return func(s *Sim) {
-		gemm(B, out, in, 1, rowMajor(s.vals[x.ID], in), rowMajor(s.vals[w.ID], cols), 0, s.vals[dst.ID], out, pool)
+		kern.Gemm(B, out, in, 1, kern.RowMajor(s.vals[x.ID], in), kern.RowMajor(s.vals[w.ID], cols), 0, s.vals[dst.ID], out, pool)
 	}, nil
 }
 
@@ -318,9 +319,9 @@ func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor fl
 	case a.Batched && c.Batched:
 		// target += alpha * A^T C, A read through its transpose
 		pool := s.pool()
-		pool.reserve(na, nc, B)
+		pool.Reserve(na, nc, B)
 		return func(s *Sim) {
-			gemm(na, nc, B, alpha, colMajor(s.vals[a.ID], na), rowMajor(s.vals[c.ID], nc), 1, s.vals[target.ID], nc, pool)
+			kern.Gemm(na, nc, B, alpha, kern.ColMajor(s.vals[a.ID], na), kern.RowMajor(s.vals[c.ID], nc), 1, s.vals[target.ID], nc, pool)
 		}, nil
 	}
 	// a shared operand: sum over the batch by rows

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir/adjoint"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
@@ -214,18 +215,11 @@ func (e *estimator) matVec(k *schedule.Kernel, batch int) {
 	e.reserve(batch, out, in)
 }
 
-// reserve follows workers.reserve and gemmScratch.reserve: every worker
-// grows its packing space to the largest product it may run.
+// reserve follows kern.Workers.Reserve: every worker grows its packing
+// space to the largest product it may run.
 func (e *estimator) reserve(m, n, k int) {
-	kb := int64(min(k, kc))
-	need := [4]int64{
-		mul(int64(roundUp(min(m, mc), mr)), kb),
-		mul(int64(roundUp(min(n, nc), nr)), kb),
-		mr * kb,
-		nr * kb,
-	}
-	for i, x := range need {
-		e.packing[i] = max(e.packing[i], x)
+	for i, x := range kern.ScratchLen(m, n, k) {
+		e.packing[i] = max(e.packing[i], int64(x))
 	}
 }
 

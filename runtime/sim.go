@@ -18,6 +18,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
+	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
@@ -61,7 +62,7 @@ type Sim struct {
 	parent   *Sim
 	masks    map[int][]bool // connectivity masks of one_to_one and sparse weights
 	bound    [][2]int       // a teacher's input buffer <- the parent's
-	workers  *workers
+	workers  *kern.Workers
 	ctx      context.Context // setup stops when it is cancelled
 	clock    clock
 }

@@ -1,4 +1,4 @@
-package runtime
+package kern
 
 import "unsafe"
 
@@ -53,7 +53,7 @@ var kernelAsm microKernel
 func checkKernel(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	if k < 0 || lda < 0 || ldb < 0 || ldc < nr || len(c) < (mr-1)*ldc+nr ||
 		k > 0 && (len(a) < (k-1)*lda+mr || len(b) < (k-1)*ldb+nr) {
-		panic("runtime: gemm micro-kernel operands out of range")
+		panic("kern: gemm micro-kernel operands out of range")
 	}
 }
 

@@ -1,9 +1,9 @@
-package runtime
+package kern
 
 import "sync"
 
 // The batched products. Every product is C = beta*C + alpha * A B with
-// A (m x k) and B (k x n) read through strides (see view), so W @ x over
+// A (m x k) and B (k x n) read through strides (see View), so W @ x over
 // the batch, W^T @ e and the batch-summed outer products A^T C all run
 // without transposing anything. The product is blocked in the usual way
 // (GotoBLAS): panels of B (kc x 8) and of A (8 x kc) are packed into
@@ -16,17 +16,20 @@ import "sync"
 // cores a hand-off costs more than it saves below about a million
 // multiply-adds). Nothing allocates per step.
 
-// view is a matrix read through strides: entry (i, p) is
-// data[i*rs+p*cs].
-type view struct {
+// View is a matrix read through strides: entry (i, p) is
+// data[i*rs+p*cs]. Build one with RowMajor or ColMajor.
+type View struct {
 	data   []float64
 	rs, cs int
 }
 
-// rowMajor is a row-major rows x cols matrix as a view; colMajor is its
-// transpose.
-func rowMajor(data []float64, cols int) view { return view{data, cols, 1} }
-func colMajor(data []float64, cols int) view { return view{data, 1, cols} }
+// RowMajor is a row-major matrix of cols columns stored in data, as a
+// View.
+func RowMajor(data []float64, cols int) View { return View{data, cols, 1} }
+
+// ColMajor is the transpose of the row-major matrix of cols columns
+// stored in data, as a View: entry (i, p) is data[p*cols+i].
+func ColMajor(data []float64, cols int) View { return View{data, 1, cols} }
 
 // Blocking: the micro-tile is mr x nr; the packed A block is at most
 // mc x kc and the packed B block kc x nc.
@@ -55,27 +58,29 @@ type gemmScratch struct {
 // ncols at most per worker); it is called when kernels are compiled, so a
 // step never allocates.
 func (g *gemmScratch) reserve(m, ncols, k int) {
+	need := ScratchLen(m, ncols, k)
+	for i, buf := range []*[]float64{&g.pa, &g.pb, &g.ea, &g.eb} {
+		if len(*buf) < need[i] {
+			*buf = make([]float64, need[i])
+		}
+	}
+}
+
+// ScratchLen returns the lengths (in float64s) of the four packing
+// buffers one worker needs for an m x n x k product: the packed A block,
+// the packed B block and the partial panels of A and B. Memory estimates
+// use it to count what Workers.Reserve allocates.
+func ScratchLen(m, n, k int) [4]int {
 	kb := min(k, kc)
-	if n := roundUp(min(m, mc), mr) * kb; len(g.pa) < n {
-		g.pa = make([]float64, n)
-	}
-	if n := roundUp(min(ncols, nc), nr) * kb; len(g.pb) < n {
-		g.pb = make([]float64, n)
-	}
-	if len(g.ea) < mr*kb {
-		g.ea = make([]float64, mr*kb)
-	}
-	if len(g.eb) < nr*kb {
-		g.eb = make([]float64, nr*kb)
-	}
+	return [4]int{roundUp(min(m, mc), mr) * kb, roundUp(min(n, nc), nr) * kb, mr * kb, nr * kb}
 }
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
-// gemm computes c (m x n, row stride ldc) = beta*c + alpha * a b, with a
+// Gemm computes c (m x n, row stride ldc) = beta*c + alpha * a b, with a
 // m x k and b k x n. With beta 0, c is only written. The pool's scratch
-// must have been reserved for the sizes (see workers.reserve).
-func gemm(m, n, k int, alpha float64, a, b view, beta float64, c []float64, ldc int, pool *workers) {
+// must have been reserved for the sizes (see Workers.Reserve).
+func Gemm(m, n, k int, alpha float64, a, b View, beta float64, c []float64, ldc int, pool *Workers) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -90,7 +95,7 @@ func gemm(m, n, k int, alpha float64, a, b view, beta float64, c []float64, ldc 
 type gemmJob struct {
 	m, n, k int
 	alpha   float64
-	a, b    view
+	a, b    View
 	beta    float64
 	c       []float64
 	ldc     int
@@ -106,7 +111,7 @@ func share(n, w, nw int) (lo, hi int) {
 }
 
 // part computes worker w's share of the columns of C.
-func (g *gemmJob) part(w int, p *workers) {
+func (g *gemmJob) part(w int, p *Workers) {
 	lo, hi := share(g.n, w, p.n)
 	if lo < hi {
 		gemmCols(g.m, lo, hi, g.k, g.alpha, g.a, g.b, g.beta, g.c, g.ldc, &p.scratch[w])
@@ -118,7 +123,7 @@ func (g *gemmJob) part(w int, p *workers) {
 // contiguous, or the nr entries (p, j..j+nr) of B) is read in place with
 // its stride, except for a partial panel at its edge; otherwise it is
 // packed.
-func gemmCols(m, jlo, jhi, k int, alpha float64, a, b view, beta float64, c []float64, ldc int, sc *gemmScratch) {
+func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []float64, ldc int, sc *gemmScratch) {
 	if k == 0 {
 		scaleCols(m, jlo, jhi, beta, c, ldc)
 		return
@@ -219,7 +224,7 @@ func scaleCols(m, jlo, jhi int, beta float64, c []float64, ldc int) {
 // packA packs rows i0..i0+mb and columns p0..p0+kb of a into panels of mr
 // rows: panel q holds, for each p, the mr entries (i0+q*mr+r, p0+p),
 // zero past the last row.
-func packA(dst []float64, a view, i0, mb, p0, kb int) {
+func packA(dst []float64, a View, i0, mb, p0, kb int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : ir*kb+mr*kb]
 		mi := min(mr, mb-ir)
@@ -270,7 +275,7 @@ func interleave8(panel, src []float64, off, stride, kb int) {
 // packB packs rows p0..p0+kb and columns j0..j0+nb of b into panels of nr
 // columns: panel q holds, for each p, the nr entries (p0+p, j0+q*nr+j),
 // zero past the last column.
-func packB(dst []float64, b view, p0, kb, j0, nb int) {
+func packB(dst []float64, b View, p0, kb, j0, nb int) {
 	for jr := 0; jr < nb; jr += nr {
 		panel := dst[jr*kb : jr*kb+nr*kb]
 		nj := min(nr, nb-jr)
@@ -349,9 +354,9 @@ func kernelGo(k int, a []float64, lda int, b []float64, ldb int, c []float64, ld
 // kernel is the micro-kernel in use (kernelGo or the assembly one).
 var kernel microKernel = kernelGo
 
-// workers is a fixed pool of goroutines that share a product without
+// Workers is a fixed pool of goroutines that share a product without
 // allocating, each with its packing scratch.
-type workers struct {
+type Workers struct {
 	n       int
 	job     gemmJob
 	wg      sync.WaitGroup
@@ -359,8 +364,11 @@ type workers struct {
 	scratch []gemmScratch
 }
 
-func newWorkers(n int) *workers {
-	p := &workers{n: n, scratch: make([]gemmScratch, n)}
+// NewWorkers starts a pool of n workers (the caller of Gemm being the
+// first, so n-1 goroutines). Close stops them.
+func NewWorkers(n int) *Workers {
+	n = max(n, 1)
+	p := &Workers{n: n, scratch: make([]gemmScratch, n)}
 	for w := 1; w < n; w++ {
 		ch := make(chan struct{})
 		p.jobs = append(p.jobs, ch)
@@ -374,8 +382,9 @@ func newWorkers(n int) *workers {
 	return p
 }
 
-// reserve grows every worker's scratch for an m x n x k product.
-func (p *workers) reserve(m, n, k int) {
+// Reserve grows every worker's scratch for an m x n x k product, so that
+// Gemm of those sizes does not allocate.
+func (p *Workers) Reserve(m, n, k int) {
 	for w := range p.scratch {
 		cols := n // worker 0 runs the small products whole
 		if w > 0 {
@@ -387,7 +396,7 @@ func (p *workers) reserve(m, n, k int) {
 }
 
 // run computes the job on every worker, the caller being worker 0.
-func (p *workers) run() {
+func (p *Workers) run() {
 	p.wg.Add(len(p.jobs))
 	for _, ch := range p.jobs {
 		ch <- struct{}{}
@@ -397,8 +406,9 @@ func (p *workers) run() {
 	p.job.a.data, p.job.b.data, p.job.c = nil, nil, nil
 }
 
-// close stops the pool's goroutines.
-func (p *workers) close() {
+// Close stops the pool's goroutines; the pool must not be used
+// afterwards.
+func (p *Workers) Close() {
 	for _, ch := range p.jobs {
 		close(ch)
 	}

@@ -1,6 +1,6 @@
 //go:build !amd64
 
-package runtime
+package kern
 
 // kernelAsm is nil: no assembly micro-kernel on this architecture.
 var kernelAsm microKernel
