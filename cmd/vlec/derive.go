@@ -6,10 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlec-dev/vlec"
+	"github.com/vlec-dev/vlec/ir/schedule"
 )
 
 func newDeriveCmd() *cobra.Command {
-	var latex, program bool
+	var latex, program, fused bool
 	cmd := &cobra.Command{
 		Use:   "derive FILE",
 		Short: "Print the dynamics derived from a model's energy",
@@ -21,10 +22,15 @@ terms it came from.
 
 With --latex the equations come as a LaTeX align* environment; with
 --program the step program (the kernels of one time step) is printed, and
-for method adjoint its reverse sweep. The two flags exclude each other.`,
+for method adjoint its reverse sweep. The two flags exclude each other.
+--fused prints the step program as the back ends run it (implies
+--program): parameter changes applied directly, and for a batch of one
+the forward product, message and update of a connection in one pass over
+its weights (see ir/schedule.Fuse).`,
 		Example: "  vlec derive examples/chain2.vle\n  vlec derive --latex examples/mlp.vle > mlp.tex",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			program = program || fused
 			if latex && program {
 				return fmt.Errorf("--latex and --program cannot be combined: --latex prints the derived equations as LaTeX, --program the step program, which has no LaTeX form")
 			}
@@ -38,6 +44,8 @@ for method adjoint its reverse sweep. The two flags exclude each other.`,
 			case program && c.Reverse != nil:
 				fmt.Fprint(out, prog)
 				fmt.Fprint(out, c.Reverse)
+			case fused:
+				fmt.Fprint(out, schedule.Fuse(prog))
 			case program:
 				fmt.Fprint(out, prog)
 			case latex:
@@ -50,5 +58,6 @@ for method adjoint its reverse sweep. The two flags exclude each other.`,
 	}
 	cmd.Flags().BoolVar(&latex, "latex", false, "print the equations as LaTeX")
 	cmd.Flags().BoolVar(&program, "program", false, "print the step program instead of the equations")
+	cmd.Flags().BoolVar(&fused, "fused", false, "print the step program with the back ends' fusions (implies --program)")
 	return cmd
 }

@@ -111,9 +111,10 @@ const (
 	OpApply               // Dst += Scale * Args[0] (on Dst's mask), then Dst = max(Dst, Dst.Floor) if Floor > 0
 	OpMapAcc              // Dst += Code(Args) evaluated over Space, summed over what Dst lacks (batch, entries)
 	OpAdam                // Adam step of Dst along the change Args[0], moments Args[1], Args[2] (see Adam)
+	OpSynapse             // one pass over the weights Dst: forward product, message and update (see Synapse; made by Fuse)
 )
 
-var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply", "map_acc", "adam"}
+var opNames = [...]string{"map", "matvec", "matTvec", "sum", "sumsq", "dot", "logsumexp", "softmax", "outer_acc", "mean_acc", "zero", "apply", "map_acc", "adam", "synapse"}
 
 // String names the operation.
 func (o Op) String() string { return opNames[o] }
@@ -139,11 +140,12 @@ type Kernel struct {
 	Phase Phase
 	Dst   *Buffer
 	Args  []*Buffer
-	Code  *Code   // OpMap, OpMapAcc
-	Space *Buffer // OpMapAcc: the code runs over this buffer's shape and batch
-	Scale float64 // OpOuterAcc, OpMeanAcc, OpApply, OpAdam (the learning rate)
-	Adam  *Adam   // OpAdam
-	Note  string  // what the kernel computes, for listings
+	Code  *Code    // OpMap, OpMapAcc
+	Space *Buffer  // OpMapAcc: the code runs over this buffer's shape and batch
+	Scale float64  // OpOuterAcc, OpMeanAcc, OpApply, OpAdam (the learning rate)
+	Adam  *Adam    // OpAdam
+	Syn   *Synapse // OpSynapse
+	Note  string   // what the kernel computes, for listings
 }
 
 // Adam are the settings of an Adam step (Kingma & Ba, arXiv 1412.6980).
@@ -284,6 +286,13 @@ func (p *Program) String() string {
 
 // String prints a kernel as an assignment.
 func (k *Kernel) String() string {
+	if k.Op == OpSynapse {
+		s := k.formatSynapse()
+		if k.Note != "" {
+			s = fmt.Sprintf("%-44s # %s", s, k.Note)
+		}
+		return s
+	}
 	var rhs string
 	args := make([]string, len(k.Args))
 	for i, a := range k.Args {

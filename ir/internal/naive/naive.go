@@ -120,6 +120,10 @@ func (m *Machine) Kernels(ks []*schedule.Kernel, k int) {
 		if kn.Phase == schedule.PhaseLearn && k < m.p.LearnAfter {
 			continue
 		}
+		if kn.Op == schedule.OpSynapse {
+			m.synapse(kn.Syn, k >= m.p.LearnAfter)
+			continue
+		}
 		m.kernel(kn)
 	}
 }
@@ -135,6 +139,42 @@ func (m *Machine) value(x *schedule.Buffer, b, i int) float64 {
 		i = 0
 	}
 	return v[b*x.Size()+i]
+}
+
+// synapse runs the three parts of a fused synapse kernel (a batch of
+// one), each from the weights as they were before the update.
+func (m *Machine) synapse(s *schedule.Synapse, learning bool) {
+	w := m.vals[s.W]
+	rows, cols := s.W.Shape.Rows(), s.W.Shape.Cols()
+	old := append([]float64(nil), w...)
+	if s.Y != nil {
+		y, x := m.vals[s.Y], m.vals[s.X]
+		for i := 0; i < rows; i++ {
+			sum := 0.0
+			for j := 0; j < cols; j++ {
+				sum += old[i*cols+j] * x[j]
+			}
+			y[i] = sum
+		}
+	}
+	if s.G != nil {
+		g, e := m.vals[s.G], m.vals[s.E]
+		for j := 0; j < cols; j++ {
+			sum := 0.0
+			for i := 0; i < rows; i++ {
+				sum += old[i*cols+j] * e[i]
+			}
+			g[j] = sum
+		}
+	}
+	if s.A != nil && learning {
+		a, c := m.vals[s.A], m.vals[s.C]
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				w[i*cols+j] += s.Scale * a[i] * c[j]
+			}
+		}
+	}
 }
 
 func (m *Machine) kernel(k *schedule.Kernel) {
@@ -169,7 +209,7 @@ func (m *Machine) kernel(k *schedule.Kernel) {
 		_ = rows
 	case schedule.OpSum, schedule.OpSumSq:
 		x := k.Args[0]
-		for b := 0; b < B; b++ {
+		for b := 0; b < len(dst); b++ { // a shared destination sums a shared operand once
 			s := 0.0
 			for i := 0; i < x.Size(); i++ {
 				v := m.value(x, b, i)
