@@ -1,0 +1,333 @@
+package kern
+
+import "fmt"
+
+// The fused synapse pass (see Synapse). Two implementations compute it:
+// synapseGo, in Go, everywhere, and on amd64 CPUs with AVX-512 an
+// assembly one (synapse_amd64.s). They differ in the last bits only; the
+// summation order of each is documented at Synapse.
+
+// The parts of a synapse pass, as bits of a mode.
+const (
+	partFwd = 1 << iota // y = W x
+	partTr              // g = W^T e
+	partUpd             // W += alpha a c^T
+)
+
+// Synapse makes one pass over the row-major m x n matrix w and computes,
+// reading every w[i*n+j] once before it is updated, any subset of
+//
+//	y[i] = sum_j W[i,j] x[j]     forward product (y overwritten)
+//	g[j] = sum_i W[i,j] e[i]     transposed product (g overwritten)
+//	W[i,j] += alpha a[i] c[j]    rank-one update
+//
+// where the products read W as it was before the update. A nil x or y
+// skips the forward product (both must then be nil), a nil e or g the
+// transposed one, and alpha == 0 or a nil a the update (then w is only
+// read; c may be nil). Only the first m or n entries of each vector are
+// used; shorter slices are programmer errors and panic, as does a nil
+// partner (x without y, e without g, a without c). No slice may overlap
+// another written one (y, g, w): aliasing is not checked and gives
+// undefined results. Synapse does not allocate.
+//
+// Numerics. The update computes s = alpha*a[i] first (rounded), then
+// W[i,j] + s*c[j]. The transposed product sums over the rows in order,
+// g[j] = (((0 + W[0,j] e[0]) + W[1,j] e[1]) + ...). The forward product
+// sums each row in lanes: lane l accumulates the terms with j = l mod L
+// in increasing j, starting from 0, then the lanes are added pairwise.
+//
+//   - Go path (every CPU): no fused multiply-add (every product is
+//     rounded, also on architectures where Go would fuse x*y+z); L = 4
+//     and y[i] = (lane0 + lane1) + (lane2 + lane3).
+//   - AVX-512 path (amd64 with AVX-512F): every product is fused with its
+//     addition (VFMADD231PD, one rounding), for the update as
+//     W + s*c[j]; L = 16, and the lanes are reduced as t_l = lane_l +
+//     lane_{l+8} (l < 8), u_l = t_l + t_{l+4} (l < 4), v_l = u_l +
+//     u_{l+2} (l < 2), y[i] = v_0 + v_1.
+//
+// The two paths therefore agree to rounding (a few ulps of the sum of
+// the terms' magnitudes), not bit for bit; each is deterministic.
+// SynapseKernel names the path in use.
+func Synapse(m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+	mode := synapseMode(m, n, w, x, y, e, g, alpha, a, c)
+	if mode == 0 {
+		return
+	}
+	if mode&partTr != 0 {
+		clear(g[:n])
+	}
+	if m == 0 || n == 0 {
+		if mode&partFwd != 0 {
+			clear(y[:m])
+		}
+		return
+	}
+	synapse(mode, m, n, w, x, y, e, g, alpha, a, c)
+}
+
+// SynapseKernel names the implementation Synapse uses on this CPU:
+// "avx512" or "go".
+func SynapseKernel() string {
+	if useSynapseAsm {
+		return "avx512"
+	}
+	return "go"
+}
+
+// synapse runs a validated pass of mode on the selected implementation.
+func synapse(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+	if useSynapseAsm {
+		synapseAsm(mode, m, n, w, x, y, e, g, alpha, a, c)
+		return
+	}
+	synapseGo(mode, m, n, w, x, y, e, g, alpha, a, c)
+}
+
+// synapseMode checks the operands of Synapse and returns the parts to
+// compute; it panics on a programmer error.
+func synapseMode(m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) int {
+	if m < 0 || n < 0 {
+		synapsePanic("negative size %d x %d", m, n)
+	}
+	if len(w) < m*n {
+		synapsePanic("w has %d entries, want %d x %d", len(w), m, n)
+	}
+	mode := 0
+	if pairOK("x", x, n, "y", y, m) {
+		mode |= partFwd
+	}
+	if pairOK("e", e, m, "g", g, n) {
+		mode |= partTr
+	}
+	if a != nil && alpha != 0 && pairOK("a", a, m, "c", c, n) {
+		mode |= partUpd
+	}
+	return mode
+}
+
+// pairOK reports whether the operands u (length nu at least) and v
+// (length nv at least) of one part are given; one without the other or a
+// short one panics.
+func pairOK(un string, u []float64, nu int, vn string, v []float64, nv int) bool {
+	if u == nil && v == nil {
+		return false
+	}
+	if u == nil || v == nil {
+		synapsePanic("%s and %s must both be given or both be nil", un, vn)
+	}
+	if len(u) < nu || len(v) < nv {
+		synapsePanic("%s has %d entries, want %d; %s has %d, want %d", un, len(u), nu, vn, len(v), nv)
+	}
+	return true
+}
+
+func synapsePanic(format string, args ...any) {
+	panic("kern.Synapse: " + fmt.Sprintf(format, args...))
+}
+
+// synapseGo is the Go path of Synapse, row by row (see Synapse for its
+// order of summation).
+func synapseGo(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+	for i := range m {
+		row := w[i*n : i*n+n : i*n+n]
+		var s float64
+		if mode&partUpd != 0 {
+			s = alpha * a[i]
+		}
+		switch mode {
+		case partFwd:
+			y[i] = dotGo(row, x)
+		case partTr:
+			axpyGo(e[i], row, g)
+		case partUpd:
+			axpyGo(s, c, row)
+		case partFwd | partTr:
+			y[i] = dotAxpyGo(row, x, e[i], g)
+		case partFwd | partUpd:
+			y[i] = dotUpdGo(row, x, s, c)
+		case partTr | partUpd:
+			axpyUpdGo(row, e[i], g, s, c)
+		case partFwd | partTr | partUpd:
+			y[i] = dotAxpyUpdGo(row, x, e[i], g, s, c)
+		}
+	}
+}
+
+// The row kernels of the Go path. Every product is converted to
+// float64 so that no architecture fuses it with its addition. The dot
+// products keep four lanes (column j in lane j mod 4); the loops take
+// four columns at a time through re-sliced windows (one bounds check per
+// window).
+
+// dotGo returns sum_j w[j] x[j].
+func dotGo(w, x []float64) float64 {
+	x = x[:len(w)]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(w); j += 4 {
+		ww, xx := w[j:j+4:j+4], x[j:j+4:j+4]
+		s0 += float64(ww[0] * xx[0])
+		s1 += float64(ww[1] * xx[1])
+		s2 += float64(ww[2] * xx[2])
+		s3 += float64(ww[3] * xx[3])
+	}
+	for ; j < len(w); j++ {
+		p := float64(w[j] * x[j])
+		switch j & 3 {
+		case 0:
+			s0 += p
+		case 1:
+			s1 += p
+		default:
+			s2 += p
+		}
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpyGo adds s x to y (the transposed product's row e[i] W[i,:] into g,
+// or the update's row s c into W[i,:]).
+func axpyGo(s float64, x, y []float64) {
+	x = x[:len(y)]
+	j := 0
+	for ; j+4 <= len(y); j += 4 {
+		xx, yy := x[j:j+4:j+4], y[j:j+4:j+4]
+		yy[0] += float64(s * xx[0])
+		yy[1] += float64(s * xx[1])
+		yy[2] += float64(s * xx[2])
+		yy[3] += float64(s * xx[3])
+	}
+	for ; j < len(y); j++ {
+		y[j] += float64(s * x[j])
+	}
+}
+
+// dotAxpyGo returns sum_j w[j] x[j] and adds e w to g.
+func dotAxpyGo(w, x []float64, e float64, g []float64) float64 {
+	x, g = x[:len(w)], g[:len(w)]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(w); j += 4 {
+		ww, xx, gg := w[j:j+4:j+4], x[j:j+4:j+4], g[j:j+4:j+4]
+		w0, w1, w2, w3 := ww[0], ww[1], ww[2], ww[3]
+		s0 += float64(w0 * xx[0])
+		s1 += float64(w1 * xx[1])
+		s2 += float64(w2 * xx[2])
+		s3 += float64(w3 * xx[3])
+		gg[0] += float64(w0 * e)
+		gg[1] += float64(w1 * e)
+		gg[2] += float64(w2 * e)
+		gg[3] += float64(w3 * e)
+	}
+	for ; j < len(w); j++ {
+		wj := w[j]
+		p := float64(wj * x[j])
+		switch j & 3 {
+		case 0:
+			s0 += p
+		case 1:
+			s1 += p
+		default:
+			s2 += p
+		}
+		g[j] += float64(wj * e)
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotUpdGo returns sum_j w[j] x[j] and adds s c to w, reading each w[j]
+// before updating it.
+func dotUpdGo(w, x []float64, s float64, c []float64) float64 {
+	x, c = x[:len(w)], c[:len(w)]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(w); j += 4 {
+		ww, xx, cc := w[j:j+4:j+4], x[j:j+4:j+4], c[j:j+4:j+4]
+		w0, w1, w2, w3 := ww[0], ww[1], ww[2], ww[3]
+		s0 += float64(w0 * xx[0])
+		s1 += float64(w1 * xx[1])
+		s2 += float64(w2 * xx[2])
+		s3 += float64(w3 * xx[3])
+		ww[0] = w0 + float64(s*cc[0])
+		ww[1] = w1 + float64(s*cc[1])
+		ww[2] = w2 + float64(s*cc[2])
+		ww[3] = w3 + float64(s*cc[3])
+	}
+	for ; j < len(w); j++ {
+		wj := w[j]
+		p := float64(wj * x[j])
+		switch j & 3 {
+		case 0:
+			s0 += p
+		case 1:
+			s1 += p
+		default:
+			s2 += p
+		}
+		w[j] = wj + float64(s*c[j])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpyUpdGo adds e w to g and s c to w, reading each w[j] before
+// updating it.
+func axpyUpdGo(w []float64, e float64, g []float64, s float64, c []float64) {
+	g, c = g[:len(w)], c[:len(w)]
+	j := 0
+	for ; j+4 <= len(w); j += 4 {
+		ww, gg, cc := w[j:j+4:j+4], g[j:j+4:j+4], c[j:j+4:j+4]
+		w0, w1, w2, w3 := ww[0], ww[1], ww[2], ww[3]
+		gg[0] += float64(w0 * e)
+		gg[1] += float64(w1 * e)
+		gg[2] += float64(w2 * e)
+		gg[3] += float64(w3 * e)
+		ww[0] = w0 + float64(s*cc[0])
+		ww[1] = w1 + float64(s*cc[1])
+		ww[2] = w2 + float64(s*cc[2])
+		ww[3] = w3 + float64(s*cc[3])
+	}
+	for ; j < len(w); j++ {
+		wj := w[j]
+		g[j] += float64(wj * e)
+		w[j] = wj + float64(s*c[j])
+	}
+}
+
+// dotAxpyUpdGo returns sum_j w[j] x[j], adds e w to g and s c to w,
+// reading each w[j] once, before updating it.
+func dotAxpyUpdGo(w, x []float64, e float64, g []float64, s float64, c []float64) float64 {
+	x, g, c = x[:len(w)], g[:len(w)], c[:len(w)]
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(w); j += 4 {
+		ww, xx, gg, cc := w[j:j+4:j+4], x[j:j+4:j+4], g[j:j+4:j+4], c[j:j+4:j+4]
+		w0, w1, w2, w3 := ww[0], ww[1], ww[2], ww[3]
+		s0 += float64(w0 * xx[0])
+		s1 += float64(w1 * xx[1])
+		s2 += float64(w2 * xx[2])
+		s3 += float64(w3 * xx[3])
+		gg[0] += float64(w0 * e)
+		gg[1] += float64(w1 * e)
+		gg[2] += float64(w2 * e)
+		gg[3] += float64(w3 * e)
+		ww[0] = w0 + float64(s*cc[0])
+		ww[1] = w1 + float64(s*cc[1])
+		ww[2] = w2 + float64(s*cc[2])
+		ww[3] = w3 + float64(s*cc[3])
+	}
+	for ; j < len(w); j++ {
+		wj := w[j]
+		p := float64(wj * x[j])
+		switch j & 3 {
+		case 0:
+			s0 += p
+		case 1:
+			s1 += p
+		default:
+			s2 += p
+		}
+		g[j] += float64(wj * e)
+		w[j] = wj + float64(s*c[j])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
