@@ -1,0 +1,52 @@
+// Package kern holds the numeric kernels shared by vlec's interpreter
+// (runtime) and the Go simulators it generates (codegen/golang): a
+// blocked matrix product (Gemm) and the fused synapse pass (Synapse). It
+// imports the standard library only and nothing else of vlec, so that
+// codegen can copy its source (Source) into a generated module, where it
+// builds offline.
+//
+// # Kernels
+//
+// Gemm computes C = beta C + alpha A B with A and B read through strides
+// (View: RowMajor, ColMajor), so that W x over a batch, W^T e and
+// batch-summed outer products need no transposed copies. It is blocked
+// GotoBLAS-style: panels of A and B packed into per-worker scratch
+// (allocated once by Workers.Reserve), an 8 x 8 micro-kernel with its 64
+// sums in registers, large products split by columns over a fixed pool of
+// goroutines (Workers).
+//
+// Synapse makes one pass over a row-major weight matrix W and computes
+// any subset of y = W x, g = W^T e and W += alpha a c^T, all from the W
+// of before the update, reading every weight once. Under vlec's
+// synchronous scheme a connection's forward product, its transposed error
+// product and its plasticity all read the previous step's W, so one pass
+// replaces three (the matrix is the traffic: 16 bytes moved per weight
+// instead of 32 for three separate loops).
+//
+// # Selection by CPU
+//
+// At package initialisation, CPUID and XGETBV tell which instructions the
+// CPU runs and the operating system saves registers for. On amd64:
+//
+//   - Gemm's micro-kernel is AVX-512 assembly (one 8 x 8 tile in Z0-Z7)
+//     where AVX-512F is usable, else AVX2/FMA assembly (two 4 x 8 tiles),
+//     else Go.
+//   - Synapse runs AVX-512 assembly where AVX-512F is usable (seven
+//     functions, one per subset of its parts, generated from one template
+//     by TestSynapseAsm), else Go. SynapseKernel names the choice.
+//
+// Other architectures run the Go code.
+//
+// # Numerics
+//
+// The paths give the same results to rounding, not bit for bit: the
+// assembly fuses each multiply with its addition (one rounding instead
+// of two) and sums in another order. Each path is deterministic (the
+// same inputs give the same bits, run after run and whatever the number
+// of workers, which split a product by columns, never a sum). Synapse
+// documents the exact order of each path; its Go path never fuses, also
+// on architectures where the Go compiler would. Callers comparing the
+// interpreter with generated code should allow a few ulps of the sum of
+// the terms' magnitudes (the tests use 1e-13 relative to it for sums of
+// up to 67 terms).
+package kern

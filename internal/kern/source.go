@@ -1,0 +1,13 @@
+package kern
+
+import "embed"
+
+// Source holds this package's own source files (not its tests), so that
+// code generators can copy the package verbatim into a generated Go
+// module as package kern: it uses the standard library only. source.go
+// itself may be left out of such a copy; no other file refers to Source.
+// TestSource checks that the list is complete and that the copy builds.
+//
+//go:embed doc.go gemm.go gemm_amd64.go gemm_amd64.s gemm_other.go source.go
+//go:embed synapse.go synapse_amd64.go synapse_amd64.s synapse_other.go
+var Source embed.FS
