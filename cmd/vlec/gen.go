@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +87,10 @@ BIN. It needs the go command on the PATH.`,
 	return cmd
 }
 
+// goBuildEnv is the environment go build of generated code runs with:
+// the module on its own (no workspace, no toolchain download).
+var goBuildEnv = []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local"}
+
 // generate compiles the model at path and generates its Go module,
 // printing positioned errors; pkg is the generated command's directory.
 func generate(stderr io.Writer, path string) (golang.Files, string, error) {
@@ -105,6 +110,13 @@ func generate(stderr io.Writer, path string) (golang.Files, string, error) {
 // build; a failing build is a bug of the generator, reported with the
 // compiler's output and the generated files kept for the report.
 func buildGenerated(stderr io.Writer, goCmd string, files golang.Files, pkg, out string) error {
+	return buildGeneratedContext(context.Background(), stderr, goCmd, files, pkg, out, nil)
+}
+
+// buildGeneratedContext is buildGenerated with extra environment
+// variables for go build; when ctx is cancelled it stops the build,
+// removes its files and returns ctx's error.
+func buildGeneratedContext(ctx context.Context, stderr io.Writer, goCmd string, files golang.Files, pkg, out string, env []string) error {
 	dir, err := os.MkdirTemp("", "vlec-build-*")
 	if err != nil {
 		return err
@@ -118,12 +130,15 @@ func buildGenerated(stderr io.Writer, goCmd string, files golang.Files, pkg, out
 		os.RemoveAll(dir)
 		return err
 	}
-	c := exec.Command(goCmd, "build", "-o", abs, pkg)
+	c := exec.CommandContext(ctx, goCmd, "build", "-o", abs, pkg)
 	c.Dir = dir
-	c.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	c.Env = append(append(os.Environ(), goBuildEnv...), env...)
 	output, err := c.CombinedOutput()
 	var ee *exec.ExitError
 	switch {
+	case err != nil && ctx.Err() != nil:
+		os.RemoveAll(dir)
+		return ctx.Err()
 	case errors.As(err, &ee):
 		fmt.Fprintf(stderr, "%s", output)
 		fmt.Fprintf(stderr, "vlec: internal error: go build failed on the generated code (kept in %s); please report it with the model\n", dir)

@@ -22,6 +22,7 @@ func newRunCmd() *cobra.Command {
 		seed     uint64
 		quiet    bool
 		maxMem   string
+		backend  string
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -46,10 +47,28 @@ infinite value in a data file, size mismatches, a record naming nothing,
 an output that cannot be written, a model that needs more memory than the
 machine has available or --max-memory allows) is reported before the run
 starts and exits with status 1 without writing anything. lang/SPEC.md
-(Outputs) describes the files.`,
-		Example: "  vlec run examples/chain2.vle -o out\n  vlec run examples/mlp.vle --duration 5s --seed 3 -q",
+(Outputs) describes the files.
+
+--backend go runs the model's generated Go simulator (see vlec gen go)
+instead of the interpreter: the same records and report, the same exit
+statuses, a summary with fewer fields. The simulator is compiled with the
+Go toolchain (the go command) the first time, which takes about a second
+(longer when Go has yet to build its standard library), and kept in a cache keyed by the generated code and the Go version, so
+later runs of the unchanged model start at once. The cache is the
+directory $VLEC_CACHE_DIR, by default vlec/go in the user's cache
+directory (~/.cache/vlec/go on Linux); delete it at any time. The
+generated simulator takes -o, --duration, --seed and -q; the other flags
+are refused, as are the models the generator does not support yet: run
+those with --backend interp.`,
+		Example: "  vlec run examples/chain2.vle -o out\n  vlec run examples/mlp.vle --duration 5s --seed 3 -q\n  vlec run --backend go examples/chain2.vle",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkBackend(backend, backendInterp, backendGo); err != nil {
+				return err
+			}
+			if backend == backendGo {
+				return runGoBackend(cmd, args[0])
+			}
 			opts := runtime.RunOptions{OutDir: out}
 			if cmd.Flags().Changed("seed") {
 				opts.Seed, opts.SeedSet = seed, true
@@ -107,6 +126,7 @@ starts and exits with status 1 without writing anything. lang/SPEC.md
 	cmd.Flags().StringVar(&duration, "duration", "", "simulated time instead of the model's, a whole number of steps (e.g. 30s, 500ms, 2min)")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed instead of the model's")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	cmd.Flags().StringVar(&backend, "backend", backendInterp, "interp (the interpreter) or go (the generated Go simulator, compiled once and cached in $"+cacheEnv+")")
 	cmd.Flags().StringVar(&maxMem, "max-memory", "", "most memory the model may need (e.g. 8GiB, 512MiB, 16GB; default: what the machine has available)")
 	return cmd
 }

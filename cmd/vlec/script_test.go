@@ -18,7 +18,7 @@ func TestMain(m *testing.M) {
 // TestScripts runs the end-to-end CLI scripts: exit codes, output and
 // files, as a user sees them.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script", Condition: scriptCondition})
+	testscript.Run(t, testscript.Params{Dir: "testdata/script", Condition: scriptCondition, Setup: goCacheSetup, Cmds: scriptCmds})
 }
 
 // scriptCondition adds [root] to the scripts' conditions: root may write
