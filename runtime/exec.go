@@ -61,6 +61,8 @@ func (s *Sim) compile(k *schedule.Kernel) (step, error) {
 	B := s.batch
 	dst := k.Dst
 	switch k.Op {
+	case schedule.OpSynapse:
+		return s.compileSynapse(k.Syn)
 	case schedule.OpMap:
 		t, err := compileMap(k)
 		if err != nil {
@@ -333,77 +335,6 @@ func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor fl
 	}, nil
 }
 
-// fuse applies parameter changes directly where that cannot be told
-// apart from accumulating them first: a change buffer D that is zeroed,
-// accumulated and applied once to a parameter P without a mask or a
-// floor, when no learning kernel reads P and nothing else reads D. The
-// accumulators then add rate * scale * their term to P, which saves two
-// passes over every weight matrix per step.
-func (s *Sim) fuse() {
-	ks := s.prog.Kernels
-	readers := map[int][]int{} // buffer ID -> kernels reading it
-	writers := map[int][]int{}
-	for i, k := range ks {
-		for _, a := range k.Args {
-			readers[a.ID] = append(readers[a.ID], i)
-		}
-		writers[k.Dst.ID] = append(writers[k.Dst.ID], i)
-	}
-	for ai, ap := range ks {
-		if ap.Op != schedule.OpApply || ap.Phase != schedule.PhaseLearn {
-			continue
-		}
-		p, d := ap.Dst, ap.Args[0]
-		if p.Floor > 0 || s.masks[p.ID] != nil || len(readers[d.ID]) != 1 {
-			continue
-		}
-		ok := true
-		for _, ri := range readers[p.ID] {
-			if ks[ri].Phase == schedule.PhaseLearn {
-				ok = false
-			}
-		}
-		for _, wi := range writers[p.ID] {
-			if wi != ai {
-				ok = false
-			}
-		}
-		zero := -1
-		var accs []int
-		for _, wi := range writers[d.ID] {
-			switch w := ks[wi]; {
-			case w.Phase != schedule.PhaseLearn:
-				ok = false
-			case w.Op == schedule.OpZero && zero < 0 && len(accs) == 0:
-				zero = wi
-			case (w.Op == schedule.OpOuterAcc || w.Op == schedule.OpMeanAcc) && zero >= 0:
-				accs = append(accs, wi)
-			default:
-				ok = false
-			}
-		}
-		if !ok || zero < 0 {
-			continue
-		}
-		fused := make([]step, len(accs))
-		for j, wi := range accs {
-			st, err := s.accumulator(ks[wi], p, ks[wi].Scale*ap.Scale)
-			if err != nil {
-				ok = false
-				break
-			}
-			fused[j] = st
-		}
-		if !ok {
-			continue
-		}
-		s.kernels[zero], s.kernels[ai] = nil, nil
-		for j, wi := range accs {
-			s.kernels[wi] = fused[j]
-		}
-	}
-}
-
 // fuseActivations computes f(X) and f'(X) in one pass for the rate
 // functions whose derivative is a function of their value (tanh' = 1 -
 // tanh^2, sigmoid' = sigmoid (1 - sigmoid)): a Map kernel D1 = f'(X) and a
@@ -411,7 +342,7 @@ func (s *Sim) fuse() {
 // between writes X, D1 or D2 or reads D2. The numbers are the same bits:
 // applyDeriv computes f' from f(X) the same way.
 func (s *Sim) fuseActivations() {
-	ks := s.prog.Kernels
+	ks := s.plan
 	only := func(k *schedule.Kernel, op schedule.CodeOp) (ir.Func, *schedule.Buffer, bool) {
 		if k.Op != schedule.OpMap || k.Code.Op != op || len(k.Code.Args) != 1 || k.Code.Args[0].Op != schedule.CodeLoad || len(k.Args) != 1 {
 			return 0, nil, false
@@ -505,5 +436,45 @@ func (s *Sim) compileMapAcc(k *schedule.Kernel) (step, error) {
 				out[i] += v
 			}
 		}
+	}, nil
+}
+
+// compileSynapse compiles one pass over a weight matrix (a batch of one):
+// the forward product, the message and, when learning is on, the update,
+// on the kern package's fused kernel.
+func (s *Sim) compileSynapse(syn *schedule.Synapse) (step, error) {
+	w := syn.W
+	if w.Shape.Rank != 2 || w.Batched || s.batch != 1 {
+		return nil, fmt.Errorf("synapse pass over %s: needs a shared matrix and a batch of one", w)
+	}
+	rows, cols := w.Shape.Rows(), w.Shape.Cols()
+	for _, c := range []struct {
+		b *schedule.Buffer
+		n int
+	}{{syn.X, cols}, {syn.Y, rows}, {syn.E, rows}, {syn.G, cols}, {syn.A, rows}, {syn.C, cols}} {
+		if c.b != nil && c.b.Size() != c.n {
+			return nil, fmt.Errorf("synapse pass over %s (%dx%d): %s has %d entries", w, rows, cols, c.b, c.b.Size())
+		}
+	}
+	id := func(b *schedule.Buffer) int {
+		if b == nil {
+			return -1
+		}
+		return b.ID
+	}
+	wi, xi, yi, ei, gi, ai, ci := w.ID, id(syn.X), id(syn.Y), id(syn.E), id(syn.G), id(syn.A), id(syn.C)
+	val := func(s *Sim, i int) []float64 {
+		if i < 0 {
+			return nil
+		}
+		return s.vals[i]
+	}
+	scale := syn.Scale
+	return func(s *Sim) {
+		alpha := 0.0
+		if ai >= 0 && s.learning {
+			alpha = scale
+		}
+		kern.Synapse(rows, cols, s.vals[wi], val(s, xi), val(s, yi), val(s, ei), val(s, gi), alpha, val(s, ai), val(s, ci))
 	}, nil
 }

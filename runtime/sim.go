@@ -49,8 +49,10 @@ type Sim struct {
 	// vals holds every buffer by ID; the halves of a state swap at the
 	// end of the step.
 	vals     [][]float64
-	kernels  []step
-	learn    []bool // kernel i is in the learning phase
+	plan     []*schedule.Kernel // the program's kernels, fused (schedule.Fuse)
+	kernels  []step             // plan[i] compiled; nil when fused into another
+	learn    []bool             // kernel i is in the learning phase
+	learning bool               // the current step learns (synapse passes update)
 	states   [][2]int
 	inputs   []*inputSource
 	targets  []targetCopy
@@ -157,7 +159,9 @@ func (s *Sim) setup() error {
 	if err := s.cancelled(); err != nil {
 		return err
 	}
-	for _, k := range prog.Kernels {
+	// the kernels as schedule.Fuse fuses them for every back end
+	s.plan = schedule.Fuse(prog).Kernels
+	for _, k := range s.plan {
 		st, err := s.compile(k)
 		if err != nil {
 			return fmt.Errorf("model %s: %v", prog.Model.Name, err)
@@ -165,7 +169,6 @@ func (s *Sim) setup() error {
 		s.kernels = append(s.kernels, st)
 		s.learn = append(s.learn, k.Phase == schedule.PhaseLearn)
 	}
-	s.fuse()
 	s.fuseActivations()
 	if err := s.setupTeachers(); err != nil {
 		return err
@@ -378,6 +381,7 @@ func (s *Sim) stepAsTeacher(k int) {
 
 func (s *Sim) runKernels(k int) {
 	learn := k >= s.prog.LearnAfter
+	s.learning = learn
 	for i, st := range s.kernels {
 		if st == nil || (s.learn[i] && !learn) {
 			continue

@@ -22,25 +22,38 @@
 // as msg:W1^T @ y.e, rate caches) and the next halves of the states are
 // unexported. Sizes are constants in the loops.
 //
-// Step runs the kernels of the program in program order, each as one
-// block of plain loops under a comment with its listing (the equation of
-// vlec derive --program and the note naming the term it comes from):
-// entrywise Code trees become one loop with an inline expression, products
-// with a shared matrix loops over rows (W @ x) or scaled rows (W^T @ x)
-// inside a loop over the batch, reductions, softmax, outer and mean
-// accumulations, zero, apply (with the connectivity mask and the floor of
-// time constants) and Adam loops of their own. The learning kernels run
-// from LearnAfter on. States are double-buffered as in the interpreter:
-// kernels write the next half and the step ends with a swap of the two
-// slices. Updating states in place in dependency order ("no state swaps"),
-// fusing elementwise chains and the single pass over each weight matrix
-// are the optimisations issue 10 lists next; this package is the correct
-// baseline they will be measured against.
+// Step runs the kernels of the fused step program (schedule.Fuse, the
+// fusions every back end shares; vlec derive --fused lists it) in program
+// order, each under a comment with its listing (the equation of vlec
+// derive --program and the note naming the term it comes from):
 //
-// Like the interpreter, the generator applies a parameter's change
-// directly when that cannot be told apart from accumulating it first
-// (see fusion.go, a copy of runtime's load-time decision): both back ends
-// then round alike.
+//   - Consecutive entrywise kernels of one shape are one loop (an
+//     elementwise chain, chain.go): a population's error, error neuron,
+//     membrane, prospective potential and rate are one or two loops; the
+//     temporaries only the chain reads (h.vdot, h.udot, ...) are local
+//     variables, never stored, and tanh(x) with tanh'(x) share one
+//     evaluation. Rows are resliced to constant lengths, so the loops run
+//     without bounds checks.
+//   - A weight matrix of a batch of one is streamed once per step: the
+//     forward product, the message W^T e and the update (when learning is
+//     on) are one call of kern.Synapse (AVX-512 assembly where the CPU
+//     has it), or plain loops for matrices of at most 16 entries.
+//   - Batched products (W @ x over the batch, W^T @ e, the batch-summed
+//     outer products) run on kern.Gemm, the interpreter's blocked GEMM
+//     with its assembly micro-kernels, on a pool of runtime.GOMAXPROCS
+//     workers (Model.Close stops them).
+//   - Reductions, softmax, mean accumulations, masked applications and
+//     Adam keep loops of their own.
+//
+// The learning kernels run from LearnAfter on. States are double-buffered
+// as in the interpreter: kernels write the next half and the step ends
+// with a swap of the two slices (slice headers, not values). The guard
+// adds up every state and parameter and scans them one by one only when
+// the sum is not finite.
+//
+// The kern package is vlec's internal/kern, copied into the module's
+// kern/ directory (vlec embeds its source), so the module builds offline,
+// without vlec's source and without any requirement.
 //
 // # Same numbers as the interpreter
 //
@@ -50,13 +63,14 @@
 // the Go compiler to fold exactly); the elementwise functions copy
 // ir.Func.Eval and EvalDeriv; stimuli copy runtime/stim.go; the outer
 // products of a batch of one and the reductions sum in gonum's and the
-// runtime's order. The matrix-vector products sum in another order than
-// gonum's blocked Dgemv, and for a batch of more than one the products
-// and the batch-summed outer products differ from the runtime's GEMM
-// (blocked, with FMA). The equivalence tests (golang_test.go)
-// therefore compare every recorded value to 1e-12 relative, or 1e-15
-// absolute for values that are sums cancelling to nearly zero; chain2
-// (all products of size one) agrees to the last bit. The generated code
+// runtime's order; the synapse passes and the batched products call the
+// same kern functions as the interpreter. The inlined synapse passes of
+// tiny matrices and the unfused matrix-vector products (teachers, fixed
+// weights) sum in another order than the interpreter's kernels (which
+// fuse multiply and add on AVX-512). The equivalence tests
+// (golang_test.go) therefore compare every recorded value to 1e-12
+// relative, or 1e-15 absolute for values that are sums cancelling to
+// nearly zero. The generated code
 // relies on Go not fusing multiply-adds (GOAMD64 v1 and v2 never do; on
 // arm64, ppc64 and s390x the compiler may, and the numbers may differ in
 // the last bits there).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
@@ -141,6 +143,11 @@ func assemble(p *progGen, recs string) (Files, error) {
 		return nil, err
 	}
 	files["model.go"] = model
+	if usesKern(model) {
+		if err := addKern(files); err != nil {
+			return nil, err
+		}
+	}
 	for path, src := range files {
 		if !strings.HasSuffix(path, ".go") {
 			continue
@@ -181,10 +188,13 @@ func modelFile(p *progGen, d tmplData) ([]byte, error) {
 	fmt.Fprintf(&w, "// Recorder; cmd/%s is the command that writes vlec run's CSV records.\n", d.Package)
 	fmt.Fprintf(&w, "package %s\n\n", d.Package)
 	var imports []string
-	for _, imp := range []string{"math"} {
+	for _, imp := range []string{"math", "runtime"} {
 		if bytes.Contains(body.Bytes(), []byte(imp+".")) {
 			imports = append(imports, strconv.Quote(imp))
 		}
+	}
+	if usesKern(body.Bytes()) {
+		imports = append(imports, "", strconv.Quote(d.Module+"/kern"))
 	}
 	if len(imports) > 0 {
 		fmt.Fprintf(&w, "import (\n%s\n)\n\n", strings.Join(imports, "\n"))
@@ -257,3 +267,26 @@ func writeFile(path string, data []byte) error {
 // PackageName is the generated package and module name of a model; its
 // command is cmd/<PackageName>.
 func PackageName(model string) string { return packageName(model) }
+
+// usesKern says whether generated code calls the kern package.
+func usesKern(src []byte) bool { return bytes.Contains(src, []byte("kern.")) }
+
+// addKern copies the source of vlec's numeric kernels (internal/kern: the
+// fused synapse pass and the GEMM, with their assembly) into the module
+// as package kern, so that the module builds offline and without vlec.
+func addKern(files Files) error {
+	return fs.WalkDir(kern.Source, ".", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		if path == "source.go" || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		data, err := fs.ReadFile(kern.Source, path)
+		if err != nil {
+			return err
+		}
+		files["kern/"+path] = data
+		return nil
+	})
+}

@@ -22,7 +22,8 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 		p.printf("func (m *%s) %s() {\n", p.typ, name)
 	}
 	inLearn := false
-	for i, k := range ks {
+	for i := 0; i < len(ks); {
+		k := ks[i]
 		learn := learnGuard && k.Phase == schedule.PhaseLearn
 		if learn != inLearn {
 			if learn {
@@ -32,15 +33,17 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 			}
 			inLearn = learn
 		}
-		if learnGuard && p.plan.skip[i] {
-			p.printf("// %s (applied directly by the accumulations)\n", comment(k))
+		if end := chainEnd(ks, i); k.Op == schedule.OpMap {
+			if err := p.emitChain(ks, i, end); err != nil {
+				return err
+			}
+			i = end
 			continue
 		}
 		p.printf("// %s\n{\n", comment(k))
 		var err error
-		if a, ok := p.plan.direct[i]; learnGuard && ok {
-			p.printf("// applied directly: %s += %s * this\n", a.target.Name, constant(a.rate).text())
-			err = p.emitAcc(k, a.target, k.Scale*a.rate)
+		if k.Op == schedule.OpSynapse {
+			err = p.emitSynapse(k.Syn, learnGuard)
 		} else {
 			err = p.emitKernel(k)
 		}
@@ -48,6 +51,7 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 			return fmt.Errorf("kernel %s: %v", k, err)
 		}
 		p.printf("}\n")
+		i++
 	}
 	if inLearn {
 		p.printf("}\n")
@@ -213,6 +217,19 @@ func (p *progGen) emitMatVec(k *schedule.Kernel) error {
 	if x.Batched && !dst.Batched {
 		return fmt.Errorf("batched %s into shared %s", x, dst)
 	}
+	if B := p.rows(dst); B > 1 && x.Batched {
+		// Dst (B x out) = X (B x in) op(W)^T on the kern package's GEMM,
+		// as the interpreter computes it: W read through its transpose
+		// for W @ x, as it is for W^T @ x.
+		p.useGemm(B, out, in)
+		wv := "kern.ColMajor"
+		if k.Op == schedule.OpMatTVec {
+			wv = "kern.RowMajor"
+		}
+		p.printf("kern.Gemm(%d, %d, %d, 1, kern.RowMajor(%s, %d), %s(%s, %d), 0, %s, %d, m.pool)\n",
+			B, out, in, p.f(x), in, wv, p.f(w), cols, p.f(dst), out)
+		return nil
+	}
 	p.printf("w := %s[:%d]\n", p.f(w), rows*cols)
 	p.loop(p.rows(dst), func(bv string) {
 		xb := bv
@@ -285,14 +302,13 @@ func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor fl
 		return fmt.Errorf("outer product of %d and %d entries into %d", na, nc, target.Size())
 	}
 	p.printf("const alpha = %s\n", constant(factor/float64(B)).text())
-	p.printf("d := %s\n", p.row(target, "0"))
+	p.printf("d := %s[:%d]\n", p.f(target), target.Size())
 	if a.Batched && c.Batched && B > 1 {
-		// alpha * A^T C: the sums over the batch first, in a scratch
-		// matrix filled row by row, then added
-		p.printf("s := m.scratch[:%d]\nclear(s)\n", na*nc)
-		p.printf("for b := range %d {\na, c := %s, %s\n", B, p.row(a, "b"), p.row(c, "b"))
-		p.printf("for i, v := range a {\naxpy(s[i*%d:i*%d+%d], v, c)\n}\n}\n", nc, nc, nc)
-		p.printf("axpy(d, alpha, s)\n")
+		// target += alpha * A^T C on the kern package's GEMM, A read
+		// through its transpose, as the interpreter computes it
+		p.useGemm(na, nc, B)
+		p.printf("kern.Gemm(%d, %d, %d, alpha, kern.ColMajor(%s, %d), kern.RowMajor(%s, %d), 1, d, %d, m.pool)\n",
+			na, nc, B, p.f(a), na, p.f(c), nc, nc)
 		return nil
 	}
 	rows := 1
@@ -351,3 +367,97 @@ func (p *progGen) emitAdam(k *schedule.Kernel) error {
 	p.printf("}\n")
 	return nil
 }
+
+// tinySynapse is the largest weight matrix whose synapse pass is inlined
+// as plain loops; larger ones call the kern package's fused kernel
+// (AVX-512 assembly where the CPU has it), as the interpreter does.
+const tinySynapse = 16
+
+// emitSynapse writes one pass over a weight matrix (schedule.Synapse):
+// the forward product, the message and, when learning is on, the update,
+// all from the weights before the update.
+func (p *progGen) emitSynapse(s *schedule.Synapse, learnGuard bool) error {
+	w := s.W
+	if w.Shape.Rank != 2 || w.Batched || p.prog.Batch != 1 {
+		return fmt.Errorf("a synapse pass needs a shared matrix and a batch of one")
+	}
+	rows, cols := w.Shape.Rows(), w.Shape.Cols()
+	check := func(b *schedule.Buffer, n int) error {
+		if b != nil && b.Size() != n {
+			return fmt.Errorf("%s has %d entries, %s is %dx%d", b, b.Size(), w, rows, cols)
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		b *schedule.Buffer
+		n int
+	}{{s.X, cols}, {s.Y, rows}, {s.E, rows}, {s.G, cols}, {s.A, rows}, {s.C, cols}} {
+		if err := check(c.b, c.n); err != nil {
+			return err
+		}
+	}
+	slice := func(b *schedule.Buffer) string {
+		if b == nil {
+			return "nil"
+		}
+		return fmt.Sprintf("%s[:%d]", p.f(b), b.Size())
+	}
+	learn := "false"
+	if s.A != nil {
+		learn = "true"
+		if learnGuard {
+			learn = fmt.Sprintf("k >= %d", p.prog.LearnAfter)
+		}
+	}
+	if rows*cols > tinySynapse {
+		p.printf("alpha := 0.0\nif %s {\nalpha = %s\n}\n", learn, constant(s.Scale).text())
+		p.printf("kern.Synapse(%d, %d, %s[:%d], %s, %s, %s, %s, alpha, %s, %s)\n", rows, cols, p.f(w), rows*cols,
+			slice(s.X), slice(s.Y), slice(s.E), slice(s.G), slice(s.A), slice(s.C))
+		return nil
+	}
+	p.printf("w := %s[:%d]\n", p.f(w), rows*cols)
+	if s.A != nil {
+		p.printf("learn := %s\n", learn)
+	}
+	for _, b := range []struct {
+		name string
+		buf  *schedule.Buffer
+	}{{"x", s.X}, {"y", s.Y}, {"e", s.E}, {"g", s.G}, {"a", s.A}, {"c", s.C}} {
+		if b.buf != nil {
+			p.printf("%s := %s\n", b.name, slice(b.buf))
+		}
+	}
+	if s.G != nil {
+		p.printf("clear(g)\n")
+	}
+	p.printf("for o := range %d {\nwr := w[o*%d:][:%d]\n", rows, cols, cols)
+	if s.Y != nil {
+		p.printf("sum := 0.0\n")
+	}
+	if s.G != nil {
+		p.printf("eo := e[o]\n")
+	}
+	if s.A != nil {
+		p.printf("ao := %s * a[o]\n", constant(s.Scale).text())
+	}
+	p.printf("for j := range %d {\nwv := wr[j]\n", cols)
+	if s.Y != nil {
+		p.printf("sum += wv * x[j]\n")
+	}
+	if s.G != nil {
+		p.printf("g[j] += wv * eo\n")
+	}
+	if s.A != nil {
+		p.printf("if learn {\nwr[j] = wv + ao*c[j]\n}\n")
+	}
+	p.printf("}\n")
+	if s.Y != nil {
+		p.printf("y[o] = sum\n")
+	}
+	p.printf("}\n")
+	return nil
+}
+
+// useGemm notes a GEMM of the given sizes: the type gets a pool of
+// workers whose scratch setup reserves for it.
+func (p *progGen) useGemm(m, n, k int) { p.gemms = append(p.gemms, [3]int{m, n, k}) }

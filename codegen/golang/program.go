@@ -26,9 +26,10 @@ type progGen struct {
 	teachers []*teacherGen
 	masks    map[*schedule.Buffer]string // mask field of a one_to_one or sparse weight
 	adam     map[*schedule.Kernel]string // step counter field of an Adam kernel
-	plan     *fusion
-	scratch  int      // size of the scratch the kernels share
-	data     []string // package-level initial values
+	kernels  []*schedule.Kernel          // the step's kernels, fused (schedule.Fuse)
+	pinned   map[*schedule.Buffer]bool   // buffers read outside the step (records, cost, teachers' parents)
+	gemms    [][3]int                    // sizes of the GEMMs, reserved in setup
+	data     []string                    // package-level initial values
 	w        bytes.Buffer
 }
 
@@ -56,12 +57,8 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 			p.adam[k] = p.names.unique("adamSteps" + upperFirst(p.fields[k.Dst]))
 		}
 	}
-	p.plan = planFusion(prog, p.masks)
-	for _, k := range prog.Kernels {
-		if k.Op == schedule.OpOuterAcc && len(k.Args) == 2 && k.Args[0].Batched && k.Args[1].Batched && prog.Batch > 1 {
-			p.needScratch(k.Args[0].Size() * k.Args[1].Size())
-		}
-	}
+	p.kernels = schedule.Fuse(prog).Kernels
+	p.pinned = pinnedBuffers(prog, p.top)
 	for _, t := range prog.Model.Teachers {
 		tp := prog.Teachers[t]
 		if tp == nil {
@@ -81,9 +78,6 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 }
 
 func (p *progGen) printf(format string, args ...any) { fmt.Fprintf(&p.w, format, args...) }
-
-// needScratch reserves n values of the scratch buffer kernels share.
-func (p *progGen) needScratch(n int) { p.scratch = max(p.scratch, n) }
 
 // f is the source of buffer b's storage.
 func (p *progGen) f(b *schedule.Buffer) string { return "m." + p.fields[b] }
@@ -126,6 +120,18 @@ func (p *progGen) loop(rows int, body func(bv string)) {
 
 // emit writes the type and its methods.
 func (p *progGen) emit() error {
+	// the kernels first: what they need (a GEMM pool) goes into the type
+	// and its setup
+	head := p.w
+	p.w = bytes.Buffer{}
+	if err := p.emitKernels("kernels", p.kernels, true); err != nil {
+		return err
+	}
+	if err := p.emitKernels("initKernels", p.prog.Init, false); err != nil {
+		return err
+	}
+	kernels := p.w
+	p.w = head
 	p.emitType()
 	if err := p.emitSetup(); err != nil {
 		return err
@@ -134,13 +140,9 @@ func (p *progGen) emit() error {
 		return err
 	}
 	p.emitTargets()
-	if err := p.emitKernels("kernels", p.prog.Kernels, true); err != nil {
-		return err
-	}
-	if err := p.emitKernels("initKernels", p.prog.Init, false); err != nil {
-		return err
-	}
+	p.w.Write(kernels.Bytes())
 	p.emitSwap()
+	p.emitClose()
 	p.emitStepTeachers()
 	if p.top {
 		p.emitGuard()
@@ -178,8 +180,8 @@ func (p *progGen) emitType() {
 		p.printf("%s []float64\n", p.fields[b])
 	}
 	p.printf("\nk, steps int // steps done, steps planned\n")
-	if p.scratch > 0 {
-		p.printf("scratch []float64 // the batch sums of the outer products\n")
+	if len(p.gemms) > 0 {
+		p.printf("pool *kern.Workers // the matrix products' workers\n")
 	}
 	if p.top {
 		p.printf("seed uint64\nnoGuard bool\n")
@@ -214,8 +216,11 @@ func (p *progGen) emitSetup() error {
 	p.printf("// setup allocates the buffers and sets the initial values.\n")
 	p.printf("func (m *%s) setup(seed uint64, steps int) {\n", p.typ)
 	p.printf("m.steps = steps\n")
-	if p.scratch > 0 {
-		p.printf("m.scratch = make([]float64, %d)\n", p.scratch)
+	if len(p.gemms) > 0 {
+		p.printf("m.pool = kern.NewWorkers(runtime.GOMAXPROCS(0))\n")
+		for _, g := range p.gemms {
+			p.printf("m.pool.Reserve(%d, %d, %d)\n", g[0], g[1], g[2])
+		}
 	}
 	for _, b := range p.prog.Buffers {
 		p.printf("%s = make([]float64, %d)\n", p.f(b), p.rows(b)*b.Size())
@@ -529,6 +534,18 @@ func (p *progGen) emitGuard() {
 	p.printf("}\n\n")
 	p.printf("// check returns the first non-finite value after step k.\n")
 	p.printf("func (m *Model) check(k int) error {\n")
+	// one sum over everything first: finite exactly when no value is NaN
+	// or infinite, unless finite values overflow it (then the scans
+	// below find nothing)
+	p.printf("s := 0.0\n")
+	for _, b := range bufs {
+		if p.rows(b)*b.Size() == 1 {
+			p.printf("s += %s[0]\n", p.f(b))
+			continue
+		}
+		p.printf("s += finiteSum(%s)\n", p.f(b))
+	}
+	p.printf("if isFinite(s) {\nreturn nil\n}\n")
 	for i, b := range bufs {
 		p.printf("if err := scan(%s, &guards[%d], k); err != nil {\nreturn err\n}\n", p.f(b), i)
 	}
@@ -545,4 +562,48 @@ func (p *progGen) emitSettable() {
 		}
 	}
 	p.printf("}\n}\n\n")
+}
+
+// emitClose writes close: the GEMM pool of the type and its teachers
+// stopped.
+func (p *progGen) emitClose() {
+	p.printf("// close stops the workers of the matrix products.\n")
+	p.printf("func (m *%s) close() {\n", p.typ)
+	if len(p.gemms) > 0 {
+		p.printf("if m.pool != nil {\nm.pool.Close()\nm.pool = nil\n}\n")
+	}
+	for _, t := range p.teachers {
+		p.printf("if m.%s != nil {\nm.%s.close()\n}\n", t.field, t.field)
+	}
+	p.printf("}\n\n")
+}
+
+// pinnedBuffers are the buffers of prog whose values must be stored
+// because something outside the step's kernels reads them: records and
+// the cost (the student), or everything a user or a parent can name (a
+// teacher, whose values its student reads as targets and records).
+func pinnedBuffers(prog *schedule.Program, top bool) map[*schedule.Buffer]bool {
+	pinned := map[*schedule.Buffer]bool{}
+	for _, b := range []*schedule.Buffer{prog.Cost, prog.Energy} {
+		if b != nil {
+			pinned[b] = true
+		}
+	}
+	for _, b := range prog.EnergyTerms {
+		pinned[b] = true
+	}
+	if !top {
+		for _, b := range prog.Named {
+			pinned[b] = true
+		}
+		return pinned
+	}
+	for _, r := range prog.Model.Records {
+		for _, ref := range r.Items {
+			if b := recordedBuffer(prog, ref); b != nil {
+				pinned[b] = true
+			}
+		}
+	}
+	return pinned
 }

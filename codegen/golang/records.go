@@ -161,3 +161,20 @@ func columns(it recordItem) []string {
 	}
 	return cols
 }
+
+// recordedBuffer is the student's buffer a recorded reference reads
+// directly (nil for the cost, the energy and teachers' quantities, which
+// are stored anyway).
+func recordedBuffer(prog *schedule.Program, r *check.Ref) *schedule.Buffer {
+	switch r.Kind {
+	case check.RefState, check.RefParam:
+		return prog.Named[r.Pop.Name+"."+r.Var]
+	case check.RefWeight:
+		return prog.Named[r.Conn.Name]
+	case check.RefInput:
+		return prog.Named[r.Input.Name]
+	case check.RefScalar:
+		return prog.Named[r.Param.Name]
+	}
+	return nil
+}
