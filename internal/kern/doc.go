@@ -31,9 +31,10 @@
 //   - Gemm's micro-kernel is AVX-512 assembly (one 8 x 8 tile in Z0-Z7)
 //     where AVX-512F is usable, else AVX2/FMA assembly (two 4 x 8 tiles),
 //     else Go.
-//   - Synapse runs AVX-512 assembly where AVX-512F is usable (seven
-//     functions, one per subset of its parts, generated from one template
-//     by TestSynapseAsm), else Go. SynapseKernel names the choice.
+//   - Synapse runs AVX-512 assembly where AVX-512F is usable, else
+//     AVX2/FMA assembly, else Go (per instruction set seven functions,
+//     one per subset of its parts, generated from one template by
+//     TestSynapseAsm). SynapseKernel names the choice.
 //
 // Other architectures run the Go code.
 //

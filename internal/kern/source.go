@@ -9,5 +9,5 @@ import "embed"
 // TestSource checks that the list is complete and that the copy builds.
 //
 //go:embed doc.go gemm.go gemm_amd64.go gemm_amd64.s gemm_other.go source.go
-//go:embed synapse.go synapse_amd64.go synapse_amd64.s synapse_other.go
+//go:embed synapse.go synapse_amd64.go synapse_amd64.s synapse_gen_amd64.go synapse_other.go
 var Source embed.FS

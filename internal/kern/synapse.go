@@ -2,10 +2,17 @@ package kern
 
 import "fmt"
 
-// The fused synapse pass (see Synapse). Two implementations compute it:
-// synapseGo, in Go, everywhere, and on amd64 CPUs with AVX-512 an
-// assembly one (synapse_amd64.s). They differ in the last bits only; the
-// summation order of each is documented at Synapse.
+// The fused synapse pass (see Synapse). Three implementations compute
+// it: synapseGo, in Go, everywhere, and on amd64 CPUs with AVX-512 or
+// AVX2/FMA assembly ones (synapse_amd64.s). They differ in the last bits
+// only; the summation order of each is documented at Synapse.
+
+// The implementations of the synapse pass (see SynapseKernel).
+const (
+	pathGo     = "go"
+	pathAVX2   = "avx2"
+	pathAVX512 = "avx512"
+)
 
 // The parts of a synapse pass, as bits of a mode.
 const (
@@ -44,8 +51,11 @@ const (
 //     W + s*c[j]; L = 16, and the lanes are reduced as t_l = lane_l +
 //     lane_{l+8} (l < 8), u_l = t_l + t_{l+4} (l < 4), v_l = u_l +
 //     u_{l+2} (l < 2), y[i] = v_0 + v_1.
+//   - AVX2 path (amd64 with AVX2 and FMA but not AVX-512): fused as the
+//     AVX-512 path; L = 8, t_l = lane_l + lane_{l+4} (l < 4), u_l = t_l +
+//     t_{l+2} (l < 2), y[i] = u_0 + u_1.
 //
-// The two paths therefore agree to rounding (a few ulps of the sum of
+// The paths therefore agree to rounding (a few ulps of the sum of
 // the terms' magnitudes), not bit for bit; each is deterministic.
 // SynapseKernel names the path in use.
 func Synapse(m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
@@ -66,18 +76,13 @@ func Synapse(m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
 }
 
 // SynapseKernel names the implementation Synapse uses on this CPU:
-// "avx512" or "go".
-func SynapseKernel() string {
-	if useSynapseAsm {
-		return "avx512"
-	}
-	return "go"
-}
+// "avx512", "avx2" or "go".
+func SynapseKernel() string { return synapsePath }
 
 // synapse runs a validated pass of mode on the selected implementation.
 func synapse(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
-	if useSynapseAsm {
-		synapseAsm(mode, m, n, w, x, y, e, g, alpha, a, c)
+	if synapsePath != pathGo {
+		synapseAsm(synapsePath, mode, m, n, w, x, y, e, g, alpha, a, c)
 		return
 	}
 	synapseGo(mode, m, n, w, x, y, e, g, alpha, a, c)

@@ -4,51 +4,81 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"go/format"
 	"os"
 	"strings"
 	"testing"
 )
 
-// The AVX-512 synapse pass is generated: seven functions (one per subset
-// of the parts) from one template, so that a function does only the work
-// of its parts with no branch in its loops. TestSynapseAsm checks that
-// synapse_amd64.s is what the generator writes;
+// The assembly synapse passes are generated: for each instruction set
+// (AVX-512, AVX2/FMA) seven functions, one per subset of the parts, from
+// one template, so that a function does only the work of its parts with
+// no branch in its loops; and the Go declarations and dispatch that call
+// them. TestSynapseAsm checks that the files are what the generator
+// writes;
 //
 //	go test ./internal/kern -run TestSynapseAsm -update
 //
-// rewrites it.
+// rewrites them (write an empty synapse_amd64.s first if the one on disk
+// does not assemble).
 
-var update = flag.Bool("update", false, "rewrite synapse_amd64.s from its generator")
-
-const synapseAsmFile = "synapse_amd64.s"
+var update = flag.Bool("update", false, "rewrite the generated synapse files")
 
 func TestSynapseAsm(t *testing.T) {
-	want := genSynapseAsm()
-	if *update {
-		if err := os.WriteFile(synapseAsmFile, want, 0o644); err != nil {
+	goSrc, err := format.Source(genSynapseGo())
+	if err != nil {
+		t.Fatalf("generated Go: %v", err)
+	}
+	for _, f := range []struct {
+		name string
+		want []byte
+	}{{"synapse_amd64.s", genSynapseAsm()}, {"synapse_gen_amd64.go", goSrc}} {
+		if *update {
+			if err := os.WriteFile(f.name, f.want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(f.name)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return
-	}
-	got, err := os.ReadFile(synapseAsmFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from its generator (synapse_gen_test.go); run go test -run TestSynapseAsm -update", synapseAsmFile)
+		if !bytes.Equal(got, f.want) {
+			t.Errorf("%s differs from its generator (synapse_gen_test.go); run go test -run TestSynapseAsm -update", f.name)
+		}
 	}
 }
 
+// isa is an instruction set the synapse pass is generated for.
+//
 // Registers (Go assembler names). Integer: AX column offset in bytes, BX
-// a, CX rows left, DX the end of the 16-column blocks in bytes, SI row i
-// of W, DI row i+1, R8 the row length in bytes (n*8), R9 x, R10 g, R11
-// c, R12 y, R13 e. Vector: Z0, Z1 row i's forward sums (columns j mod 16
-// in 0-7 and 8-15), Z2, Z3 row i+1's; Z4, Z5 e[i], e[i+1]; Z6, Z7 s =
-// alpha*a[i], alpha*a[i+1]; X13 alpha; Z8-Z12 and Z16-Z20 the two
-// column blocks' x, W[i], W[i+1], g and c.
+// a, CX rows left, DX the end of the two-vector column blocks in bytes,
+// SI row i of W, DI row i+1, R8 the row length in bytes (n*8), R9 x, R10
+// g, R11 c, R12 y, R13 e. Vector (V = Z or Y): V0, V1 row i's forward
+// sums (column j in lane j mod 2w of the pair), V2, V3 row i+1's; V4, V5
+// e[i], e[i+1]; V6, V7 s = alpha*a[i], alpha*a[i+1]; the two column
+// blocks' x, W[i], W[i+1], g and c in temps[0]... and temps[1]...; the
+// alpha register; the tail mask (K1, or Y13 for VMASKMOVPD).
+type isa struct {
+	name  string // in function names
+	title string // in comments
+	v     string // vector register prefix
+	width int    // doubles per vector
+	temps [2]int // first temporary of each column block
+	alpha string // register holding alpha
+}
+
+var (
+	isaAVX512 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 8, temps: [2]int{8, 16}, alpha: "X13"}
+	// AVX2 has 16 vector registers: both blocks share their
+	// temporaries (the loads rename them).
+	isaAVX2 = isa{name: "AVX2", title: "AVX2/FMA", v: "Y", width: 4, temps: [2]int{8, 8}, alpha: "X14"}
+	isas    = []isa{isaAVX512, isaAVX2}
+)
 
 type asmWriter struct {
 	b    strings.Builder
+	isa  isa
 	mode int
 }
 
@@ -60,20 +90,26 @@ func (w *asmWriter) label(l string) { fmt.Fprintf(&w.b, "%s:\n", l) }
 
 func (w *asmWriter) has(part int) bool { return w.mode&part != 0 }
 
-// synapseAsmName is the function of a mode: synapse512 and the letters
-// of its parts.
-func synapseAsmName(mode int) string {
-	name := "synapse512"
+// reg is vector register i of the instruction set's width.
+func (w *asmWriter) reg(i int) string { return fmt.Sprintf("%s%d", w.isa.v, i) }
+
+// partLetters are the letters of a mode's parts: F forward, T
+// transposed, U update.
+func partLetters(mode int) string {
+	s := ""
 	for _, p := range []struct {
 		bit    int
 		letter string
 	}{{partFwd, "F"}, {partTr, "T"}, {partUpd, "U"}} {
 		if mode&p.bit != 0 {
-			name += p.letter
+			s += p.letter
 		}
 	}
-	return name
+	return s
 }
+
+// synapseFuncName is the function of an instruction set and a mode.
+func synapseFuncName(is isa, mode int) string { return "synapse" + is.name + partLetters(mode) }
 
 func genSynapseAsm() []byte {
 	var out strings.Builder
@@ -81,26 +117,81 @@ func genSynapseAsm() []byte {
 
 #include "textflag.h"
 
-// The fused synapse pass with AVX-512 (see Synapse and synapse_amd64.go):
+// The fused synapse pass in assembly (see Synapse and synapse_amd64.go):
 // y = W x, g += W^T e (g zero on entry) and W += s c^T with s = alpha a,
 // each function computing the parts its name says (F, T, U). Every
 // product is a fused multiply-add (VFMADD231PD). Column j of a row's
-// forward sum accumulates in lane j mod 16 (lanes 0-7 in one register,
-// 8-15 in another); the lanes are added 8 to 8, 4 to 4, 2 to 2, 1 to 1.
+// forward sum accumulates in lane j mod 2w of two vectors of w doubles
+// (w = 8 for AVX-512, 4 for AVX2); their lanes are then added w to w,
+// w/2 to w/2, ..., 1 to 1.
+
+// synapseMask: 4 doubles from synapseMask+8*(4-r) enable lanes 0..r-1
+// (the AVX2 tail of r = n%4 columns).
+DATA synapseMask<>+0(SB)/8, $-1
+DATA synapseMask<>+8(SB)/8, $-1
+DATA synapseMask<>+16(SB)/8, $-1
+DATA synapseMask<>+24(SB)/8, $-1
+DATA synapseMask<>+32(SB)/8, $0
+DATA synapseMask<>+40(SB)/8, $0
+DATA synapseMask<>+48(SB)/8, $0
+DATA synapseMask<>+56(SB)/8, $0
+GLOBL synapseMask<>(SB), RODATA|NOPTR, $64
 `)
-	// Mode order: the bit order of the parts.
-	for mode := 1; mode < 8; mode++ {
-		w := &asmWriter{mode: mode}
-		w.function()
-		out.WriteString("\n")
-		out.WriteString(w.b.String())
+	for _, is := range isas {
+		for mode := 1; mode < 8; mode++ {
+			w := &asmWriter{isa: is, mode: mode}
+			w.function()
+			out.WriteString("\n")
+			out.WriteString(w.b.String())
+		}
 	}
 	return []byte(out.String())
 }
 
+// genSynapseGo writes the Go declarations of the functions and, per
+// instruction set, the dispatch by mode.
+func genSynapseGo() []byte {
+	var b bytes.Buffer
+	b.WriteString(`// Code generated by TestSynapseAsm (synapse_gen_test.go); DO NOT EDIT.
+
+package kern
+
+import "unsafe"
+`)
+	for _, is := range isas {
+		for mode := 1; mode < 8; mode++ {
+			fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)\n", synapseFuncName(is, mode))
+		}
+	}
+	for _, is := range isas {
+		fmt.Fprintf(&b, `
+// synapse%[1]s runs a validated pass (m, n > 0, g cleared) of mode with
+// %[2]s; only CPUs with %[2]s may call it.
+func synapse%[1]s(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
+	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
+	switch mode {
+`, is.name, is.title)
+		for mode := 1; mode < 8; mode++ {
+			var parts []string
+			for _, p := range []struct {
+				bit  int
+				name string
+			}{{partFwd, "partFwd"}, {partTr, "partTr"}, {partUpd, "partUpd"}} {
+				if mode&p.bit != 0 {
+					parts = append(parts, p.name)
+				}
+			}
+			fmt.Fprintf(&b, "case %s:\n%s(m, n, pw, px, py, pe, pg, alpha, pa, pc)\n", strings.Join(parts, " | "), synapseFuncName(is, mode))
+		}
+		b.WriteString("}\n}\n")
+	}
+	return b.Bytes()
+}
+
 // function writes the whole function of w's mode.
 func (w *asmWriter) function() {
-	name := synapseAsmName(w.mode)
+	name := synapseFuncName(w.isa, w.mode)
 	fmt.Fprintf(&w.b, "// func %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)\n", name)
 	fmt.Fprintf(&w.b, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
 	w.prologue()
@@ -121,19 +212,26 @@ func (w *asmWriter) function() {
 	w.ins("RET")
 }
 
-// prologue loads the arguments and sets the tail mask K1 to the low n%8
-// bits.
+// prologue loads the arguments and sets the tail mask to the low n%w
+// lanes.
 func (w *asmWriter) prologue() {
+	wd := w.isa.width
 	w.ins("MOVQ n+8(FP), DX")
 	w.ins("MOVQ DX, R8")
 	w.ins("SHLQ $3, R8")
 	w.ins("MOVQ DX, CX")
-	w.ins("ANDQ $7, CX")
-	w.ins("MOVL $1, AX")
-	w.ins("SHLL CX, AX")
-	w.ins("DECL AX")
-	w.ins("KMOVW AX, K1")
-	w.ins("ANDQ $-16, DX")
+	w.ins("ANDQ $%d, CX", wd-1)
+	if w.isa.v == "Z" {
+		w.ins("MOVL $1, AX")
+		w.ins("SHLL CX, AX")
+		w.ins("DECL AX")
+		w.ins("KMOVW AX, K1")
+	} else {
+		w.ins("NEGQ CX")
+		w.ins("LEAQ synapseMask<>+32(SB), AX")
+		w.ins("VMOVUPD (AX)(CX*8), Y13")
+	}
+	w.ins("ANDQ $-%d, DX", 2*wd)
 	w.ins("SHLQ $3, DX")
 	w.ins("MOVQ m+0(FP), CX")
 	w.ins("MOVQ w+16(FP), SI")
@@ -146,7 +244,7 @@ func (w *asmWriter) prologue() {
 		w.ins("MOVQ gs+48(FP), R10")
 	}
 	if w.has(partUpd) {
-		w.ins("VMOVSD alpha+56(FP), X13")
+		w.ins("VMOVSD alpha+56(FP), %s", w.isa.alpha)
 		w.ins("MOVQ a+64(FP), BX")
 		w.ins("MOVQ c+72(FP), R11")
 	}
@@ -157,42 +255,48 @@ func (w *asmWriter) prologue() {
 // labels prefixed by one or pair, and advances the row pointers.
 func (w *asmWriter) rows(nr int) {
 	p := map[int]string{1: "one", 2: "pair"}[nr]
+	vb := 8 * w.isa.width // bytes per vector
 	if nr == 2 {
 		w.ins("LEAQ (SI)(R8*1), DI")
 	}
+	zero := "VPXORQ"
+	if w.isa.v == "Y" {
+		zero = "VXORPD"
+	}
 	for r := range nr {
 		if w.has(partTr) {
-			w.ins("VBROADCASTSD %d(R13), Z%d", 8*r, 4+r)
+			w.ins("VBROADCASTSD %d(R13), %s", 8*r, w.reg(4+r))
 		}
 		if w.has(partUpd) {
-			w.ins("VMULSD %d(BX), X13, X%d", 8*r, 6+r)
-			w.ins("VBROADCASTSD X%d, Z%d", 6+r, 6+r)
+			w.ins("VMULSD %d(BX), %s, X%d", 8*r, w.isa.alpha, 6+r)
+			w.ins("VBROADCASTSD X%d, %s", 6+r, w.reg(6+r))
 		}
 		if w.has(partFwd) {
-			w.ins("VPXORQ Z%d, Z%d, Z%d", 2*r, 2*r, 2*r)
-			w.ins("VPXORQ Z%d, Z%d, Z%d", 2*r+1, 2*r+1, 2*r+1)
+			for _, z := range []int{2 * r, 2*r + 1} {
+				w.ins("%s %s, %s, %s", zero, w.reg(z), w.reg(z), w.reg(z))
+			}
 		}
 	}
 	w.ins("XORQ AX, AX")
 	w.ins("TESTQ DX, DX")
-	w.ins("JEQ   %s8", p)
-	w.label(p + "16")
+	w.ins("JEQ   %sone", p)
+	w.label(p + "two")
 	w.block(nr, 0, 0, false)
-	w.block(nr, 64, 1, false)
-	w.ins("ADDQ $128, AX")
+	w.block(nr, vb, 1, false)
+	w.ins("ADDQ $%d, AX", 2*vb)
 	w.ins("CMPQ AX, DX")
-	w.ins("JLT  %s16", p)
-	w.label(p + "8")
-	w.ins("TESTQ $64, R8")
+	w.ins("JLT  %stwo", p)
+	w.label(p + "one")
+	w.ins("TESTQ $%d, R8", vb)
 	w.ins("JEQ   %stail", p)
 	w.block(nr, 0, 0, false)
-	w.ins("ADDQ $64, AX")
-	w.ins("TESTQ $56, R8")
+	w.ins("ADDQ $%d, AX", vb)
+	w.ins("TESTQ $%d, R8", vb-8)
 	w.ins("JEQ   %ssum", p)
 	w.block(nr, 0, 1, true)
 	w.ins("JMP %ssum", p)
 	w.label(p + "tail")
-	w.ins("TESTQ $56, R8")
+	w.ins("TESTQ $%d, R8", vb-8)
 	w.ins("JEQ   %ssum", p)
 	w.block(nr, 0, 0, true)
 	w.label(p + "sum")
@@ -204,11 +308,11 @@ func (w *asmWriter) rows(nr int) {
 	w.advance(nr)
 }
 
-// block writes 8 columns of nr rows at AX+off: accumulator half acc (0
-// or 1) of the forward sums, masked by K1 when masked (zeroing loads,
-// masked stores).
+// block writes one vector of columns of nr rows at AX+off: accumulator
+// half acc (0 or 1) of the forward sums, masked when masked (zeroing
+// loads, masked stores).
 func (w *asmWriter) block(nr, off, acc int, masked bool) {
-	t := 8 + 8*acc // Z8.. or Z16..
+	t := w.isa.temps[acc]
 	zx, zg, zc := t, t+3, t+4
 	zw := [2]int{t + 1, t + 2}
 	rowReg := [2]string{"SI", "DI"}
@@ -219,50 +323,59 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 		return fmt.Sprintf("%d(%s)(AX*1)", off, base)
 	}
 	load := func(base string, z int) {
-		if masked {
-			w.ins("VMOVUPD.Z %s, K1, Z%d", addr(base), z)
-			return
+		switch {
+		case !masked:
+			w.ins("VMOVUPD %s, %s", addr(base), w.reg(z))
+		case w.isa.v == "Z":
+			w.ins("VMOVUPD.Z %s, K1, %s", addr(base), w.reg(z))
+		default:
+			w.ins("VMASKMOVPD %s, Y13, %s", addr(base), w.reg(z))
 		}
-		w.ins("VMOVUPD %s, Z%d", addr(base), z)
 	}
 	store := func(z int, base string) {
-		if masked {
-			w.ins("VMOVUPD Z%d, K1, %s", z, addr(base))
-			return
+		switch {
+		case !masked:
+			w.ins("VMOVUPD %s, %s", w.reg(z), addr(base))
+		case w.isa.v == "Z":
+			w.ins("VMOVUPD %s, K1, %s", w.reg(z), addr(base))
+		default:
+			w.ins("VMASKMOVPD %s, Y13, %s", w.reg(z), addr(base))
 		}
-		w.ins("VMOVUPD Z%d, %s", z, addr(base))
 	}
+	fma := func(a, b, dst int) { w.ins("VFMADD231PD %s, %s, %s", w.reg(a), w.reg(b), w.reg(dst)) }
 	for r := range nr {
 		load(rowReg[r], zw[r])
 	}
 	if w.has(partFwd) {
 		load("R9", zx)
 		for r := range nr {
-			w.ins("VFMADD231PD Z%d, Z%d, Z%d", zw[r], zx, 2*r+acc)
+			fma(zw[r], zx, 2*r+acc)
 		}
 	}
 	if w.has(partTr) {
 		load("R10", zg)
 		for r := range nr {
-			w.ins("VFMADD231PD Z%d, Z%d, Z%d", zw[r], 4+r, zg)
+			fma(zw[r], 4+r, zg)
 		}
 		store(zg, "R10")
 	}
 	if w.has(partUpd) {
 		load("R11", zc)
 		for r := range nr {
-			w.ins("VFMADD231PD Z%d, Z%d, Z%d", zc, 6+r, zw[r])
+			fma(zc, 6+r, zw[r])
 			store(zw[r], rowReg[r])
 		}
 	}
 }
 
-// reduce adds the lanes of the forward sums Z(z), Z(z+1) and stores the
+// reduce adds the lanes of the forward sums V(z), V(z+1) and stores the
 // sum at off(R12).
 func (w *asmWriter) reduce(z, off int) {
-	w.ins("VADDPD Z%d, Z%d, Z%d", z+1, z, z)
-	w.ins("VEXTRACTF64X4 $1, Z%d, Y8", z)
-	w.ins("VADDPD Y8, Y%d, Y%d", z, z)
+	w.ins("VADDPD %s, %s, %s", w.reg(z+1), w.reg(z), w.reg(z))
+	if w.isa.v == "Z" {
+		w.ins("VEXTRACTF64X4 $1, Z%d, Y8", z)
+		w.ins("VADDPD Y8, Y%d, Y%d", z, z)
+	}
 	w.ins("VEXTRACTF128 $1, Y%d, X8", z)
 	w.ins("VADDPD X8, X%d, X%d", z, z)
 	w.ins("VPERMILPD $1, X%d, X8", z)

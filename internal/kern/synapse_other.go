@@ -2,10 +2,14 @@
 
 package kern
 
-// useSynapseAsm is false: no assembly synapse pass on this architecture.
-var useSynapseAsm = false
+// synapsePath is the Go path: no assembly synapse pass on this
+// architecture.
+var synapsePath = pathGo
 
-// synapseAsm is the Go path here.
-func synapseAsm(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+func synapsePathsHere() []string { return []string{pathGo} }
+
+// synapseAsm is never called here (synapsePath is pathGo); it runs the
+// Go path.
+func synapseAsm(path string, mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
 	synapseGo(mode, m, n, w, x, y, e, g, alpha, a, c)
 }

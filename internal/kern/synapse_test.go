@@ -8,27 +8,22 @@ import (
 	"testing"
 )
 
-// synapsePaths returns the implementations to test: the Go path always,
-// the assembly one where the CPU runs it.
-func synapsePaths() []string {
-	if useSynapseAsm {
-		return []string{"go", "avx512"}
-	}
-	return []string{"go"}
-}
+// synapsePaths returns the implementations to test: every one this CPU
+// runs.
+func synapsePaths() []string { return synapsePathsHere() }
 
 // withSynapsePath runs f with Synapse on the named implementation.
 func withSynapsePath(path string, f func()) {
-	old := useSynapseAsm
-	useSynapseAsm = path == "avx512"
-	defer func() { useSynapseAsm = old }()
+	old := synapsePath
+	synapsePath = path
+	defer func() { synapsePath = old }()
 	f()
 }
 
 // The subsets of the parts, with names for messages.
 var synapseModes = []int{partFwd, partTr, partUpd, partFwd | partTr, partFwd | partUpd, partTr | partUpd, partFwd | partTr | partUpd}
 
-func modeName(mode int) string { return strings.TrimPrefix(synapseAsmName(mode), "synapse512") }
+func modeName(mode int) string { return partLetters(mode) }
 
 // guarded is a slice inside a larger backing array whose entries before
 // and after it hold a sentinel, to catch writes out of the slice.
@@ -266,24 +261,26 @@ func orderGo(m, n int, w, x, y, e, g []float64, s []float64, c []float64) {
 	}
 }
 
-// orderAVX512 is the AVX-512 path's documented order of operations.
-func orderAVX512(m, n int, w, x, y, e, g []float64, s []float64, c []float64) {
-	clear(g)
-	for i := range m {
-		var l [16]float64
-		for j := range n {
-			v := w[i*n+j]
-			l[j%16] = math.FMA(v, x[j], l[j%16])
-			g[j] = math.FMA(v, e[i], g[j])
-			w[i*n+j] = math.FMA(s[i], c[j], v)
+// orderFMA is the documented order of operations of the assembly paths
+// with L lanes (16 for AVX-512, 8 for AVX2).
+func orderFMA(lanes int) func(m, n int, w, x, y, e, g, s, c []float64) {
+	return func(m, n int, w, x, y, e, g, s, c []float64) {
+		clear(g)
+		for i := range m {
+			l := make([]float64, lanes)
+			for j := range n {
+				v := w[i*n+j]
+				l[j%lanes] = math.FMA(v, x[j], l[j%lanes])
+				g[j] = math.FMA(v, e[i], g[j])
+				w[i*n+j] = math.FMA(s[i], c[j], v)
+			}
+			for h := lanes / 2; h >= 1; h /= 2 { // lane k + lane k+h
+				for k := range h {
+					l[k] += l[k+h]
+				}
+			}
+			y[i] = l[0]
 		}
-		var t [8]float64
-		for k := range 8 {
-			t[k] = l[k] + l[k+8]
-		}
-		u := [4]float64{t[0] + t[4], t[1] + t[5], t[2] + t[6], t[3] + t[7]}
-		v := [2]float64{u[0] + u[2], u[1] + u[3]}
-		y[i] = v[0] + v[1]
 	}
 }
 
@@ -291,7 +288,7 @@ func orderAVX512(m, n int, w, x, y, e, g []float64, s []float64, c []float64) {
 // the order of operations its documentation states.
 func TestSynapseOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	orders := map[string]func(m, n int, w, x, y, e, g, s, c []float64){"go": orderGo, "avx512": orderAVX512}
+	orders := map[string]func(m, n int, w, x, y, e, g, s, c []float64){pathGo: orderGo, pathAVX2: orderFMA(8), pathAVX512: orderFMA(16)}
 	for _, path := range synapsePaths() {
 		withSynapsePath(path, func() {
 			for _, m := range []int{1, 2, 3, 6, 17} {
