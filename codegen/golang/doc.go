@@ -13,7 +13,10 @@
 //	funcs.go          numeric helpers (sigmoid, softplus, dot products, ...)
 //	cmd/<model>/main.go  the command: flags -duration, -seed, -o, -q, -set
 //
-// Model holds every buffer of the program as a flat []float64,
+// Model holds every buffer of the program as a flat []float64 (a
+// [n]float64 array for tiny programs of at most 1024 values in all, such
+// as examples/bench/n1.vle: their step then works at constant offsets
+// from the model, with no slice headers to load and no bounds to check),
 // sample-major (row b of a batched buffer of n values is [b*n : b*n+n],
 // matrices row-major). The buffers a user names are exported fields: each
 // dotted part of the name with an upper-case first letter, joined by

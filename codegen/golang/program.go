@@ -27,6 +27,7 @@ type progGen struct {
 	masks    map[*schedule.Buffer]string // mask field of a one_to_one or sparse weight
 	adam     map[*schedule.Kernel]string // step counter field of an Adam kernel
 	kernels  []*schedule.Kernel          // the step's kernels, fused (schedule.Fuse)
+	arrays   bool                        // buffers are arrays in the type (tiny programs), not slices
 	pinned   map[*schedule.Buffer]bool   // buffers read outside the step (records, cost, teachers' parents)
 	gemms    [][3]int                    // sizes of the GEMMs, reserved in setup
 	data     []string                    // package-level initial values
@@ -47,6 +48,7 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 	for _, b := range prog.Buffers {
 		p.fields[b] = p.names.field(b)
 	}
+	p.arrays = useArrays(prog)
 	for _, b := range prog.Buffers {
 		if b.Conn != nil && (b.Conn.Topology == check.OneToOne || b.Conn.Topology == check.Sparse) {
 			p.masks[b] = p.names.unique("mask" + upperFirst(p.fields[b]))
@@ -80,7 +82,37 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 func (p *progGen) printf(format string, args ...any) { fmt.Fprintf(&p.w, format, args...) }
 
 // f is the source of buffer b's storage.
-func (p *progGen) f(b *schedule.Buffer) string { return "m." + p.fields[b] }
+func (p *progGen) f(b *schedule.Buffer) string { return p.storage("m.", b) }
+
+// storage is buffer b's storage as a slice, through the value prefix
+// ("m.", "parent.", "m.teacherT."): the field, or for a program held in
+// arrays the whole array sliced.
+func (p *progGen) storage(prefix string, b *schedule.Buffer) string {
+	if p.arrays {
+		return prefix + p.fields[b] + "[:]"
+	}
+	return prefix + p.fields[b]
+}
+
+// arrayLimit is the size (values of every buffer together) up to which a
+// program keeps its buffers in fixed-size arrays inside its type instead
+// of slices: a tiny network's step then reads and writes at constant
+// offsets from the model, with no slice headers to load and no bounds to
+// check, and the swap of its states copies a few values.
+const arrayLimit = 1024
+
+// useArrays decides the storage of prog.
+func useArrays(prog *schedule.Program) bool {
+	total := 0
+	for _, b := range prog.Buffers {
+		n := b.Size()
+		if b.Batched {
+			n *= prog.Batch
+		}
+		total += n
+	}
+	return total <= arrayLimit
+}
 
 // rows is the number of rows of b: the batch for a batched buffer.
 func (p *progGen) rows(b *schedule.Buffer) int {
@@ -177,6 +209,10 @@ func (p *progGen) emitType() {
 			batch = " x batch"
 		}
 		p.printf("// %s is %s: %s %s%s.\n", p.fields[b], b, b.Kind, b.Shape, batch)
+		if p.arrays {
+			p.printf("%s [%d]float64\n", p.fields[b], p.rows(b)*b.Size())
+			continue
+		}
 		p.printf("%s []float64\n", p.fields[b])
 	}
 	p.printf("\nk, steps int // steps done, steps planned\n")
@@ -223,7 +259,9 @@ func (p *progGen) emitSetup() error {
 		}
 	}
 	for _, b := range p.prog.Buffers {
-		p.printf("%s = make([]float64, %d)\n", p.f(b), p.rows(b)*b.Size())
+		if !p.arrays {
+			p.printf("%s = make([]float64, %d)\n", p.f(b), p.rows(b)*b.Size())
+		}
 	}
 	for _, b := range p.prog.Buffers {
 		if err := p.emitInit(b); err != nil {
@@ -362,7 +400,7 @@ func (p *progGen) emitInputs() error {
 			continue
 		}
 		if src, ok := bound[buf]; ok {
-			fmt.Fprintf(&dynamic, "copy(%s, parent.%s) // %s is the parent's %s\n", p.f(buf), p.parent.fields[src], in.Name, src.Name)
+			fmt.Fprintf(&dynamic, "copy(%s, %s) // %s is the parent's %s\n", p.f(buf), p.parent.storage("parent.", src), in.Name, src.Name)
 			continue
 		}
 		if in.File != "" {
@@ -444,7 +482,7 @@ func (p *progGen) emitTargets() {
 	for _, tb := range p.prog.Targets {
 		for _, tg := range p.teachers {
 			if tg.t == tb.Teacher {
-				p.printf("copy(%s, m.%s.%s) // %s\n", p.f(tb.Buffer), tg.field, tg.gen.fields[tb.Source], tb.Buffer.Name)
+				p.printf("copy(%s, %s) // %s\n", p.f(tb.Buffer), tg.gen.storage("m."+tg.field+".", tb.Source), tb.Buffer.Name)
 			}
 		}
 	}
@@ -487,7 +525,8 @@ func (p *progGen) emitSwap() {
 	p.printf("func (m *%s) swap() {\n", p.typ)
 	for _, b := range p.prog.Buffers {
 		if b.Kind == schedule.State && b.Next != nil {
-			p.printf("%s, %s = %s, %s\n", p.f(b), p.f(b.Next), p.f(b.Next), p.f(b))
+			cur, next := "m."+p.fields[b], "m."+p.fields[b.Next]
+			p.printf("%s, %s = %s, %s\n", cur, next, next, cur)
 		}
 	}
 	p.printf("}\n\n")

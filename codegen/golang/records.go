@@ -120,9 +120,9 @@ func (p *progGen) teacherItem(r *check.Ref) ([]recordItem, error) {
 		if b == nil {
 			return nil, lang.Errorf(r.At, "record %s: teacher %s does not compute %s.%s", r, r.Teacher.Name, r.Pop.Name, r.Var)
 		}
-		src := "m." + tg.field + "." + tg.gen.fields[b]
+		src := tg.gen.storage("m."+tg.field+".", b)
 		if b.Next != nil {
-			src = "m." + tg.field + "." + tg.gen.fields[b.Next]
+			src = tg.gen.storage("m."+tg.field+".", b.Next)
 		}
 		return []recordItem{{name: r.String(), src: src, buf: b, rows: tg.gen.rows(b)}}, nil
 	}
