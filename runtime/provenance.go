@@ -75,15 +75,24 @@ type FileHash struct {
 	SHA256 string `json:"sha256"`
 }
 
-// readFiles lists the model sources (as the checker read them) and the
-// data files the simulator read, with their hashes, sorted by kind and
-// path.
-func readFiles(sources lang.Sources, sim *Sim) ([]FileHash, error) {
+// SourceHashes are the model sources as the checker read them (the
+// model, its imports, teacher models, the embedded standard library),
+// with their hashes, sorted by path.
+func SourceHashes(sources lang.Sources) []FileHash {
 	out := []FileHash{}
 	for path, src := range sources {
 		sum := sha256.Sum256(src)
 		out = append(out, FileHash{Path: path, Kind: "model", SHA256: hex.EncodeToString(sum[:])})
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// readFiles lists the model sources (as the checker read them) and the
+// data files the simulator read, with their hashes, sorted by kind and
+// path.
+func readFiles(sources lang.Sources, sim *Sim) ([]FileHash, error) {
+	out := SourceHashes(sources)
 	seen := map[string]bool{}
 	for _, path := range sim.dataFiles(nil) {
 		if seen[path] {

@@ -125,26 +125,32 @@ func startRun(sim *Sim, opts RunOptions) (*run, error) {
 func newSummary(sim *Sim, adjoint bool) *Summary {
 	prog := sim.prog
 	m := prog.Model
-	l := m.Learn
-	sum := &Summary{Model: m.Name, ModelFile: m.File, Vlec: Build(), Method: string(m.Sim.Method),
+	return &Summary{Model: m.Name, ModelFile: m.File, Vlec: Build(), Method: string(m.Sim.Method),
 		Planned: sim.Steps(), Dt: Float(prog.Dt), Batch: sim.batch, Seed: sim.seed, LearnAfter: prog.LearnAfter,
-		Learning: Learning{LR: Float(l.LR), Optimizer: l.Optimizer, TauFloor: Float(l.TauFloor)}, Files: []string{}}
-	if sum.Learning.Optimizer == "" {
-		sum.Learning.Optimizer = "sgd"
+		Learning: LearningOf(m, adjoint), Files: []string{}}
+}
+
+// LearningOf is the summary of a model's learning settings (the window
+// only for method adjoint, or when adjoint is set).
+func LearningOf(m *check.Model, adjoint bool) Learning {
+	l := m.Learn
+	out := Learning{LR: Float(l.LR), Optimizer: l.Optimizer, TauFloor: Float(l.TauFloor)}
+	if out.Optimizer == "" {
+		out.Optimizer = "sgd"
 	}
 	if l.Optimizer == "adam" {
-		sum.Learning.Beta1, sum.Learning.Beta2, sum.Learning.Eps = Float(l.Beta1), Float(l.Beta2), Float(l.Eps)
+		out.Beta1, out.Beta2, out.Eps = Float(l.Beta1), Float(l.Beta2), Float(l.Eps)
 	}
 	if len(l.GroupLR) > 0 {
-		sum.Learning.Groups = map[string]Float{}
+		out.Groups = map[string]Float{}
 		for g, v := range l.GroupLR {
-			sum.Learning.Groups[g] = Float(v)
+			out.Groups[g] = Float(v)
 		}
 	}
 	if adjoint || m.Sim.Method == check.Adjoint {
-		sum.Learning.Window = l.Window
+		out.Window = l.Window
 	}
-	return sum
+	return out
 }
 
 // loop runs the steps.

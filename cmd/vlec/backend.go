@@ -62,7 +62,7 @@ func loadQuiet(stderr io.Writer, path string) (*schedule.Program, lang.Sources, 
 // refuses is reported at its place, with a hint to use the interpreter.
 // Building, which takes a few seconds, is announced on stderr.
 func goSimulator(ctx context.Context, stderr io.Writer, prog *schedule.Program, sources lang.Sources) (string, error) {
-	files, err := golang.Generate(prog)
+	files, err := golang.Generate(prog, sources)
 	if err != nil {
 		printError(stderr, sources, err)
 		fmt.Fprintln(stderr, "vlec: the Go back end cannot run this model; --backend interp runs it")

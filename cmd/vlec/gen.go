@@ -98,7 +98,7 @@ func generate(stderr io.Writer, path string) (golang.Files, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	files, err := golang.Generate(prog)
+	files, err := golang.Generate(prog, sources)
 	if err != nil {
 		printError(stderr, sources, err)
 		return nil, "", exitError{exitBadInput}

@@ -2,7 +2,10 @@ package golang_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/codegen/golang"
 )
 
@@ -38,6 +42,7 @@ input x[1] = sine(freq = 1Hz)
 population y[1] : gle(tau_m = 20ms)
 connect x -> y W = 1
 energy { mismatch(y); mse(y.r, 0.2) }
+learn { lr = 0.01 }
 record y.u every 1000 steps
 `
 
@@ -54,8 +59,12 @@ func TestCommand(t *testing.T) {
 		if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m := &model{file: file, prog: compile(t, file), pkg: name}
-		files, err := golang.Generate(m.prog)
+		c, sources, err := vlec.Compile(file, vlec.Options{})
+		if err != nil {
+			t.Fatal(sources.Format(err))
+		}
+		m := &model{file: file, prog: c.Program, pkg: name}
+		files, err := golang.Generate(m.prog, sources)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +129,45 @@ func TestCommand(t *testing.T) {
 		if !strings.Contains(string(sum), `"stopped": "interrupted"`) {
 			t.Errorf("summary:\n%s", sum)
 		}
+		checkProvenance(t, sum, filepath.Join(root, "vle", "long.vle"))
 	})
+}
+
+// checkProvenance checks the summary fields fixed at generation: the
+// model file, the learning rate of its learn block, and the hash of the
+// model source, computed here from the file.
+func checkProvenance(t *testing.T, sum []byte, file string) {
+	t.Helper()
+	var s struct {
+		ModelFile string `json:"model_file"`
+		Vlec      struct {
+			Version string `json:"version"`
+		} `json:"vlec"`
+		Learning struct {
+			LR        float64 `json:"lr"`
+			Optimizer string  `json:"optimizer"`
+		} `json:"learning"`
+		Read []struct {
+			Path, Kind, SHA256 string
+		} `json:"read"`
+	}
+	if err := json.Unmarshal(sum, &s); err != nil {
+		t.Fatalf("summary: %v\n%s", err, sum)
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%x", sha256.Sum256(src))
+	found := false
+	for _, r := range s.Read {
+		if r.Path == file && r.Kind == "model" && r.SHA256 == want {
+			found = true
+		}
+	}
+	if s.ModelFile != file || s.Vlec.Version == "" || s.Learning.LR != 0.01 || s.Learning.Optimizer != "sgd" || !found {
+		t.Errorf("summary provenance: %+v, want model %s with sha256 %s, lr 0.01\n%s", s, file, want, sum)
+	}
 }
 
 // exitCode runs c (or takes the error of a run) and returns its exit

@@ -91,11 +91,11 @@
 // formatting of vlec run: strconv 'g' -1; times k*dt in decimal) and a
 // summary <model>.summary.json into -o DIR (default: a new directory
 // runs/<model>-YYYYmmdd-HHMMSS), then prints vlec run's report lines. The
-// summary holds a subset of vlec run's fields: model, method, steps,
-// planned, dt, batch, seed, learn_after, started, ended, wall_s,
-// steps_per_s, cost_start, cost_end, stopped, error, nonfinite and files;
-// plus generated_by and set (the -set values). It lacks vlec, model_file,
-// learning and read (the hashes of the files read). Exit status: 0, 1
+// summary holds vlec run's fields, plus generated_by and set (the -set
+// values); vlec (the build of vlec that generated the code), model_file,
+// learning and read (the model sources and their SHA-256) are fixed when
+// the code is generated, so read names the sources the code was generated
+// from. Exit status: 0, 1
 // (bad flags, a failed write), 3 (a NaN or infinite value, named as vlec
 // run names it), 130 (Ctrl-C or SIGTERM: the run stops after the current
 // step and keeps what it recorded; a second Ctrl-C ends it at once).

@@ -3,6 +3,7 @@ package golang
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/format"
@@ -18,6 +19,7 @@ import (
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
+	"github.com/vlec-dev/vlec/runtime"
 )
 
 //go:embed tmpl/*.tmpl
@@ -45,7 +47,12 @@ func (f Files) Paths() []string {
 // support are refused with a positioned error (lang.ErrorList) naming
 // them; nothing is generated that would not compile. Every file is
 // gofmt-clean: a file go/format cannot parse is an internal error.
-func Generate(prog *schedule.Program) (files Files, err error) {
+//
+// sources are the model sources the checker read (lang.Sources, as
+// vlec.Compile returns them; nil leaves them out): the generated command
+// writes their hashes, with the generating vlec's build and the model's
+// learning settings, into its summary, as vlec run does.
+func Generate(prog *schedule.Program, sources lang.Sources) (files Files, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			files, err = nil, fmt.Errorf("internal error: vlec gen go: %v", r)
@@ -68,7 +75,36 @@ func Generate(prog *schedule.Program) (files Files, err error) {
 	if err != nil {
 		return nil, positioned(err)
 	}
-	return assemble(p, recs)
+	prov, err := provenance(prog, sources)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(p, recs, prov)
+}
+
+// provenance is the JSON of the summary fields the generator knows: the
+// vlec that generated the code, the model file, the learning settings and
+// the model sources read, with their hashes.
+func provenance(prog *schedule.Program, sources lang.Sources) (tmplProvenance, error) {
+	m := prog.Model
+	var out tmplProvenance
+	for _, f := range []struct {
+		dst *string
+		v   any
+	}{{&out.ModelFile, m.File}, {&out.Vlec, runtime.Build()}, {&out.Learning, runtime.LearningOf(m, false)},
+		{&out.Read, runtime.SourceHashes(sources)}} {
+		b, err := json.Marshal(f.v)
+		if err != nil {
+			return out, fmt.Errorf("internal error: vlec gen go: summary fields: %v", err)
+		}
+		*f.dst = string(b)
+	}
+	return out, nil
+}
+
+// tmplProvenance are JSON values the command's summary holds verbatim.
+type tmplProvenance struct {
+	ModelFile, Vlec, Learning, Read string
 }
 
 // refuse rejects the models the generator does not handle yet.
@@ -114,15 +150,17 @@ type tmplData struct {
 	HasCost                                bool
 	CostExpr                               string
 	Records                                string
+	Provenance                             tmplProvenance
 }
 
 // assemble formats the model file and the support files.
-func assemble(p *progGen, recs string) (Files, error) {
+func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 	m := p.prog.Model
 	pkg := packageName(m.Name)
 	d := tmplData{Source: filepath.Base(m.File), Package: pkg, Module: pkg, Model: m.Name, Method: string(m.Sim.Method),
 		Dt: constant(p.prog.Dt).text(), Batch: p.prog.Batch, Steps: p.prog.Steps, LearnAfter: p.prog.LearnAfter,
-		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, CostExpr: "math.NaN()", Records: recs}
+		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, CostExpr: "math.NaN()", Records: recs,
+		Provenance: prov}
 	if p.prog.Cost != nil {
 		d.CostExpr = fmt.Sprintf("sum(%s) / float64(len(%s))", p.f(p.prog.Cost), p.f(p.prog.Cost))
 	}

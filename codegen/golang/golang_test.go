@@ -131,7 +131,7 @@ func prepare(t *testing.T, root string) []*model {
 		fmt.Fprintf(f, "\nrecord %s every 3 steps to \"extra.csv\"\n", extraItems(prog))
 		f.Close()
 		m := &model{file: file, prog: compile(t, file), pkg: golang.PackageName(prog.Model.Name)}
-		files, err := golang.Generate(m.prog)
+		files, err := golang.Generate(m.prog, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -321,7 +321,7 @@ func golden(t *testing.T, bin string, m *model, dir string) {
 // TestGeneratedSource compares the generated source of examples/chain2.vle
 // with testdata/chain2/*.golden (go test -update rewrites them).
 func TestGeneratedSource(t *testing.T) {
-	files, err := golang.Generate(compile(t, "../../examples/chain2.vle"))
+	files, err := golang.Generate(compile(t, "../../examples/chain2.vle"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
