@@ -32,10 +32,11 @@ func newGenGoCmd() *cobra.Command {
 		Long: `gen go writes a self-contained Go module simulating the model into DIR: its
 own go.mod (standard library only), the library package (New, Step, Run,
 the states and parameters as exported fields) and the command
-cmd/MODEL, which writes the model's CSV records and a summary like vlec run
-(flags -duration, -seed, -o, -q, -set name=value). The generated code gives
+cmd/MODEL, which writes the model's records (CSV, .npy, .npz) and a
+summary like vlec run, with its progress bar (flags -duration, -seed, -o,
+-q, -set name=value). The generated code gives
 the interpreter's numbers. Constructs the generator does not support yet
-(method adjoint, data files, ou noise, .npy records) are refused with their
+(method adjoint, data files, ou noise) are refused with their
 position, and nothing is written. codegen/golang/doc.go describes the code.`,
 		Example: "  vlec gen go examples/chain2.vle -o chain2sim\n  cd chain2sim && go run ./cmd/chain2 -duration 5s -o out",
 		Args:    cobra.ExactArgs(1),

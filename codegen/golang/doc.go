@@ -9,7 +9,8 @@
 //	model.go          type Model: the student's step program; teacher types
 //	api.go            constants (Dt, Batch, PlannedSteps, LearnAfter, ...),
 //	                  Options, New, Step, Run, Recorder, NonFiniteError
-//	record.go         CSVRecorder: the model's record declarations
+//	record.go         FileRecorder: the model's record declarations
+//	                  (.csv, .npy and .npz files, as vlec run writes them)
 //	funcs.go          numeric helpers (sigmoid, softplus, dot products, ...)
 //	cmd/<model>/main.go  the command: flags -duration, -seed, -o, -q, -set
 //
@@ -87,19 +88,40 @@
 //
 // # The command
 //
-// cmd/<model> writes the model's CSV records (the column names and number
-// formatting of vlec run: strconv 'g' -1; times k*dt in decimal) and a
-// summary <model>.summary.json into -o DIR (default: a new directory
-// runs/<model>-YYYYmmdd-HHMMSS), then prints vlec run's report lines. The
-// summary holds vlec run's fields, plus generated_by and set (the -set
-// values); vlec (the build of vlec that generated the code), model_file,
-// learning and read (the model sources and their SHA-256) are fixed when
-// the code is generated, so read names the sources the code was generated
-// from. Exit status: 0, 1
-// (bad flags, a failed write), 3 (a NaN or infinite value, named as vlec
-// run names it), 130 (Ctrl-C or SIGTERM: the run stops after the current
-// step and keeps what it recorded; a second Ctrl-C ends it at once).
-// Progress is a plain counter line on a terminal (-q: none).
+// cmd/<model> writes the model's records and a summary
+// <model>.summary.json into -o DIR (default: a new directory
+// runs/<model>-YYYYmmdd-HHMMSS), then prints vlec run's report lines.
+// The records are vlec run's files (runtime/record.go, lang/SPEC.md
+// Outputs), the same bytes for the same values: CSV with its column
+// names and number formatting (strconv 'g' -1; times k*dt in decimal);
+// .npy, one float64 array [rows, 2 + columns] with step, t and the CSV's
+// columns, its NPY 1.0 header padded to 128 bytes and written at the end;
+// .npz, an uncompressed zip (numpy.savez's layout) of one array per item
+// named as the item (y.r, W0, T.y.r, kappa, cost, energy.1, ...) shaped
+// [rows, batch, n], [rows, n_target, n_source], [rows, n] or [rows], plus
+// step and t. Like the interpreter, FileRecorder streams every row to
+// disk as it is recorded, so its memory does not grow with the run: an
+// .npz's arrays go to temporary files beside it and are copied into the
+// archive at the end. Every file is written under a temporary name and
+// renamed into place when complete; after a NaN or Ctrl-C the rows
+// recorded so far are kept, complete.
+//
+// The summary holds vlec run's fields, plus generated_by and set (the
+// -set values); vlec (the build of vlec that generated the code),
+// model_file, learning and read (the model sources and their SHA-256) are
+// fixed when the code is generated, so read names the sources the code
+// was generated from. Exit status: 0, 1 (bad flags, a failed write), 3 (a
+// NaN or infinite value, named as vlec run names it), 130 (Ctrl-C or
+// SIGTERM: the run stops after the current step and keeps what it
+// recorded; a second Ctrl-C ends it at once).
+//
+// On a terminal, a progress bar shows what vlec run's shows (the model,
+// the percentage, a bar of 30 characters, the steps done and planned,
+// steps/s, the time elapsed and the time left), drawn from 100 ms after
+// the start, redrawn at most every 100 ms and cleared at the end; -q
+// turns it off. Per step it costs a decrement: the clock is read only
+// every so many steps (a stride that adapts to keep the reads 10 to 40
+// ms apart).
 //
 // -set name=value replaces a parameter or a constant of the student by
 // name (beta, h.tau_m, W0, y.b: every entry takes the value) before the
@@ -113,6 +135,6 @@
 // Refused with a positioned error naming the construct, so that nothing
 // is generated that would not compile or would compute something else:
 // method adjoint (exact gradients by a reverse sweep), precision float32,
-// inputs, teachers and weights read from files, the ou noise stimulus,
-// and .npy/.npz records.
+// inputs, teachers and weights read from files, and the ou noise
+// stimulus.
 package golang

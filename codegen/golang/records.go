@@ -3,6 +3,7 @@ package golang
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/vlec-dev/vlec/ir/schedule"
@@ -10,11 +11,16 @@ import (
 	"github.com/vlec-dev/vlec/lang/check"
 )
 
-// The record declarations become a table of CSV files, with the columns
-// of runtime/record.go: <item>[<batch>]<index> for a batched buffer,
-// <item><index> for a shared one. An item is read after the step: the
-// current half of a state, or for a teacher's quantity (T.y.r) its value
-// at the start of the step, which after the swap is the next half.
+// The record declarations become a table of output files (records in
+// record.go), one entry per declaration with its kind (csv, npy or npz,
+// from the file's extension) and its items: the name, the shape of one
+// row (runtime's item.layout: [batch, n] or [batch, n, m] for a batched
+// buffer, [n], [n, m] or [] for a shared one) and a function returning
+// the values. The CSV header carries runtime/record.go's columns:
+// <item>[<batch>]<index> for a batched buffer, <item><index> for a
+// shared one. An item is read after the step: the current half of a
+// state, or for a teacher's quantity (T.y.r) its value at the start of
+// the step, which after the swap is the next half.
 
 // recordItem is one recorded quantity: the source of its values and the
 // buffer that gives its columns.
@@ -25,13 +31,19 @@ type recordItem struct {
 	rows int
 }
 
+// recordKinds are the generated constants of the record file formats,
+// by extension.
+var recordKinds = map[string]string{".csv": "csvRecord", ".npy": "npyRecord", ".npz": "npzRecord"}
+
 // emitRecords writes the entries of the records table.
 func (p *progGen) emitRecords() (string, error) {
 	var w strings.Builder
 	seen := map[string]bool{}
 	for _, r := range p.prog.Model.Records {
-		if ext := filepath.Ext(r.To); ext != ".csv" {
-			return "", lang.Errorf(r.Pos, "vlec gen go writes CSV records only; %s (%s) is not supported yet (use vlec run)", r.To, ext)
+		ext := filepath.Ext(r.To)
+		kind, ok := recordKinds[ext]
+		if !ok {
+			return "", lang.Errorf(r.Pos, "record writes .csv, .npy or .npz files, got %q", r.To)
 		}
 		if !filepath.IsLocal(r.To) {
 			return "", lang.Errorf(r.Pos, "record file %q is outside the output directory", r.To)
@@ -51,14 +63,23 @@ func (p *progGen) emitRecords() (string, error) {
 			}
 			items = append(items, its...)
 		}
-		header := "step,t"
-		var row strings.Builder
-		for _, it := range items {
-			header += "," + strings.Join(columns(it), ",")
-			fmt.Fprintf(&row, "b = appendFloats(b, %s) // %s\n", it.src, it.name)
+		header := ""
+		if kind == "csvRecord" {
+			header = "step,t"
+			for _, it := range items {
+				header += "," + strings.Join(columns(it), ",")
+			}
 		}
-		fmt.Fprintf(&w, "{name: %q, every: %d, header: %q, row: func(m *Model, b []byte) []byte {\n%sreturn b\n}},\n",
-			r.To, max(r.Every, 1), header, row.String())
+		fmt.Fprintf(&w, "{name: %q, every: %d, kind: %s, header: %q, items: []recordItem{\n", r.To, max(r.Every, 1), kind, header)
+		for _, it := range items {
+			dims := make([]string, 0, 3)
+			for _, d := range shape(it) {
+				dims = append(dims, strconv.Itoa(d))
+			}
+			fmt.Fprintf(&w, "{name: %q, shape: []int{%s}, values: func(m *Model) []float64 { return %s }},\n",
+				it.name, strings.Join(dims, ", "), it.src)
+		}
+		w.WriteString("}},\n")
 	}
 	return w.String(), nil
 }
@@ -127,6 +148,25 @@ func (p *progGen) teacherItem(r *check.Ref) ([]recordItem, error) {
 		return []recordItem{{name: r.String(), src: src, buf: b, rows: tg.gen.rows(b)}}, nil
 	}
 	return nil, lang.Errorf(r.At, "record %s: teacher %s has no program", r, r.Teacher.Name)
+}
+
+// shape is the shape of one row of an item in an .npz archive
+// (runtime's item.layout): the batch first for a batched buffer, then
+// the buffer's own shape ([] for a shared scalar).
+func shape(it recordItem) []int {
+	b := it.buf
+	var out []int
+	if it.rows > 1 || b.Batched {
+		out = append(out, it.rows)
+	}
+	switch b.Shape.Rank {
+	case 0:
+	case 1:
+		out = append(out, b.Shape.Rows())
+	default:
+		out = append(out, b.Shape.Rows(), b.Shape.Cols())
+	}
+	return out
 }
 
 // columns are the CSV columns of an item (runtime's item.layout).
