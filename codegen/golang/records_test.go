@@ -152,7 +152,15 @@ func TestRecordFiles(t *testing.T) {
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond)
+		// the temporary files are made just before the command handles
+		// SIGINT: wait for them, then let it run
+		for i := 0; i < 500; i++ {
+			if tmp, _ := filepath.Glob(filepath.Join(out, ".u.npy.tmp*")); len(tmp) > 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
 		c.Process.Signal(syscall.SIGINT)
 		if code, _ := exitCode(t, nil, c.Wait()); code != 130 {
 			t.Fatalf("exit %d, want 130\n%s", code, stderr.String())
