@@ -1,0 +1,262 @@
+#include "textflag.h"
+
+// AVX-512 forms of TanhScalar, SigmoidScalar and ExpScalar (act.go):
+// the same IEEE operations in the same order on eight lanes per ZMM
+// register, so that the results are the same bits. Each function takes
+// (dst, src *float64, n int) with n > 0 and runs one loop body over
+// vectors of eight values, Z0 in and Z14 out:
+//
+//   - n >= 8: the n/8 full vectors, loads and stores under an all-ones
+//     K1, then, if n%8 != 0, the last eight values src[n-8:n] once more
+//     as one full vector, loaded before anything is stored (so that
+//     dst == src works) and stored over dst[n-8:n]: the values it
+//     stores twice are the same bits. No access reaches past the slices
+//     (a masked store whose masked-off bytes cover another buffer makes
+//     later loads of that buffer wait).
+//   - n < 8: one vector under K1 = 2^n - 1, zero-masked load, masked
+//     store.
+//
+// Z31 holds 1.0, Z30 the mask clearing the sign bit, Z29 the last
+// vector; the other constants are broadcast from actConst, whose layout
+// is fixed by act.go.
+
+#define C_TAU ·actConst+8(SB)
+#define C_TBIG ·actConst+16(SB)
+#define C_M2 ·actConst+24(SB)
+#define C_INVLN2 ·actConst+32(SB)
+#define C_LN2HI ·actConst+40(SB)
+#define C_LN2LO ·actConst+48(SB)
+#define C_SBIG ·actConst+56(SB)
+#define C_EMAX ·actConst+64(SB)
+#define C_EMIN ·actConst+72(SB)
+#define C_ABS ·actConst+80(SB)
+#define C_SIGN ·actConst+88(SB)
+#define C_ZERO ·actConst+96(SB)
+#define C_R0LO ·actConst+104(SB)
+#define C_P(i) ·actConst+(112+8*i)(SB)
+#define C_R(i) ·actConst+(200+8*i)(SB)
+
+// Arguments, constant registers, K1, CX = the vectors of the loop, R8 =
+// 1 if the overlapping last vector (in Z29) is to follow.
+#define PROLOGUE \
+	MOVQ         dst+0(FP), DI; \
+	MOVQ         src+8(FP), SI; \
+	MOVQ         n+16(FP), CX; \
+	VBROADCASTSD ·actConst+0(SB), Z31; \
+	VBROADCASTSD C_ABS, Z30; \
+	XORQ         R8, R8; \
+	MOVQ         $0xff, BX; \
+	CMPQ         CX, $8; \
+	JGE          long; \
+	MOVQ         $1, BX; \
+	SHLQ         CX, BX; \
+	DECQ         BX; \
+	MOVQ         $1, CX; \
+	JMP          ready; \
+long: \
+	TESTQ        $7, CX; \
+	JEQ          whole; \
+	VMOVUPD      -64(SI)(CX*8), Z29; \
+	MOVQ         $1, R8; \
+whole: \
+	SHRQ         $3, CX; \
+ready: \
+	KMOVW        BX, K1
+
+// Stores Z14, advances, loops while vectors are left, then runs body
+// once more on Z29 if R8 says so, then returns.
+#define STORE_LOOP(top, body) \
+	VMOVUPD    Z14, K1, (DI); \
+	ADDQ       $64, SI; \
+	ADDQ       $64, DI; \
+	DECQ       CX; \
+	JGT        top; \
+	TESTQ      R8, R8; \
+	JEQ        done; \
+	XORQ       R8, R8; \
+	MOVQ       n+16(FP), AX; \
+	MOVQ       dst+0(FP), DI; \
+	LEAQ       -64(DI)(AX*8), DI; \
+	VMOVAPD    Z29, Z0; \
+	MOVQ       $1, CX; \
+	JMP        body; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// NaN lanes of Z0 give Z0 + Z0 in Z14.
+#define NAN_FIX \
+	VCMPPD $3, Z0, Z0, K3; \
+	VADDPD Z0, Z0, K3, Z14
+
+// expdd: from y in Z2, k in Z3, eh in Z4, el in Z5 (e^y = 2^k (eh + el));
+// clobbers Z6-Z13, Z18-Z22.
+#define EXPDD \
+	VMULPD.BCST       C_INVLN2, Z2, Z3; \
+	VRNDSCALEPD       $0, Z3, Z3; \
+	VMOVAPD           Z2, Z8; \
+	VFNMADD231PD.BCST C_LN2HI, Z3, Z8; \
+	VMULPD.BCST       C_LN2LO, Z3, Z7; \
+	VSUBPD            Z7, Z8, Z9; \
+	VSUBPD            Z9, Z8, Z10; \
+	VSUBPD            Z7, Z10, Z10; \
+	VMULPD            Z9, Z9, Z11; \
+	VMOVAPD           Z11, Z13; \
+	VFMSUB231PD       Z9, Z9, Z13; \
+	VMULPD            Z9, Z11, Z6; \
+	VMULPD            Z11, Z11, Z12; \
+	VBROADCASTSD      C_P(2), Z18; \
+	VFMADD213PD.BCST  C_P(1), Z9, Z18; \
+	VBROADCASTSD      C_P(4), Z19; \
+	VFMADD213PD.BCST  C_P(3), Z9, Z19; \
+	VBROADCASTSD      C_P(6), Z20; \
+	VFMADD213PD.BCST  C_P(5), Z9, Z20; \
+	VBROADCASTSD      C_P(8), Z21; \
+	VFMADD213PD.BCST  C_P(7), Z9, Z21; \
+	VBROADCASTSD      C_P(10), Z22; \
+	VFMADD213PD.BCST  C_P(9), Z9, Z22; \
+	VFMADD231PD       Z19, Z11, Z18; \
+	VFMADD231PD       Z21, Z11, Z20; \
+	VFMADD231PD       Z22, Z12, Z20; \
+	VFMADD231PD       Z20, Z12, Z18; \
+	VFMADD213PD       Z10, Z9, Z10; \
+	VFMADD231PD.BCST  C_P(0), Z13, Z10; \
+	VFMADD231PD       Z18, Z6, Z10; \
+	VMULPD.BCST       C_P(0), Z11, Z11; \
+	VADDPD            Z11, Z9, Z13; \
+	VSUBPD            Z9, Z13, Z6; \
+	VSUBPD            Z6, Z11, Z6; \
+	VADDPD            Z10, Z13, Z11; \
+	VSUBPD            Z13, Z11, Z12; \
+	VSUBPD            Z12, Z10, Z12; \
+	VADDPD            Z12, Z6, Z6; \
+	VADDPD            Z11, Z31, Z4; \
+	VSUBPD            Z4, Z31, Z5; \
+	VADDPD            Z11, Z5, Z5; \
+	VADDPD            Z6, Z5, Z5
+
+// Scales eh, el by 2^k into Z6, Z7; D = 1 + T into Z8 (high), Z9 (low).
+#define DENOM \
+	VSCALEFPD Z3, Z4, Z6; \
+	VSCALEFPD Z3, Z5, Z7; \
+	VADDPD    Z6, Z31, Z8; \
+	VSUBPD    Z8, Z31, Z9; \
+	VADDPD    Z6, Z9, Z9; \
+	VADDPD    Z7, Z9, Z9
+
+// quotient: (Z10 + Z11)/(Z8 + Z9) into Z14; clobbers Z11-Z13.
+#define QUOTIENT \
+	VDIVPD       Z8, Z31, Z12; \
+	VMULPD       Z12, Z10, Z13; \
+	VMOVAPD      Z10, Z14; \
+	VFNMADD231PD Z8, Z13, Z14; \
+	VFNMADD231PD Z9, Z13, Z11; \
+	VADDPD       Z11, Z14, Z14; \
+	VFMADD213PD  Z13, Z12, Z14
+
+// The small-|x| polynomial of tanh: from a = |x| in Z1, a + a s R(s)
+// in Z17 (s = a^2); clobbers Z16.
+#define TANH_SMALL \
+	VMULPD           Z1, Z1, Z16; \
+	VBROADCASTSD     C_R(7), Z17; \
+	VFMADD213PD.BCST C_R(6), Z16, Z17; \
+	VFMADD213PD.BCST C_R(5), Z16, Z17; \
+	VFMADD213PD.BCST C_R(4), Z16, Z17; \
+	VFMADD213PD.BCST C_R(3), Z16, Z17; \
+	VFMADD213PD.BCST C_R(2), Z16, Z17; \
+	VFMADD213PD.BCST C_R(1), Z16, Z17; \
+	VFMADD213PD.BCST C_R0LO, Z16, Z17; \
+	VADDPD.BCST      C_R(0), Z17, Z17; \
+	VMULPD           Z1, Z16, Z16; \
+	VFMADD213PD      Z1, Z16, Z17
+
+// func tanhAVX512(dst, src *float64, n int)
+//
+// Per vector: K2 = the lanes with |x| < tanhSmall. If they are all the
+// lanes, only the polynomial runs; else the exponential path runs, and
+// the polynomial too if K2 is not empty, blended in by K2.
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
+	PROLOGUE
+
+tanhLoop:
+	VMOVUPD.Z (SI), K1, Z0
+
+tanhBody:
+	VPANDQ      Z30, Z0, Z1
+	VCMPPD.BCST $0x11, C_TAU, Z1, K1, K2
+	KMOVW       K2, AX
+	CMPQ        AX, BX
+	JEQ         tanhSmallOnly
+
+	VMINPD.BCST  C_TBIG, Z1, Z2
+	VMULPD.BCST  C_M2, Z2, Z2
+	EXPDD
+	DENOM
+	VDIVPD       Z8, Z31, Z12
+	VMOVAPD      Z31, Z13
+	VFNMADD231PD Z8, Z12, Z13
+	VFNMADD231PD Z9, Z12, Z13
+	VADDPD       Z12, Z12, Z12
+	VSUBPD       Z31, Z12, Z14
+	VFMADD231PD  Z13, Z12, Z14
+	TESTQ        AX, AX
+	JEQ          tanhSign
+	TANH_SMALL
+	VMOVAPD      Z17, K2, Z14
+
+tanhSign:
+	VPANDNQ Z0, Z30, Z15
+	VPORQ   Z15, Z14, Z14
+	NAN_FIX
+	JMP     tanhStore
+
+tanhSmallOnly:
+	TANH_SMALL
+	VPANDNQ Z0, Z30, Z15
+	VPORQ   Z15, Z17, Z14
+
+tanhStore:
+	STORE_LOOP(tanhLoop, tanhBody)
+
+// func sigmoidAVX512(dst, src *float64, n int)
+//
+// The numerator is 1 (scale 0) in the lanes with x >= 0 and eh + el
+// (scale k) in those with x < 0 (K3), selected by zero- and
+// merge-masking.
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	PROLOGUE
+
+sigmoidLoop:
+	VMOVUPD.Z (SI), K1, Z0
+
+sigmoidBody:
+	VPANDQ      Z30, Z0, Z1
+	VMINPD.BCST C_SBIG, Z1, Z2
+	VPXORQ.BCST C_SIGN, Z2, Z2
+	EXPDD
+	DENOM
+	VCMPPD.BCST $0x11, C_ZERO, Z0, K3
+	VMOVAPD     Z31, Z10
+	VMOVAPD     Z4, K3, Z10
+	VMOVAPD.Z   Z5, K3, Z11
+	VMOVAPD.Z   Z3, K3, Z15
+	QUOTIENT
+	VSCALEFPD   Z15, Z14, Z14
+	NAN_FIX
+	STORE_LOOP(sigmoidLoop, sigmoidBody)
+
+// func expAVX512(dst, src *float64, n int)
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	PROLOGUE
+
+expLoop:
+	VMOVUPD.Z (SI), K1, Z0
+
+expBody:
+	VMINPD.BCST C_EMAX, Z0, Z2
+	VMAXPD.BCST C_EMIN, Z2, Z2
+	EXPDD
+	VADDPD      Z5, Z4, Z14
+	VSCALEFPD   Z3, Z14, Z14
+	NAN_FIX
+	STORE_LOOP(expLoop, expBody)
