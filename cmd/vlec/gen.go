@@ -35,9 +35,10 @@ the states and parameters as exported fields) and the command
 cmd/MODEL, which writes the model's records (CSV, .npy, .npz) and a
 summary like vlec run, with its progress bar (flags -duration, -seed, -o,
 -q, -set name=value). The generated code gives
-the interpreter's numbers. Constructs the generator does not support yet
-(method adjoint, data files, ou noise) are refused with their
-position, and nothing is written. codegen/golang/doc.go describes the code.`,
+the interpreter's numbers, ou noise included; it reads the model's data
+files when it starts, from the absolute paths vlec resolved. Constructs
+the generator does not support yet (method adjoint) are refused with
+their position, and nothing is written. codegen/golang/doc.go describes the code.`,
 		Example: "  vlec gen go examples/chain2.vle -o chain2sim\n  cd chain2sim && go run ./cmd/chain2 -duration 5s -o out",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

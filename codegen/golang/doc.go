@@ -12,6 +12,8 @@
 //	record.go         FileRecorder: the model's record declarations
 //	                  (.csv, .npy and .npz files, as vlec run writes them)
 //	funcs.go          numeric helpers (sigmoid, softplus, dot products, ...)
+//	data.go           DataPaths and DataFiles: the model's data files;
+//	                  their readers and the ou noise, when the model has them
 //	cmd/<model>/main.go  the command: flags -duration, -seed, -o, -q, -set
 //
 // Model holds every buffer of the program as a flat []float64 (a
@@ -86,6 +88,38 @@
 // --seed does. Literal and constant weights and every other parameter's
 // initial value are data in model.go.
 //
+// The ou noise stimulus draws the interpreter's numbers: every ou(...) of
+// an input, numbered as runtime/stim.go numbers them, is a noise
+// generator (data.go's ouNoise) holding one Ornstein-Uhlenbeck value and
+// one PCG stream per entry, seeded at step 0 from the stream
+// ou:<input>:<n> (the explicit seed, or the sim seed and the FNV-1a
+// hash of the name) and the entry, then stepped by the interpreter's
+// discretisation, x += dt/tau (mean - x) + sigma sqrt(2 dt / tau) N(0,1),
+// one NormFloat64 per entry and step. A teacher's noise derives from the
+// student's seed, as in vlec run. An ou in the height of step(...)
+// (which the interpreter evaluates only from the step's time on) or in
+// the seed of another ou is refused.
+//
+// # Data files
+//
+// Inputs, file teachers and weights read from CSV or .npy files are read
+// when New sets the model up, as vlec run reads them before its first
+// step, not embedded in the module: a data file may be large, and a user
+// who changes it expects the next run to see the change without
+// regenerating the code. Each file is read from the absolute path vlec
+// resolved (relative to the model file's directory, as vlec run
+// resolves it) when it generated the code; the exported DataPaths lists
+// them by the name of what reads them (x, W0, D, and T.x for the input x
+// of teacher model T), and a program may point an entry at another file
+// before New. The readers are a copy of runtime/files.go's, with the same
+// checks and messages: finite values, the declaration's shape, a row per
+// step of the run, one row for the batch or one per batch element. A file
+// that is missing or does not fit makes New fail with the declaration's
+// place (as vlec gen go saw it), the file and the line and column or
+// .npy entry, and the command exits with status 1 before it writes
+// anything. DataFiles hashes the files (SHA-256) for the summary's read
+// list, as vlec run lists them.
+//
 // # The command
 //
 // cmd/<model> writes the model's records and a summary
@@ -135,6 +169,5 @@
 // Refused with a positioned error naming the construct, so that nothing
 // is generated that would not compile or would compute something else:
 // method adjoint (exact gradients by a reverse sweep), precision float32,
-// inputs, teachers and weights read from files, and the ou noise
-// stimulus.
+// and an ou noise where the interpreter evaluates it lazily (above).
 package golang

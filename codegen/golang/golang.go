@@ -68,6 +68,9 @@ func Generate(prog *schedule.Program, sources lang.Sources) (files Files, err er
 	if err := p.checkTargets(); err != nil {
 		return nil, positioned(err)
 	}
+	if err := p.planData(); err != nil {
+		return nil, positioned(err)
+	}
 	if err := p.emit(); err != nil {
 		return nil, positioned(err)
 	}
@@ -181,6 +184,11 @@ func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 		return nil, err
 	}
 	files["model.go"] = model
+	data, err := dataFile(p, d)
+	if err != nil {
+		return nil, err
+	}
+	files["data.go"] = data
 	if usesKern(model) {
 		if err := addKern(files); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -31,6 +32,7 @@ type progGen struct {
 	pinned   map[*schedule.Buffer]bool   // buffers read outside the step (records, cost, teachers' parents)
 	gemms    [][3]int                    // sizes of the GEMMs, reserved in setup
 	data     []string                    // package-level initial values
+	plan     *inputPlan                  // stimuli, noise generators and data files (files.go)
 	w        bytes.Buffer
 }
 
@@ -63,8 +65,11 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 	p.pinned = pinnedBuffers(prog, p.top)
 	for _, t := range prog.Model.Teachers {
 		tp := prog.Teachers[t]
+		if tp == nil && t.File != "" {
+			continue // a file teacher: a data series of the targets (files.go)
+		}
 		if tp == nil {
-			return nil, lang.Errorf(t.Pos, "vlec gen go does not support file teachers yet (teacher %s reads %s; use vlec run)", t.Name, t.File)
+			return nil, lang.Errorf(t.Pos, "teacher %s has no step program", t.Name)
 		}
 		name := "teacher" + upperFirst(packageName(t.Name))
 		if !p.top {
@@ -233,7 +238,7 @@ func (p *progGen) emitType() {
 	for _, t := range p.teachers {
 		p.printf("%s *%s // teacher %s\n", t.field, t.gen.typ, t.t.Name)
 	}
-	p.printf("}\n\n")
+	p.printf("%s}\n\n", p.extraFields())
 }
 
 func sortedBuffers(m map[*schedule.Buffer]string) []*schedule.Buffer {
@@ -246,11 +251,12 @@ func sortedBuffers(m map[*schedule.Buffer]string) []*schedule.Buffer {
 }
 
 // emitSetup writes setup: allocation, initial parameters, masks, static
-// inputs and teachers (which run their Init kernels); the caller runs the
-// program's own Init kernels after any -set values.
+// inputs, data files and teachers (which run their Init kernels); the
+// caller runs the program's own Init kernels after any -set values.
 func (p *progGen) emitSetup() error {
-	p.printf("// setup allocates the buffers and sets the initial values.\n")
-	p.printf("func (m *%s) setup(seed uint64, steps int) {\n", p.typ)
+	p.printf("// setup allocates the buffers and sets the initial values; it fails\n")
+	p.printf("// when a data file cannot be read or does not fit.\n")
+	p.printf("func (m *%s) setup(seed uint64, steps int) error {\n", p.typ)
 	p.printf("m.steps = steps\n")
 	if len(p.gemms) > 0 {
 		p.printf("m.pool = kern.NewWorkers(runtime.GOMAXPROCS(0))\n")
@@ -277,10 +283,11 @@ func (p *progGen) emitSetup() error {
 	p.printf("m.fillStatic()\n")
 	for _, t := range p.teachers {
 		p.printf("m.%s = new(%s)\n", t.field, t.gen.typ)
-		p.printf("m.%s.setup(seed, steps)\n", t.field)
+		p.printf("if err := m.%s.setup(seed, steps); err != nil {\nreturn err\n}\n", t.field)
 		p.printf("m.%s.initKernels()\n", t.field)
 	}
-	p.printf("}\n\n")
+	p.emitDataSetup()
+	p.printf("return nil\n}\n\n")
 	p.printf("// applyMasks zeroes the weights off their connectivity.\n")
 	p.printf("func (m *%s) applyMasks() {\n", p.typ)
 	for _, b := range sortedBuffers(p.masks) {
@@ -292,7 +299,7 @@ func (p *progGen) emitSetup() error {
 
 // emitInit writes the initial value of a parameter: its Init, or the
 // initialiser of its connection (random streams as runtime/init.go
-// draws them).
+// draws them, or a file).
 func (p *progGen) emitInit(b *schedule.Buffer) error {
 	if b.Init != nil {
 		if len(b.Init) != b.Size() {
@@ -341,7 +348,7 @@ func (p *progGen) emitInit(b *schedule.Buffer) error {
 		}
 		p.printf("for i := range %s {\n%s[i] = %s\n}\n}\n", p.f(b), p.f(b), draw.text())
 	case check.InitFile:
-		return lang.Errorf(c.Pos, "vlec gen go does not support weights read from a file yet (%s reads %s; use vlec run)", c.Name, in.File)
+		return p.emitWeightFile(b)
 	default:
 		return lang.Errorf(c.Pos, "vlec gen go does not support the initialiser %s", in.Kind)
 	}
@@ -403,23 +410,20 @@ func (p *progGen) emitInputs() error {
 			fmt.Fprintf(&dynamic, "copy(%s, %s) // %s is the parent's %s\n", p.f(buf), p.parent.storage("parent.", src), in.Name, src.Name)
 			continue
 		}
-		if in.File != "" {
-			return lang.Errorf(in.Pos, "vlec gen go does not support inputs read from a file yet (input %s reads %s; use vlec run)", in.Name, in.File)
+		if sf := p.plan.series[buf]; sf != nil {
+			fmt.Fprintf(&dynamic, "m.%s.fill(%s, k) // %s = file(%q)\n", sf.field, p.f(buf), in.Name, filepath.Base(in.File))
+			continue
 		}
-		if in.Stimulus == nil {
+		sp := p.plan.stims[in]
+		if sp == nil {
 			return lang.Errorf(in.Pos, "input %s has neither a stimulus nor a file", in.Name)
 		}
-		c := &stimCompiler{}
-		e, err := c.emit(in.Stimulus)
-		if err != nil {
-			return err
-		}
 		w := &dynamic
-		if !c.timeDependent {
+		if !sp.timeDependent {
 			w = &static
 		}
-		needT = needT || c.timeDependent
-		p.emitStimulus(w, buf, in, e)
+		needT = needT || sp.usesT
+		p.emitStimulus(w, buf, in, sp)
 	}
 	p.printf("// fillStatic fills the inputs that do not depend on time.\n")
 	p.printf("func (m *%s) fillStatic() {\n%s}\n\n", p.typ, static.String())
@@ -436,16 +440,17 @@ func (p *progGen) emitInputs() error {
 	return nil
 }
 
-// emitStimulus writes the loop filling input buffer buf with e.
-func (p *progGen) emitStimulus(w *bytes.Buffer, buf *schedule.Buffer, in *check.Input, e expr) {
-	src := e.text()
+// emitStimulus writes the loop filling input buffer buf with its
+// compiled stimulus sp.
+func (p *progGen) emitStimulus(w *bytes.Buffer, buf *schedule.Buffer, in *check.Input, sp *stimPlan) {
+	src := sp.e.text()
 	fmt.Fprintf(w, "// %s = %s\n", in.Name, in.Stimulus)
 	fmt.Fprintf(w, "for b := range %d {\n", p.prog.Batch)
-	if strings.Contains(src, "fb") {
+	if sp.usesB {
 		fmt.Fprintf(w, "fb := float64(b)\n")
 	}
 	fmt.Fprintf(w, "for i := range %d {\n", in.Size)
-	if strings.Contains(src, "fi") {
+	if sp.usesI {
 		fmt.Fprintf(w, "fi := float64(i)\n")
 	}
 	fmt.Fprintf(w, "%s[b*%d+i] = %s\n}\n}\n", p.f(buf), in.Size, src)
@@ -480,6 +485,10 @@ func (p *progGen) emitTargets() {
 	p.printf("// copyTargets sets the targets: the teachers' values at the start of the step.\n")
 	p.printf("func (m *%s) copyTargets() {\n", p.typ)
 	for _, tb := range p.prog.Targets {
+		if sf := p.plan.series[tb.Buffer]; sf != nil {
+			p.printf("m.%s.fill(%s, m.k) // %s = file(%q)\n", sf.field, p.f(tb.Buffer), tb.Buffer.Name, filepath.Base(tb.Teacher.File))
+			continue
+		}
 		for _, tg := range p.teachers {
 			if tg.t == tb.Teacher {
 				p.printf("copy(%s, %s) // %s\n", p.f(tb.Buffer), tg.gen.storage("m."+tg.field+".", tb.Source), tb.Buffer.Name)
@@ -492,8 +501,14 @@ func (p *progGen) emitTargets() {
 // checkTargets refuses targets whose sizes differ from their sources'.
 func (p *progGen) checkTargets() error {
 	for _, tb := range p.prog.Targets {
+		if t := tb.Teacher; tb.Source == nil && t != nil && t.File != "" {
+			if tb.Buffer.Size() != t.Size {
+				return lang.Errorf(t.Pos, "teacher %s has %d values, the energy reads %d", t.Name, t.Size, tb.Buffer.Size())
+			}
+			continue
+		}
 		if tb.Source == nil {
-			return lang.Errorf(tb.Teacher.Pos, "vlec gen go does not support file teachers yet (teacher %s; use vlec run)", tb.Teacher.Name)
+			return fmt.Errorf("target %s has no source", tb.Buffer.Name)
 		}
 		tp := p.prog.Teachers[tb.Teacher]
 		if tp == nil || p.rows(tb.Buffer)*tb.Buffer.Size() != tb.Source.Size()*rowsOf(tp, tb.Source) {

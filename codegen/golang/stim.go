@@ -3,6 +3,7 @@ package golang
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/lang"
@@ -26,7 +27,38 @@ var stimArity = map[string]int{"sine": 4, "cosine": 4, "step": 2, "smooth_step":
 
 // stimCompiler emits one input's stimulus.
 type stimCompiler struct {
-	timeDependent bool
+	p     *progGen // the program the input belongs to: its noise fields
+	input *check.Input
+	// timeDependent: the stimulus changes with the step (t or ou);
+	// usesT, usesI and usesB: its source reads t, fi or fb (which the
+	// fill then declares).
+	timeDependent, usesT, usesI, usesB bool
+	nOU                                int       // ou generators so far, numbered as the interpreter numbers them
+	noises                             []ouField // the input's ou generators
+}
+
+// ouField is the noise generator of one ou(...) of an input: a field of
+// the program's type, holding one state and one random stream per entry.
+type ouField struct {
+	field  string
+	stream string // the stream's name, ou:<input>:<n>
+}
+
+// stimPlan is an input's compiled stimulus.
+type stimPlan struct {
+	e                                  expr
+	timeDependent, usesT, usesI, usesB bool
+	noises                             []ouField
+}
+
+// compileStimulus compiles the stimulus of input in of p.
+func (p *progGen) compileStimulus(in *check.Input) (*stimPlan, error) {
+	c := &stimCompiler{p: p, input: in}
+	e, err := c.emit(in.Stimulus)
+	if err != nil {
+		return nil, err
+	}
+	return &stimPlan{e: e, timeDependent: c.timeDependent, usesT: c.usesT, usesI: c.usesI, usesB: c.usesB, noises: c.noises}, nil
 }
 
 func (c *stimCompiler) emit(e check.Expr) (expr, error) {
@@ -36,11 +68,13 @@ func (c *stimCompiler) emit(e check.Expr) (expr, error) {
 	case *check.Ref:
 		switch {
 		case e.Kind == check.RefStim && e.Var == "t":
-			c.timeDependent = true
+			c.timeDependent, c.usesT = true, true
 			return expr{src: "t"}, nil
 		case e.Kind == check.RefStim && e.Var == "i":
+			c.usesI = true
 			return expr{src: "fi"}, nil
 		case e.Kind == check.RefStim && e.Var == "b":
+			c.usesB = true
 			return expr{src: "fb"}, nil
 		case e.Kind == check.RefScalar && e.Param != nil:
 			return constant(e.Param.Value), nil
@@ -93,12 +127,14 @@ func (c *stimCompiler) binary(e *check.Binary) (expr, error) {
 
 func (c *stimCompiler) call(e *check.Call) (expr, error) {
 	args := make([]expr, len(e.Args))
+	noisy := make([]bool, len(e.Args)) // argument i holds an ou
 	for i, a := range e.Args {
+		n := c.nOU
 		x, err := c.emit(a)
 		if err != nil {
 			return x, err
 		}
-		args[i] = x
+		args[i], noisy[i] = x, c.nOU > n
 	}
 	if e.Func == "sin" || e.Func == "cos" || e.Func == "sqrt" {
 		if len(args) != 1 {
@@ -113,7 +149,12 @@ func (c *stimCompiler) call(e *check.Call) (expr, error) {
 		return funcExpr(f, false, args[0])
 	}
 	if e.Func == "ou" {
-		return expr{}, lang.Errorf(e.Pos(), "vlec gen go does not support the ou noise stimulus yet (use vlec run)")
+		return c.ou(e, args, noisy)
+	}
+	if e.Func == "step" && len(noisy) == 2 && noisy[1] {
+		// the interpreter draws the noise of step's height only from
+		// the step's time on; the generated stepAt evaluates it always
+		return expr{}, lang.Errorf(e.Args[1].Pos(), "vlec gen go does not support an ou noise in the height of step(...) (use vlec run, or gate a noise that runs from the start: step(at) * ou(...))")
 	}
 	n, ok := stimArity[e.Func]
 	switch {
@@ -122,7 +163,7 @@ func (c *stimCompiler) call(e *check.Call) (expr, error) {
 	case len(args) != n:
 		return expr{}, lang.Errorf(e.Pos(), "%s takes %d arguments, got %d", e.Func, n, len(args))
 	}
-	c.timeDependent = true
+	c.timeDependent, c.usesT = true, true
 	a := make([]string, n)
 	for i, x := range args {
 		a[i] = x.text()
@@ -153,3 +194,30 @@ func mathCall(fn string, x expr) expr {
 }
 
 func mathPow(x, y float64) float64 { return math.Pow(x, y) }
+
+// ou is a call of the input's noise generator number c.nOU (counted after
+// its arguments, as the interpreter counts them): one Ornstein-Uhlenbeck
+// state and one random stream per entry, seeded at step 0 from the
+// stream ou:<input>:<n> (newOUNoise and ouNoise.next in data.go copy
+// runtime/stim.go). tau, sigma and mean are evaluated at every step, the
+// seed at step 0, as the interpreter evaluates them.
+func (c *stimCompiler) ou(e *check.Call, args []expr, noisy []bool) (expr, error) {
+	if len(args) != 4 {
+		return expr{}, lang.Errorf(e.Pos(), "ou takes 4 arguments, got %d", len(args))
+	}
+	if noisy[3] {
+		// the interpreter evaluates the seed once, at step 0
+		return expr{}, lang.Errorf(e.Args[3].Pos(), "vlec gen go does not support an ou noise in the seed of ou(...) (use vlec run)")
+	}
+	c.timeDependent = true
+	c.nOU++
+	f := ouField{field: c.p.names.unique("ou" + upperFirst(packageName(c.input.Name)) + strconv.Itoa(c.nOU)),
+		stream: fmt.Sprintf("ou:%s:%d", c.input.Name, c.nOU)}
+	c.noises = append(c.noises, f)
+	seed := "uint64(" + args[3].text() + ")"
+	if args[3].isConst {
+		// converted here: Go refuses to convert a constant with a fraction
+		seed = strconv.FormatUint(uint64(args[3].value), 10)
+	}
+	return expr{src: fmt.Sprintf("m.%s.next(k, b, i, %s, %s, %s, %s)", f.field, args[0].text(), args[1].text(), args[2].text(), seed)}, nil
+}
