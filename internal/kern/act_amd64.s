@@ -154,8 +154,9 @@ done: \
 	VADDPD       Z11, Z14, Z14; \
 	VFMADD213PD  Z13, Z12, Z14
 
-// The small-|x| polynomial of tanh: from a = |x| in Z1, a + a s R(s)
-// in Z17 (s = a^2); clobbers Z16.
+// The small-|x| polynomial of tanh: from a = |x| in Z1, a + (a s) R(s)
+// in Z17 (s = a^2, R by Horner, its constant term added in two parts);
+// clobbers Z16.
 #define TANH_SMALL \
 	VMULPD           Z1, Z1, Z16; \
 	VBROADCASTSD     C_R(7), Z17; \
@@ -192,6 +193,9 @@ tanhBody:
 	VMULPD.BCST  C_M2, Z2, Z2
 	EXPDD
 	DENOM
+
+	// 2/D - 1: inv = 1/Dh, rho = 1 - inv Dh - inv Dl, then
+	// FMA(rho, 2 inv, 2 inv - 1).
 	VDIVPD       Z8, Z31, Z12
 	VMOVAPD      Z31, Z13
 	VFNMADD231PD Z8, Z12, Z13
