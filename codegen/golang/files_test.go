@@ -430,3 +430,80 @@ func badData(t *testing.T, root string, bins map[string]string, models map[strin
 		})
 	}
 }
+
+// TestDataGenerate checks, without building, what the generator writes
+// for data files and noise: DataPaths with the teacher model's files
+// under T., in the order New reads them, and the declarations' places;
+// no readers nor noise in a model without them; and the refusal of an ou
+// the interpreter evaluates lazily.
+func TestDataGenerate(t *testing.T) {
+	dir := t.TempDir()
+	writeDataFiles(t, dir)
+	files, err := golang.Generate(compile(t, filepath.Join(dir, "fileteacher.vle")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := string(files["data.go"])
+	// in the order New reads them: the weights, teacher T's files, the
+	// file teacher
+	var entries []string
+	for _, e := range [][3]string{
+		{"W0", "w0.csv", "weights W0, fileteacher.vle:7:16"},
+		{"T.W", "tw.npy", "weights W, tdata.vle:7:16"},
+		{"T.u", "tu.npy", "input u, tdata.vle:5:7"},
+		{"D", "targets.csv", "teacher D, fileteacher.vle:9:9"},
+	} {
+		what, pos, _ := strings.Cut(e[2], ", ")
+		entries = append(entries, fmt.Sprintf("%q: %q, // %s, %s", e[0], filepath.Join(dir, e[1]), what, filepath.Join(dir, pos)))
+	}
+	start := strings.Index(data, "var DataPaths = map[string]string{\n")
+	end := strings.Index(data[max(start, 0):], "\n}\n")
+	if start < 0 || end < 0 {
+		t.Fatalf("data.go has no DataPaths:\n%s", data)
+	}
+	var got []string
+	for _, line := range strings.Split(data[start:start+end], "\n")[1:] {
+		got = append(got, strings.Join(strings.Fields(line), " "))
+	}
+	if strings.Join(got, "\n") != strings.Join(entries, "\n") {
+		t.Errorf("DataPaths:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(entries, "\n"))
+	}
+	if !strings.Contains(string(files["model.go"]), `dataDecl{pos: "teacher T: `+filepath.Join(dir, "tdata.vle")+`:5:7", what: "input u", key: "T.u"}`) {
+		t.Errorf("model.go does not name teacher T's input u as vlec run does")
+	}
+	for _, s := range []string{"func readDataCSV(", "func decodeDataNPY("} {
+		if !strings.Contains(data, s) {
+			t.Errorf("data.go lacks %s", s)
+		}
+	}
+	if strings.Contains(data, "ouNoise") {
+		t.Error("data.go of a model without noise has the ou generator")
+	}
+	files, err = golang.Generate(compile(t, filepath.Join(dir, "noise.vle")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = string(files["data.go"])
+	if !strings.Contains(data, "type ouNoise struct") || strings.Contains(data, "readDataCSV") {
+		t.Errorf("data.go of the noise model:\n%s", data)
+	}
+	if !strings.Contains(string(files["model.go"]), "m.ouS1.next(k, b, i, 0.008, 1, 1, uint64(3+fi))") {
+		t.Errorf("model.go of the noise model lacks the noise of s:\n%s", files["model.go"])
+	}
+
+	for _, c := range []struct{ stim, err string }{
+		{"step(at = 10ms, height = ou(tau = 10ms, sigma = 0.2))", ":4:39: vlec gen go does not support an ou noise in the height of step(...)"},
+		{"ou(tau = 10ms, sigma = 0.2, seed = 2 + ou(tau = 10ms, sigma = 1))", ":4:51: vlec gen go does not support an ou noise in the seed of ou(...)"},
+	} {
+		path := filepath.Join(dir, "lazy.vle")
+		src := "model lazy\nimport \"std/gle\"\nsim { dt = 1ms; duration = 1s }\ninput x[1] = " + c.stim +
+			"\npopulation y[1] : gle(tau_m = 20ms)\nconnect x -> y W = 1\nenergy { mismatch(y) }\n"
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := golang.Generate(compile(t, path), nil)
+		if err == nil || !strings.Contains(err.Error(), path+c.err) {
+			t.Errorf("%s: error %v, want %s%s", c.stim, err, path, c.err)
+		}
+	}
+}
