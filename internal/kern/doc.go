@@ -21,7 +21,12 @@
 // synchronous scheme a connection's forward product, its transposed error
 // product and its plasticity all read the previous step's W, so one pass
 // replaces three (the matrix is the traffic: 16 bytes moved per weight
-// instead of 32 for three separate loops).
+// instead of 32 for three separate loops). It returns the sum of W after
+// the pass, accumulated from the values it holds anyway (one vector
+// addition per vector of weights), so that a NaN or Inf guard needs no
+// pass of its own over the weights: the sum is NaN or infinite when a
+// weight is, and finite when every weight is, unless finite weights
+// overflow it (a caller finding it non-finite scans W to tell).
 //
 // Tanh, Sigmoid and Exp apply an activation entrywise, eight values per
 // instruction with AVX-512 (an exponential to about 59 bits from a
@@ -41,7 +46,7 @@
 //     where AVX-512F is usable, else AVX2/FMA assembly (two 4 x 8 tiles),
 //     else Go.
 //   - Synapse runs AVX-512 assembly where AVX-512F is usable, else
-//     AVX2/FMA assembly, else Go (per instruction set seven functions,
+//     AVX2/FMA assembly, else Go (per instruction set eight functions,
 //     one per subset of its parts, generated from one template by
 //     TestSynapseAsm). SynapseKernel names the choice.
 //
@@ -54,9 +59,10 @@
 // of two) and sums in another order. Each path is deterministic (the
 // same inputs give the same bits, run after run and whatever the number
 // of workers, which split a product by columns, never a sum). Synapse
-// documents the exact order of each path; its Go path never fuses, also
-// on architectures where the Go compiler would. Callers comparing the
-// interpreter with generated code should allow a few ulps of the sum of
-// the terms' magnitudes (the tests use 1e-13 relative to it for sums of
-// up to 67 terms).
+// documents the exact order of each path, for its products and its sum
+// of W; its Go path never fuses, also on architectures where the Go
+// compiler would. Callers comparing the interpreter with generated code
+// should allow a few ulps of the sum of the terms' magnitudes (the tests
+// use 1e-13 relative to it for sums of up to 67 terms, and 1e-12 for
+// Synapse's sum of W, of up to 4,489 weights).
 package kern

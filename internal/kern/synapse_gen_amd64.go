@@ -5,89 +5,103 @@ package kern
 import "unsafe"
 
 //go:noescape
-func synapseAVX512F(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512S(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX512T(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512F(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX512FT(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512T(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX512U(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512FT(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX512FU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512U(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX512TU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512FU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX512FTU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512TU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX2F(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX512FTU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX2T(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX2S(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX2FT(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX2F(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX2U(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX2T(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX2FU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX2FT(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX2TU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX2U(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapseAVX2FTU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)
+func synapseAVX2FU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
+
+//go:noescape
+func synapseAVX2TU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
+
+//go:noescape
+func synapseAVX2FTU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 // synapseAVX512 runs a validated pass (m, n > 0, g cleared) of mode with
-// AVX-512; only CPUs with AVX-512 may call it.
-func synapseAVX512(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+// AVX-512 and returns the sum of W after it; only CPUs with AVX-512 may call
+// it.
+func synapseAVX512(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) float64 {
 	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
 	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
 	switch mode {
+	case 0:
+		return synapseAVX512S(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd:
-		synapseAVX512F(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX512F(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partTr:
-		synapseAVX512T(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX512T(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd | partTr:
-		synapseAVX512FT(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX512FT(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partUpd:
-		synapseAVX512U(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX512U(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd | partUpd:
-		synapseAVX512FU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX512FU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partTr | partUpd:
-		synapseAVX512TU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX512TU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd | partTr | partUpd:
-		synapseAVX512FTU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX512FTU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	}
+	panic("kern.Synapse: bad mode")
 }
 
 // synapseAVX2 runs a validated pass (m, n > 0, g cleared) of mode with
-// AVX2/FMA; only CPUs with AVX2/FMA may call it.
-func synapseAVX2(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+// AVX2/FMA and returns the sum of W after it; only CPUs with AVX2/FMA may call
+// it.
+func synapseAVX2(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) float64 {
 	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
 	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
 	switch mode {
+	case 0:
+		return synapseAVX2S(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd:
-		synapseAVX2F(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX2F(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partTr:
-		synapseAVX2T(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX2T(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd | partTr:
-		synapseAVX2FT(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX2FT(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partUpd:
-		synapseAVX2U(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX2U(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd | partUpd:
-		synapseAVX2FU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX2FU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partTr | partUpd:
-		synapseAVX2TU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX2TU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd | partTr | partUpd:
-		synapseAVX2FTU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+		return synapseAVX2FTU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	}
+	panic("kern.Synapse: bad mode")
 }

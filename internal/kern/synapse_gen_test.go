@@ -11,11 +11,11 @@ import (
 )
 
 // The assembly synapse passes are generated: for each instruction set
-// (AVX-512, AVX2/FMA) seven functions, one per subset of the parts, from
-// one template, so that a function does only the work of its parts with
-// no branch in its loops; and the Go declarations and dispatch that call
-// them. TestSynapseAsm checks that the files are what the generator
-// writes;
+// (AVX-512, AVX2/FMA) eight functions, one per subset of the parts
+// (the empty one sums W only), from one template, so that a function
+// does only the work of its parts with no branch in its loops; and the
+// Go declarations and dispatch that call them. TestSynapseAsm checks
+// that the files are what the generator writes;
 //
 //	go test ./internal/kern -run TestSynapseAsm -update
 //
@@ -56,23 +56,28 @@ func TestSynapseAsm(t *testing.T) {
 // SI row i of W, DI row i+1, R8 the row length in bytes (n*8), R9 x, R10
 // g, R11 c, R12 y, R13 e. Vector (V = Z or Y): V0, V1 row i's forward
 // sums (column j in lane j mod 2w of the pair), V2, V3 row i+1's; V4, V5
-// e[i], e[i+1]; V6, V7 s = alpha*a[i], alpha*a[i+1]; the two column
-// blocks' x, W[i], W[i+1], g and c in temps[0]... and temps[1]...; the
-// alpha register; the tail mask (K1, or Y13 for VMASKMOVPD).
+// e[i], e[i+1]; V6, V7 s = alpha*a[i], alpha*a[i+1] (alpha read from the
+// frame, no register left for it with AVX2); the two column blocks' x,
+// W[i], W[i+1], g and c in temps[0]... and temps[1]...; V14, V15 the sum
+// of W (column j in lane j mod 2w, as the forward sums); the tail mask
+// (K1, or Y13 for VMASKMOVPD).
 type isa struct {
 	name  string // in function names
 	title string // in comments
 	v     string // vector register prefix
 	width int    // doubles per vector
 	temps [2]int // first temporary of each column block
-	alpha string // register holding alpha
 }
 
+// sumAcc is the first of the two accumulators of the sum of W (one per
+// column block).
+const sumAcc = 14
+
 var (
-	isaAVX512 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 8, temps: [2]int{8, 16}, alpha: "X13"}
+	isaAVX512 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 8, temps: [2]int{8, 16}}
 	// AVX2 has 16 vector registers: both blocks share their
 	// temporaries (the loads rename them).
-	isaAVX2 = isa{name: "AVX2", title: "AVX2/FMA", v: "Y", width: 4, temps: [2]int{8, 8}, alpha: "X14"}
+	isaAVX2 = isa{name: "AVX2", title: "AVX2/FMA", v: "Y", width: 4, temps: [2]int{8, 8}}
 	isas    = []isa{isaAVX512, isaAVX2}
 )
 
@@ -94,8 +99,11 @@ func (w *asmWriter) has(part int) bool { return w.mode&part != 0 }
 func (w *asmWriter) reg(i int) string { return fmt.Sprintf("%s%d", w.isa.v, i) }
 
 // partLetters are the letters of a mode's parts: F forward, T
-// transposed, U update.
+// transposed, U update; S (sum only) for none.
 func partLetters(mode int) string {
+	if mode == 0 {
+		return "S"
+	}
 	s := ""
 	for _, p := range []struct {
 		bit    int
@@ -119,11 +127,14 @@ func genSynapseAsm() []byte {
 
 // The fused synapse pass in assembly (see Synapse and synapse_amd64.go):
 // y = W x, g += W^T e (g zero on entry) and W += s c^T with s = alpha a,
-// each function computing the parts its name says (F, T, U). Every
-// product is a fused multiply-add (VFMADD231PD). Column j of a row's
-// forward sum accumulates in lane j mod 2w of two vectors of w doubles
-// (w = 8 for AVX-512, 4 for AVX2); their lanes are then added w to w,
-// w/2 to w/2, ..., 1 to 1.
+// each function computing the parts its name says (F, T, U; S none),
+// and returning the sum of W after the pass. Every product is a fused
+// multiply-add (VFMADD231PD). Column j of a row's forward sum
+// accumulates in lane j mod 2w of two vectors of w doubles (w = 8 for
+// AVX-512, 4 for AVX2); their lanes are then added w to w, w/2 to w/2,
+// ..., 1 to 1. The sum of W likewise, over the whole matrix, a pair of
+// rows' two vectors added first; masked loads zero the lanes past the
+// row's end, so that they add 0.
 
 // synapseMask: 4 doubles from synapseMask+8*(4-r) enable lanes 0..r-1
 // (the AVX2 tail of r = n%4 columns).
@@ -138,7 +149,7 @@ DATA synapseMask<>+56(SB)/8, $0
 GLOBL synapseMask<>(SB), RODATA|NOPTR, $64
 `)
 	for _, is := range isas {
-		for mode := 1; mode < 8; mode++ {
+		for mode := range 8 {
 			w := &asmWriter{isa: is, mode: mode}
 			w.function()
 			out.WriteString("\n")
@@ -159,20 +170,21 @@ package kern
 import "unsafe"
 `)
 	for _, is := range isas {
-		for mode := 1; mode < 8; mode++ {
-			fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)\n", synapseFuncName(is, mode))
+		for mode := range 8 {
+			fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64\n", synapseFuncName(is, mode))
 		}
 	}
 	for _, is := range isas {
 		fmt.Fprintf(&b, `
 // synapse%[1]s runs a validated pass (m, n > 0, g cleared) of mode with
-// %[2]s; only CPUs with %[2]s may call it.
-func synapse%[1]s(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
+// %[2]s and returns the sum of W after it; only CPUs with %[2]s may call
+// it.
+func synapse%[1]s(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) float64 {
 	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
 	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
 	switch mode {
 `, is.name, is.title)
-		for mode := 1; mode < 8; mode++ {
+		for mode := range 8 {
 			var parts []string
 			for _, p := range []struct {
 				bit  int
@@ -182,9 +194,12 @@ func synapse%[1]s(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c [
 					parts = append(parts, p.name)
 				}
 			}
-			fmt.Fprintf(&b, "case %s:\n%s(m, n, pw, px, py, pe, pg, alpha, pa, pc)\n", strings.Join(parts, " | "), synapseFuncName(is, mode))
+			if parts == nil {
+				parts = []string{"0"}
+			}
+			fmt.Fprintf(&b, "case %s:\nreturn %s(m, n, pw, px, py, pe, pg, alpha, pa, pc)\n", strings.Join(parts, " | "), synapseFuncName(is, mode))
 		}
-		b.WriteString("}\n}\n")
+		b.WriteString("}\npanic(\"kern.Synapse: bad mode\")\n}\n")
 	}
 	return b.Bytes()
 }
@@ -192,8 +207,8 @@ func synapse%[1]s(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c [
 // function writes the whole function of w's mode.
 func (w *asmWriter) function() {
 	name := synapseFuncName(w.isa, w.mode)
-	fmt.Fprintf(&w.b, "// func %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64)\n", name)
-	fmt.Fprintf(&w.b, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	fmt.Fprintf(&w.b, "// func %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64\n", name)
+	fmt.Fprintf(&w.b, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
 	w.prologue()
 	w.label("pairs")
 	w.ins("CMPQ CX, $2")
@@ -208,12 +223,13 @@ func (w *asmWriter) function() {
 	w.rows(1)
 	w.b.WriteString("\n")
 	w.label("done")
+	w.reduce(sumAcc, "ret+80(FP)")
 	w.ins("VZEROUPPER")
 	w.ins("RET")
 }
 
-// prologue loads the arguments and sets the tail mask to the low n%w
-// lanes.
+// prologue loads the arguments, sets the tail mask to the low n%w lanes
+// and clears the sum of W.
 func (w *asmWriter) prologue() {
 	wd := w.isa.width
 	w.ins("MOVQ n+8(FP), DX")
@@ -244,11 +260,22 @@ func (w *asmWriter) prologue() {
 		w.ins("MOVQ gs+48(FP), R10")
 	}
 	if w.has(partUpd) {
-		w.ins("VMOVSD alpha+56(FP), %s", w.isa.alpha)
 		w.ins("MOVQ a+64(FP), BX")
 		w.ins("MOVQ c+72(FP), R11")
 	}
+	for z := sumAcc; z < sumAcc+2; z++ {
+		w.ins("%s %s, %s, %s", w.zero(), w.reg(z), w.reg(z), w.reg(z))
+	}
 	w.b.WriteString("\n")
+}
+
+// zero is the instruction that clears a vector register (xor with
+// itself).
+func (w *asmWriter) zero() string {
+	if w.isa.v == "Y" {
+		return "VXORPD"
+	}
+	return "VPXORQ"
 }
 
 // rows writes one pass over nr (1 or 2) rows starting at SI, with its
@@ -259,21 +286,18 @@ func (w *asmWriter) rows(nr int) {
 	if nr == 2 {
 		w.ins("LEAQ (SI)(R8*1), DI")
 	}
-	zero := "VPXORQ"
-	if w.isa.v == "Y" {
-		zero = "VXORPD"
-	}
 	for r := range nr {
 		if w.has(partTr) {
 			w.ins("VBROADCASTSD %d(R13), %s", 8*r, w.reg(4+r))
 		}
 		if w.has(partUpd) {
-			w.ins("VMULSD %d(BX), %s, X%d", 8*r, w.isa.alpha, 6+r)
+			w.ins("VMOVSD alpha+56(FP), X%d", 6+r)
+			w.ins("VMULSD %d(BX), X%d, X%d", 8*r, 6+r, 6+r)
 			w.ins("VBROADCASTSD X%d, %s", 6+r, w.reg(6+r))
 		}
 		if w.has(partFwd) {
 			for _, z := range []int{2 * r, 2*r + 1} {
-				w.ins("%s %s, %s, %s", zero, w.reg(z), w.reg(z), w.reg(z))
+				w.ins("%s %s, %s, %s", w.zero(), w.reg(z), w.reg(z), w.reg(z))
 			}
 		}
 	}
@@ -302,15 +326,15 @@ func (w *asmWriter) rows(nr int) {
 	w.label(p + "sum")
 	if w.has(partFwd) {
 		for r := range nr {
-			w.reduce(2*r, 8*r)
+			w.reduce(2*r, fmt.Sprintf("%d(R12)", 8*r))
 		}
 	}
 	w.advance(nr)
 }
 
 // block writes one vector of columns of nr rows at AX+off: accumulator
-// half acc (0 or 1) of the forward sums, masked when masked (zeroing
-// loads, masked stores).
+// half acc (0 or 1) of the forward sums and of the sum of W, masked when
+// masked (zeroing loads, masked stores).
 func (w *asmWriter) block(nr, off, acc int, masked bool) {
 	t := w.isa.temps[acc]
 	zx, zg, zc := t, t+3, t+4
@@ -366,11 +390,20 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 			store(zw[r], rowReg[r])
 		}
 	}
+	// The sum of W: W[i] + W[i+1] (in the free x temporary), then into
+	// the accumulator.
+	add := func(a, b, dst int) { w.ins("VADDPD %s, %s, %s", w.reg(a), w.reg(b), w.reg(dst)) }
+	sum := zw[0]
+	if nr == 2 {
+		add(zw[1], zw[0], zx)
+		sum = zx
+	}
+	add(sum, sumAcc+acc, sumAcc+acc)
 }
 
-// reduce adds the lanes of the forward sums V(z), V(z+1) and stores the
-// sum at off(R12).
-func (w *asmWriter) reduce(z, off int) {
+// reduce adds the lanes of the sums V(z), V(z+1) and stores the sum at
+// dst.
+func (w *asmWriter) reduce(z int, dst string) {
 	w.ins("VADDPD %s, %s, %s", w.reg(z+1), w.reg(z), w.reg(z))
 	if w.isa.v == "Z" {
 		w.ins("VEXTRACTF64X4 $1, Z%d, Y8", z)
@@ -380,7 +413,7 @@ func (w *asmWriter) reduce(z, off int) {
 	w.ins("VADDPD X8, X%d, X%d", z, z)
 	w.ins("VPERMILPD $1, X%d, X8", z)
 	w.ins("VADDSD X8, X%d, X%d", z, z)
-	w.ins("VMOVSD X%d, %d(R12)", z, off)
+	w.ins("VMOVSD X%d, %s", z, dst)
 }
 
 // advance moves the row pointers past nr rows.

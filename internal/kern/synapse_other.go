@@ -10,6 +10,6 @@ func synapsePathsHere() []string { return []string{pathGo} }
 
 // synapseAsm is never called here (synapsePath is pathGo); it runs the
 // Go path.
-func synapseAsm(path string, mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) {
-	synapseGo(mode, m, n, w, x, y, e, g, alpha, a, c)
+func synapseAsm(path string, mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) float64 {
+	return synapseGo(mode, m, n, w, x, y, e, g, alpha, a, c)
 }

@@ -20,8 +20,9 @@ func withSynapsePath(path string, f func()) {
 	f()
 }
 
-// The subsets of the parts, with names for messages.
-var synapseModes = []int{partFwd, partTr, partUpd, partFwd | partTr, partFwd | partUpd, partTr | partUpd, partFwd | partTr | partUpd}
+// The subsets of the parts, with names for messages; the empty one only
+// sums W.
+var synapseModes = []int{0, partFwd, partTr, partUpd, partFwd | partTr, partFwd | partUpd, partTr | partUpd, partFwd | partTr | partUpd}
 
 func modeName(mode int) string { return partLetters(mode) }
 
@@ -65,6 +66,7 @@ type synapseCase struct {
 	alpha               float64
 	w, x, y, e, g, a, c *guarded
 	w0                  []float64 // W before the pass
+	sum                 float64   // what Synapse returned
 	wantY, wantG, wantW []float64
 	magY, magG, magW    []float64
 	inputs, inputCopies [][]float64
@@ -144,11 +146,15 @@ func (k *synapseCase) run() {
 	if k.mode&partUpd == 0 {
 		alpha = 0
 	}
-	Synapse(k.m, k.n, k.w.s, slice(k.x), slice(k.y), slice(k.e), slice(k.g), alpha, slice(k.a), slice(k.c))
+	k.sum = Synapse(k.m, k.n, k.w.s, slice(k.x), slice(k.y), slice(k.e), slice(k.g), alpha, slice(k.a), slice(k.c))
 }
 
 // check compares the results with the reference to 1e-13 of the terms'
-// magnitudes, and checks the guards and the inputs.
+// magnitudes, the returned sum with a plain sum of the final W to 1e-12
+// of the sum of |W| (exactly 0 for an empty W), and checks the guards and
+// the inputs. W's guards hold NaN: a masked tail lane past the last row
+// that did not add 0 would make the sum NaN, and one of another row a
+// value counted twice.
 func (k *synapseCase) check() error {
 	cmp := func(what string, got, want, mag []float64) error {
 		for i := range want {
@@ -170,6 +176,14 @@ func (k *synapseCase) check() error {
 	}
 	if err := cmp("W", k.w.s, k.wantW, k.magW); err != nil {
 		return err
+	}
+	var sum, mag float64
+	for _, v := range k.w.s {
+		sum += v
+		mag += math.Abs(v)
+	}
+	if d := math.Abs(k.sum - sum); !(d <= 1e-12*mag) {
+		return fmt.Errorf("sum of W = %v, want %v (difference %.3g, sum of |W| %.3g)", k.sum, sum, d, mag)
 	}
 	for i, g := range k.guards {
 		if !g.intact() {
@@ -284,11 +298,58 @@ func orderFMA(lanes int) func(m, n int, w, x, y, e, g, s, c []float64) {
 	}
 }
 
+// orderSumGo is the Go path's documented order of the sum of W (W after
+// the pass): one running sum, four entries of a row at a time, pairwise,
+// then the row's last n mod 4 one by one.
+func orderSumGo(m, n int, w []float64) float64 {
+	s := 0.0
+	for i := range m {
+		row := w[i*n : i*n+n]
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			s += (row[j] + row[j+1]) + (row[j+2] + row[j+3])
+		}
+		for ; j < n; j++ {
+			s += row[j]
+		}
+	}
+	return s
+}
+
+// orderSumFMA is the assembly paths' documented order of the sum of W
+// with L lanes (16 for AVX-512, 8 for AVX2): rows in pairs, a pair's two
+// entries added first, an odd last row alone, the lanes reduced as the
+// forward sums are.
+func orderSumFMA(lanes int) func(m, n int, w []float64) float64 {
+	return func(m, n int, w []float64) float64 {
+		l := make([]float64, lanes)
+		i := 0
+		for ; i+2 <= m; i += 2 {
+			for j := range n {
+				l[j%lanes] += w[i*n+j] + w[(i+1)*n+j]
+			}
+		}
+		if i < m {
+			for j := range n {
+				l[j%lanes] += w[i*n+j]
+			}
+		}
+		for h := lanes / 2; h >= 1; h /= 2 {
+			for k := range h {
+				l[k] += l[k+h]
+			}
+		}
+		return l[0]
+	}
+}
+
 // TestSynapseOrder checks that each path computes exactly (bit for bit)
-// the order of operations its documentation states.
+// the order of operations its documentation states: all three parts
+// together, and the sum of W for every subset of them.
 func TestSynapseOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	orders := map[string]func(m, n int, w, x, y, e, g, s, c []float64){pathGo: orderGo, pathAVX2: orderFMA(8), pathAVX512: orderFMA(16)}
+	sumOrders := map[string]func(m, n int, w []float64) float64{pathGo: orderSumGo, pathAVX2: orderSumFMA(8), pathAVX512: orderSumFMA(16)}
 	for _, path := range synapsePaths() {
 		withSynapsePath(path, func() {
 			for _, m := range []int{1, 2, 3, 6, 17} {
@@ -314,7 +375,80 @@ func TestSynapseOrder(t *testing.T) {
 							}
 						}
 					}
+					for _, mode := range synapseModes {
+						k := newSynapseCase(m, n, mode, r)
+						k.run()
+						if want := sumOrders[path](m, n, k.w.s); math.Float64bits(k.sum) != math.Float64bits(want) {
+							t.Fatalf("%s path, %s, %d x %d: sum of W = %v, the documented order gives %v", path, modeName(mode), m, n, k.sum, want)
+						}
+					}
 				}
+			}
+		})
+	}
+}
+
+// TestSynapseNonFinite: a NaN or an infinity in W, planted before the
+// pass or made by the update, makes the sum NaN or infinite on every path
+// and for every subset of the parts, wherever it is: the first entry, the
+// middle, the last column of the first row (a masked tail lane unless n
+// is a multiple of the vector width), the first and the last entry of the
+// last row (an odd one on its own, or the second of a pair). An infinity
+// keeps its sign; +Inf and -Inf together give NaN.
+func TestSynapseNonFinite(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	inf := math.Inf(1)
+	nan := math.NaN()
+	for _, path := range synapsePaths() {
+		withSynapsePath(path, func() {
+			for _, mode := range synapseModes {
+				for _, m := range []int{1, 2, 3, 4, 5} {
+					for _, n := range []int{1, 3, 4, 7, 8, 9, 15, 16, 17, 23, 24, 33, 37} {
+						where := [][2]int{{0, 0}, {m / 2, n / 2}, {0, n - 1}, {m - 1, 0}, {m - 1, n - 1}}
+						for _, p := range where {
+							for _, v := range []float64{nan, inf, -inf} {
+								k := newSynapseCase(m, n, mode, r)
+								k.w.s[p[0]*n+p[1]] = v
+								k.run()
+								if ok := k.sum == v || math.IsNaN(v) && math.IsNaN(k.sum); !ok {
+									t.Fatalf("%s path, %s, %d x %d, W[%d,%d] = %v: sum %v", path, modeName(mode), m, n, p[0], p[1], v, k.sum)
+								}
+							}
+							if p == where[0] {
+								continue // the same entry
+							}
+							k := newSynapseCase(m, n, mode, r)
+							k.w.s[0], k.w.s[p[0]*n+p[1]] = inf, -inf
+							k.run()
+							if !math.IsNaN(k.sum) {
+								t.Fatalf("%s path, %s, %d x %d, W[0,0] = +Inf, W[%d,%d] = -Inf: sum %v, want NaN", path, modeName(mode), m, n, p[0], p[1], k.sum)
+							}
+						}
+						if mode&partUpd != 0 { // an update that overflows
+							for _, i := range []int{0, m - 1} {
+								k := newSynapseCase(m, n, mode, r)
+								k.a.s[i] = inf
+								k.run()
+								if !math.IsNaN(k.sum) && !math.IsInf(k.sum, 0) {
+									t.Fatalf("%s path, %s, %d x %d, a[%d] = +Inf: sum %v", path, modeName(mode), m, n, i, k.sum)
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSynapseSumOverflow documents the converse's exception: finite
+// entries whose sum overflows make it infinite too.
+func TestSynapseSumOverflow(t *testing.T) {
+	for _, path := range synapsePaths() {
+		withSynapsePath(path, func() {
+			w := []float64{math.MaxFloat64, math.MaxFloat64}
+			if sum := Synapse(1, 2, w, nil, nil, nil, nil, 0, nil, nil); !math.IsInf(sum, 1) {
+				t.Fatalf("%s path: sum of two MaxFloat64 = %v, want +Inf", path, sum)
 			}
 		})
 	}
