@@ -374,15 +374,15 @@ func (s *Sim) fuseActivations() {
 				s.kernels[i] = func(s *Sim) {
 					xs, v1, v2 := s.vals[x.ID][:n], s.vals[d1.ID][:n], s.vals[d2.ID][:n]
 					if f == ir.Tanh {
-						for e, xv := range xs {
-							t := math.Tanh(xv)
-							v2[e], v1[e] = t, 1-t*t
+						kern.Tanh(v2, xs)
+						for e, t := range v2 {
+							v1[e] = 1 - t*t
 						}
 						return
 					}
-					for e, xv := range xs {
-						t := ir.Sigmoid.Eval(xv)
-						v2[e], v1[e] = t, t*(1-t)
+					kern.Sigmoid(v2, xs)
+					for e, t := range v2 {
+						v1[e] = t * (1 - t)
 					}
 				}
 				s.kernels[j] = nil
@@ -470,11 +470,12 @@ func (s *Sim) compileSynapse(syn *schedule.Synapse) (step, error) {
 		return s.vals[i]
 	}
 	scale := syn.Scale
+	s.passSums[wi], s.passSummed[wi] = math.NaN(), true // (scanned until the first pass)
 	return func(s *Sim) {
 		alpha := 0.0
 		if ai >= 0 && s.learning {
 			alpha = scale
 		}
-		kern.Synapse(rows, cols, s.vals[wi], val(s, xi), val(s, yi), val(s, ei), val(s, gi), alpha, val(s, ai), val(s, ci))
+		s.passSums[wi] = kern.Synapse(rows, cols, s.vals[wi], val(s, xi), val(s, yi), val(s, ei), val(s, gi), alpha, val(s, ai), val(s, ci))
 	}, nil
 }

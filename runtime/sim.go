@@ -53,20 +53,26 @@ type Sim struct {
 	kernels  []step             // plan[i] compiled; nil when fused into another
 	learn    []bool             // kernel i is in the learning phase
 	learning bool               // the current step learns (synapse passes update)
-	states   [][2]int
-	inputs   []*inputSource
-	targets  []targetCopy
-	teachers []*Sim
-	guard    []*schedule.Buffer // buffers checked for non-finite values
-	noGuard  bool
-	k        int // the next step
-	costBuf  []float64
-	parent   *Sim
-	masks    map[int][]bool // connectivity masks of one_to_one and sparse weights
-	bound    [][2]int       // a teacher's input buffer <- the parent's
-	workers  *kern.Workers
-	ctx      context.Context // setup stops when it is cancelled
-	clock    clock
+	// passSums hold, by buffer ID, the sum of a weight matrix's entries
+	// that its synapse pass returned this step, for the buffers whose
+	// passSummed is set: the guard then needs no pass of its own over
+	// them.
+	passSums   []float64
+	passSummed []bool
+	states     [][2]int
+	inputs     []*inputSource
+	targets    []targetCopy
+	teachers   []*Sim
+	guard      []*schedule.Buffer // buffers checked for non-finite values
+	noGuard    bool
+	k          int // the next step
+	costBuf    []float64
+	parent     *Sim
+	masks      map[int][]bool // connectivity masks of one_to_one and sparse weights
+	bound      [][2]int       // a teacher's input buffer <- the parent's
+	workers    *kern.Workers
+	ctx        context.Context // setup stops when it is cancelled
+	clock      clock
 }
 
 // step is one compiled kernel.
@@ -161,6 +167,7 @@ func (s *Sim) setup() error {
 	}
 	// the kernels as schedule.Fuse fuses them for every back end
 	s.plan = schedule.Fuse(prog).Kernels
+	s.passSums, s.passSummed = make([]float64, len(prog.Buffers)), make([]bool, len(prog.Buffers))
 	for _, k := range s.plan {
 		st, err := s.compile(k)
 		if err != nil {
@@ -439,6 +446,9 @@ func (e *NonFiniteError) Error() string {
 // leads to the scan.
 func (s *Sim) check(k int) error {
 	for _, b := range s.guard {
+		if s.passSummed[b.ID] && isFinite(s.passSums[b.ID]) {
+			continue // the synapse pass summed it: finite unless an entry is not
+		}
 		if e := s.scan(b, s.vals[b.ID], k); e != nil {
 			return e
 		}

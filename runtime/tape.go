@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"fmt"
-	"math"
 
+	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/ir/schedule"
 )
@@ -302,9 +302,9 @@ func (t *tape) exec(in *instr) {
 	case iFunc:
 		switch in.fn {
 		case ir.Tanh:
-			for i, x := range a {
-				d[i] = math.Tanh(x)
-			}
+			kern.Tanh(d, a)
+		case ir.Sigmoid:
+			kern.Sigmoid(d, a)
 		case ir.Linear:
 			copy(d, a)
 		default:

@@ -28,7 +28,7 @@ func chainEnd(ks []*schedule.Kernel, i int) int {
 	j := i + 1
 	for j < len(ks) {
 		k := ks[j]
-		if k.Op != schedule.OpMap || k.Phase != first.Phase || k.Dst.Size() != first.Dst.Size() || k.Dst.Batched != first.Dst.Batched {
+		if k.Op != schedule.OpMap || vectorActivation(k) || k.Phase != first.Phase || k.Dst.Size() != first.Dst.Size() || k.Dst.Batched != first.Dst.Batched {
 			break
 		}
 		j++
@@ -273,4 +273,106 @@ func (c *chainGen) memoized(k *schedule.Kernel, key string) expr {
 		return expr{src: fmt.Sprintf("1 - %s*%s", name, name), prec: 2}
 	}
 	return expr{src: fmt.Sprintf("%s * (1 - %s)", name, name), prec: 1}
+}
+
+// Activations over whole rows. A kernel D = f(X) with f tanh or sigmoid,
+// X of D's shape and at least vectorMin entries per row, is not part of
+// a chain: it is one call of kern.Tanh or kern.Sigmoid over the whole
+// buffer (eight entries at a time on AVX-512). A derivative D' = f'(X)
+// computed before it in the same phase, with nothing in between writing
+// X, D' or D or reading D, is computed after it from D (1 - D^2 for
+// tanh, D (1 - D) for sigmoid), exactly as kern's scalar derivative
+// computes it from the value, so the numbers are the same bits; the
+// interpreter's tapes do the same (runtime's fuseActivations).
+
+// vectorMin is the row length from which an activation runs on the
+// vector kernels.
+const vectorMin = 8
+
+// activationOf returns f and X when k is D = f(X) (or f'(X) with deriv)
+// for f tanh or sigmoid and X of D's shape.
+func activationOf(k *schedule.Kernel, deriv bool) (ir.Func, *schedule.Buffer, bool) {
+	op := schedule.CodeFunc
+	if deriv {
+		op = schedule.CodeDeriv
+	}
+	if k.Op != schedule.OpMap || k.Code.Op != op || len(k.Code.Args) != 1 || k.Code.Args[0].Op != schedule.CodeLoad || len(k.Args) != 1 {
+		return 0, nil, false
+	}
+	f, x := k.Code.Func, k.Args[0]
+	if f != ir.Tanh && f != ir.Sigmoid || x.Size() != k.Dst.Size() || x.Batched != k.Dst.Batched {
+		return 0, nil, false
+	}
+	return f, x, true
+}
+
+// vectorActivation says whether k runs on the vector kernels.
+func vectorActivation(k *schedule.Kernel) bool {
+	_, _, ok := activationOf(k, false)
+	return ok && k.Dst.Size() >= vectorMin
+}
+
+// reorderActivations moves each vector activation D = f(X) before the
+// derivative D' = f'(X) that precedes it and rewrites D' as a function
+// of D (see above). ks is not changed.
+func reorderActivations(ks []*schedule.Kernel) []*schedule.Kernel {
+	out := append([]*schedule.Kernel(nil), ks...)
+	for i := 0; i < len(out); i++ {
+		k1 := out[i]
+		f, x, ok := activationOf(k1, true)
+		if !ok || k1.Dst.Size() < vectorMin {
+			continue
+		}
+		between := map[*schedule.Buffer]bool{}
+	scan:
+		for j := i + 1; j < len(out); j++ {
+			k2 := out[j]
+			if k2.Phase != k1.Phase {
+				break
+			}
+			for _, w := range k2.Writes() {
+				if w == x || w == k1.Dst {
+					break scan
+				}
+			}
+			if g, y, ok := activationOf(k2, false); ok && g == f && y == x && !between[k2.Dst] {
+				d := *k1
+				d.Args = []*schedule.Buffer{k2.Dst}
+				d.Code = derivFromValue(f)
+				copy(out[i+1:j+1], out[i:j])
+				out[i], out[i+1] = k2, &d
+				break
+			}
+			for _, w := range k2.Writes() {
+				between[w] = true
+			}
+			for _, a := range k2.Reads() {
+				between[a] = true
+			}
+		}
+	}
+	return out
+}
+
+// derivFromValue is f' as a function of v = f(x): 1 + (-1) v v for tanh
+// (the bits of 1 - v*v), v (1 + (-1) v) for sigmoid (of v * (1 - v)).
+func derivFromValue(f ir.Func) *schedule.Code {
+	load := &schedule.Code{Op: schedule.CodeLoad, Arg: 0}
+	minusOne := &schedule.Code{Op: schedule.CodeConst, Value: -1}
+	one := &schedule.Code{Op: schedule.CodeConst, Value: 1}
+	if f == ir.Tanh {
+		return &schedule.Code{Op: schedule.CodeAdd, Args: []*schedule.Code{one,
+			{Op: schedule.CodeMul, Args: []*schedule.Code{minusOne, load, load}}}}
+	}
+	return &schedule.Code{Op: schedule.CodeMul, Args: []*schedule.Code{load,
+		{Op: schedule.CodeAdd, Args: []*schedule.Code{one, {Op: schedule.CodeMul, Args: []*schedule.Code{minusOne, load}}}}}}
+}
+
+// emitVectorActivation writes D = f(X) as one call over the buffer.
+func (p *progGen) emitVectorActivation(k *schedule.Kernel) {
+	f, x, _ := activationOf(k, false)
+	fn := map[ir.Func]string{ir.Tanh: "kern.Tanh", ir.Sigmoid: "kern.Sigmoid"}[f]
+	n := p.rows(k.Dst) * k.Dst.Size()
+	p.printf("// %s (on the vector kernel)\n", comment(k))
+	p.printf("%s(%s[:%d], %s[:%d])\n", fn, p.f(k.Dst), n, p.f(x), n)
 }

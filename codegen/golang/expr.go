@@ -108,7 +108,7 @@ func powExpr(x expr, p float64) expr {
 // funcNames are the Go functions computing ir.Func values (math, or the
 // support file funcs.go, which copies ir.Func.Eval).
 var funcNames = map[ir.Func]string{
-	ir.Tanh: "math.Tanh", ir.Sigmoid: "sigmoid", ir.Softplus: "softplus", ir.Relu: "relu",
+	ir.Tanh: "kern.TanhScalar", ir.Sigmoid: "sigmoid", ir.Softplus: "softplus", ir.Relu: "relu",
 	ir.Exp: "math.Exp", ir.Log: "math.Log", ir.Square: "sq", ir.Abs: "math.Abs",
 	ir.Step: "heaviside", ir.Sign: "sign",
 }

@@ -162,7 +162,7 @@ func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 	pkg := packageName(m.Name)
 	d := tmplData{Source: filepath.Base(m.File), Package: pkg, Module: pkg, Model: m.Name, Method: string(m.Sim.Method),
 		Dt: constant(p.prog.Dt).text(), Batch: p.prog.Batch, Steps: p.prog.Steps, LearnAfter: p.prog.LearnAfter,
-		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, CostExpr: "math.NaN()", Records: recs,
+		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, CostExpr: "nanValue", Records: recs,
 		Provenance: prov}
 	if p.prog.Cost != nil {
 		d.CostExpr = fmt.Sprintf("sum(%s) / float64(len(%s))", p.f(p.prog.Cost), p.f(p.prog.Cost))
@@ -189,10 +189,9 @@ func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 		return nil, err
 	}
 	files["data.go"] = data
-	if usesKern(model) {
-		if err := addKern(files); err != nil {
-			return nil, err
-		}
+	// funcs.go calls kern's activations: every module has the package
+	if err := addKern(files); err != nil {
+		return nil, err
 	}
 	for path, src := range files {
 		if !strings.HasSuffix(path, ".go") {

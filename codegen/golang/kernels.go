@@ -21,6 +21,7 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 		p.printf("the Init kernels, once before the first step.\n")
 		p.printf("func (m *%s) %s() {\n", p.typ, name)
 	}
+	ks = reorderActivations(ks)
 	inLearn := false
 	for i := 0; i < len(ks); {
 		k := ks[i]
@@ -32,6 +33,11 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 				p.printf("}\n")
 			}
 			inLearn = learn
+		}
+		if vectorActivation(k) {
+			p.emitVectorActivation(k)
+			i++
+			continue
 		}
 		if end := chainEnd(ks, i); k.Op == schedule.OpMap {
 			if err := p.emitChain(ks, i, end); err != nil {
@@ -411,7 +417,10 @@ func (p *progGen) emitSynapse(s *schedule.Synapse, learnGuard bool) error {
 	}
 	if rows*cols > tinySynapse {
 		p.printf("alpha := 0.0\nif %s {\nalpha = %s\n}\n", learn, constant(s.Scale).text())
-		p.printf("kern.Synapse(%d, %d, %s[:%d], %s, %s, %s, %s, alpha, %s, %s)\n", rows, cols, p.f(w), rows*cols,
+		// the pass returns the sum of W's entries, which the guard checks
+		// instead of reading W once more
+		sum := p.passSum(w)
+		p.printf("m.%s = kern.Synapse(%d, %d, %s[:%d], %s, %s, %s, %s, alpha, %s, %s)\n", sum, rows, cols, p.f(w), rows*cols,
 			slice(s.X), slice(s.Y), slice(s.E), slice(s.G), slice(s.A), slice(s.C))
 		return nil
 	}
@@ -461,3 +470,14 @@ func (p *progGen) emitSynapse(s *schedule.Synapse, learnGuard bool) error {
 // useGemm notes a GEMM of the given sizes: the type gets a pool of
 // workers whose scratch setup reserves for it.
 func (p *progGen) useGemm(m, n, k int) { p.gemms = append(p.gemms, [3]int{m, n, k}) }
+
+// passSum is the field holding the sum of w's entries that its synapse
+// pass returned in the last step.
+func (p *progGen) passSum(w *schedule.Buffer) string {
+	if f, ok := p.passSums[w]; ok {
+		return f
+	}
+	f := p.names.unique("passSum" + upperFirst(p.fields[w]))
+	p.passSums[w] = f
+	return f
+}

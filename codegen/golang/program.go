@@ -31,6 +31,7 @@ type progGen struct {
 	arrays   bool                        // buffers are arrays in the type (tiny programs), not slices
 	pinned   map[*schedule.Buffer]bool   // buffers read outside the step (records, cost, teachers' parents)
 	gemms    [][3]int                    // sizes of the GEMMs, reserved in setup
+	passSums map[*schedule.Buffer]string // field of the sum a synapse pass returns, by weight matrix
 	data     []string                    // package-level initial values
 	plan     *inputPlan                  // stimuli, noise generators and data files (files.go)
 	w        bytes.Buffer
@@ -46,7 +47,8 @@ type teacherGen struct {
 // newProgGen names the buffers, masks, counters and teachers of prog.
 func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, error) {
 	p := &progGen{prog: prog, typ: typ, top: parent == nil, parent: parent, fields: map[*schedule.Buffer]string{},
-		names: newNamer(), masks: map[*schedule.Buffer]string{}, adam: map[*schedule.Kernel]string{}}
+		names: newNamer(), masks: map[*schedule.Buffer]string{}, adam: map[*schedule.Kernel]string{},
+		passSums: map[*schedule.Buffer]string{}}
 	for _, b := range prog.Buffers {
 		p.fields[b] = p.names.field(b)
 	}
@@ -223,6 +225,9 @@ func (p *progGen) emitType() {
 	p.printf("\nk, steps int // steps done, steps planned\n")
 	if len(p.gemms) > 0 {
 		p.printf("pool *kern.Workers // the matrix products' workers\n")
+	}
+	for _, b := range sortedBuffers(p.passSums) {
+		p.printf("%s float64 // the sum of %s's entries, from its synapse pass\n", p.passSums[b], b.Name)
 	}
 	if p.top {
 		p.printf("seed uint64\nnoGuard bool\n")
@@ -593,6 +598,10 @@ func (p *progGen) emitGuard() {
 	// below find nothing)
 	p.printf("s := 0.0\n")
 	for _, b := range bufs {
+		if sum, ok := p.passSums[b]; ok {
+			p.printf("s += m.%s // (%s, summed by its synapse pass)\n", sum, b.Name)
+			continue
+		}
 		if p.rows(b)*b.Size() == 1 {
 			p.printf("s += %s[0]\n", p.f(b))
 			continue
