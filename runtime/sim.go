@@ -16,8 +16,6 @@ import (
 	"math"
 	"strings"
 
-	"gonum.org/v1/gonum/floats"
-
 	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
@@ -462,7 +460,7 @@ func (s *Sim) check(k int) error {
 // scan returns the first non-finite value of buffer b (values v) after
 // step k, or nil.
 func (s *Sim) scan(b *schedule.Buffer, v []float64, k int) error {
-	if isFinite(floats.Sum(v)) {
+	if isFinite(kern.Sum(v)) {
 		return nil
 	}
 	for j, x := range v {
