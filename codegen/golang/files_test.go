@@ -262,7 +262,7 @@ func TestDataEquivalence(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	bins := buildData(t, goCmd, root, models, "fileteacher/cmd/datafiles")
+	bins := buildAll(t, goCmd, root, models, "fileteacher/cmd/datafiles")
 	t.Logf("go vet + go build of %d generated modules: %.1fs", len(models), time.Since(start).Seconds())
 	byName := map[string]*model{}
 	for _, m := range models {
@@ -274,33 +274,6 @@ func TestDataEquivalence(t *testing.T) {
 		checkDataFiles(t, filepath.Join(root, "bin", "datafiles"), byName["fileteacher"], root)
 	})
 	t.Run("bad", func(t *testing.T) { badData(t, root, bins, byName) })
-}
-
-// buildData vets and builds the commands of models and the extra main
-// packages with one go vet and one go build, through a go.work, as
-// buildAll does.
-func buildData(t *testing.T, goCmd, root string, models []*model, extra ...string) map[string]string {
-	t.Helper()
-	work := "go " + golang.GoVersion + "\n\nuse (\n"
-	var pkgs []string
-	bins := map[string]string{}
-	for _, m := range models {
-		work += "\t./mod/" + m.pkg + "\n"
-		pkgs = append(pkgs, m.pkg+"/...")
-		bins[m.pkg] = filepath.Join(root, "bin", m.pkg)
-	}
-	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte(work+")\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"), "GOFLAGS=", "GOTOOLCHAIN=local")
-	for _, args := range [][]string{append([]string{"vet"}, pkgs...), append(append([]string{"build", "-o", filepath.Join(root, "bin") + "/"}, cmdPkgs(models)...), extra...)} {
-		c := exec.Command(goCmd, args...)
-		c.Dir, c.Env = root, env
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", args[0], err, out)
-		}
-	}
-	return bins
 }
 
 // compareRun runs the generated command of m and the interpreter (with

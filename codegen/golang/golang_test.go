@@ -173,9 +173,9 @@ func compile(t *testing.T, path string) *schedule.Program {
 	return c.Program
 }
 
-// buildAll vets and builds the commands of every module with one go
-// command each, through a go.work.
-func buildAll(t *testing.T, goCmd, root string, models []*model) map[string]string {
+// buildAll vets and builds the commands of every module (and the extra
+// main packages) with one go command each, through a go.work.
+func buildAll(t *testing.T, goCmd, root string, models []*model, extra ...string) map[string]string {
 	t.Helper()
 	work := "go " + golang.GoVersion + "\n\nuse (\n"
 	var pkgs []string
@@ -189,7 +189,7 @@ func buildAll(t *testing.T, goCmd, root string, models []*model) map[string]stri
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"), "GOFLAGS=", "GOTOOLCHAIN=local")
-	for _, args := range [][]string{append([]string{"vet"}, pkgs...), append([]string{"build", "-o", filepath.Join(root, "bin") + "/"}, cmdPkgs(models)...)} {
+	for _, args := range [][]string{append([]string{"vet"}, pkgs...), append(append([]string{"build", "-o", filepath.Join(root, "bin") + "/"}, cmdPkgs(models)...), extra...)} {
 		c := exec.Command(goCmd, args...)
 		c.Dir, c.Env = root, env
 		if out, err := c.CombinedOutput(); err != nil {
