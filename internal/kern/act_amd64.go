@@ -20,3 +20,12 @@ var actAVX512 = hasAVX512()
 // actAsm reports whether this build has the assembly at all (tests
 // compare it with the Go code where the CPU runs it).
 const actAsm = true
+
+// tanhFMA is TanhScalar in assembly on one XMM register (AVX and FMA).
+//
+//go:noescape
+func tanhFMA(x float64) float64
+
+// actFMA reports whether TanhScalar runs tanhFMA: the CPU has AVX and
+// FMA and the operating system saves the YMM registers.
+var actFMA = hasAVX2FMA()

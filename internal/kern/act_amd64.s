@@ -264,3 +264,125 @@ expBody:
 	VSCALEFPD   Z3, Z14, Z14
 	NAN_FIX
 	STORE_LOOP(expLoop, expBody)
+
+// func tanhFMA(x float64) float64
+//
+// TanhScalar on one value in XMM registers with VEX-encoded scalar
+// instructions (AVX and FMA, no AVX-512): the operations of tanhGo in
+// its order, the fused ones as VFMADD/VFNMADD/VFMSUB ...SD,
+// RoundToEven as VROUNDSD $0, the scaling by 2^k (k in [-63, -1] here,
+// where scalef is one exact product) as a product with 2^k built from
+// k's bits. Two steps are rewritten into others giving the same bits,
+// each shortening the chain of dependent operations by one: k =
+// RoundToEven(a (-2/ln 2)) instead of RoundToEven((-2a) (1/ln 2)) (the
+// same real product, -2a and -2/ln 2 being exact scalings by 2), and
+// Dh = FMA(eh, 2^k, 1) instead of 1 + eh 2^k (the product is exact).
+// X15 is left alone.
+#define C_ONE ·actConst+0(SB)
+#define C_M2INVLN2 ·actConst+264(SB)
+TEXT ·tanhFMA(SB), NOSPLIT, $0-16
+	VMOVSD   x+0(FP), X0
+	VANDPD   C_ABS, X0, X1
+	VUCOMISD X0, X0
+	JPS      tanhFMANaN
+	VANDPD   C_SIGN, X0, X0
+	VUCOMISD C_TAU, X1
+	JCS      tanhFMASmall
+
+	VMINSD C_TBIG, X1, X1
+	VMULSD C_M2, X1, X2
+
+	// expdd: y in X2; k in X3, eh in X4, el in X5.
+	VMULSD       C_M2INVLN2, X1, X3
+	VROUNDSD     $0, X3, X3, X3
+	VMOVAPD      X2, X8
+	VFNMADD231SD C_LN2HI, X3, X8
+	VMULSD       C_LN2LO, X3, X7
+	VSUBSD       X7, X8, X9
+	VSUBSD       X9, X8, X10
+	VSUBSD       X7, X10, X10
+	VMULSD       X9, X9, X11
+	VMOVAPD      X11, X13
+	VFMSUB231SD  X9, X9, X13
+	VMULSD       X9, X11, X6
+	VMULSD       X11, X11, X12
+	VMOVSD       C_P(2), X2
+	VFMADD213SD  C_P(1), X9, X2
+	VMOVSD       C_P(4), X4
+	VFMADD213SD  C_P(3), X9, X4
+	VMOVSD       C_P(6), X5
+	VFMADD213SD  C_P(5), X9, X5
+	VMOVSD       C_P(8), X7
+	VFMADD213SD  C_P(7), X9, X7
+	VMOVSD       C_P(10), X8
+	VFMADD213SD  C_P(9), X9, X8
+	VFMADD231SD  X4, X11, X2
+	VFMADD231SD  X7, X11, X5
+	VFMADD231SD  X8, X12, X5
+	VFMADD231SD  X5, X12, X2
+	VFMADD213SD  X10, X9, X10
+	VFMADD231SD  C_P(0), X13, X10
+	VFMADD231SD  X2, X6, X10
+	VMULSD       C_P(0), X11, X11
+	VADDSD       X11, X9, X13
+	VSUBSD       X9, X13, X6
+	VSUBSD       X6, X11, X6
+	VADDSD       X10, X13, X11
+	VSUBSD       X13, X11, X12
+	VSUBSD       X12, X10, X12
+	VADDSD       X12, X6, X6
+	VADDSD       C_ONE, X11, X4
+	VMOVSD       C_ONE, X5
+	VSUBSD       X4, X5, X5
+	VADDSD       X11, X5, X5
+	VADDSD       X6, X5, X5
+
+	// 2^k in X14; T = 2^k (eh + el) in X6, X7; D = 1 + T in X8, X9.
+	VCVTTSD2SIQ X3, AX
+	ADDQ        $1023, AX
+	SHLQ        $52, AX
+	VMOVQ       AX, X14
+	VMOVSD      C_ONE, X8
+	VFMADD231SD X14, X4, X8
+	VMULSD      X14, X4, X6
+	VMULSD      X14, X5, X7
+	VMOVSD      C_ONE, X9
+	VSUBSD      X8, X9, X9
+	VADDSD      X6, X9, X9
+	VADDSD      X7, X9, X9
+
+	// 2/D - 1.
+	VMOVSD       C_ONE, X13
+	VDIVSD       X8, X13, X12
+	VFNMADD231SD X8, X12, X13
+	VFNMADD231SD X9, X12, X13
+	VADDSD       X12, X12, X12
+	VSUBSD       C_ONE, X12, X14
+	VFMADD231SD  X13, X12, X14
+	VANDPD       C_ABS, X14, X14
+	VORPD        X0, X14, X14
+	VMOVSD       X14, ret+8(FP)
+	RET
+
+tanhFMASmall:
+	VMULSD      X1, X1, X6
+	VMOVSD      C_R(7), X7
+	VFMADD213SD C_R(6), X6, X7
+	VFMADD213SD C_R(5), X6, X7
+	VFMADD213SD C_R(4), X6, X7
+	VFMADD213SD C_R(3), X6, X7
+	VFMADD213SD C_R(2), X6, X7
+	VFMADD213SD C_R(1), X6, X7
+	VFMADD213SD C_R0LO, X6, X7
+	VADDSD      C_R(0), X7, X7
+	VMULSD      X1, X6, X6
+	VFMADD213SD X1, X6, X7
+	VANDPD      C_ABS, X7, X7
+	VORPD       X0, X7, X7
+	VMOVSD      X7, ret+8(FP)
+	RET
+
+tanhFMANaN:
+	VADDSD X0, X0, X0
+	VMOVSD X0, ret+8(FP)
+	RET

@@ -12,3 +12,8 @@ const actAsm = false
 func tanhAVX512(dst, src *float64, n int)    { panic("kern: no AVX-512 on this architecture") }
 func sigmoidAVX512(dst, src *float64, n int) { panic("kern: no AVX-512 on this architecture") }
 func expAVX512(dst, src *float64, n int)     { panic("kern: no AVX-512 on this architecture") }
+
+// actFMA is false likewise: TanhScalar runs tanhGo.
+const actFMA = false
+
+func tanhFMA(x float64) float64 { panic("kern: no FMA assembly on this architecture") }

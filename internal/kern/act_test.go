@@ -335,6 +335,7 @@ type actFunc struct {
 	name           string
 	slice          func(dst, src []float64)
 	scalar         func(float64) float64
+	twin           func(float64) float64 // the Go code of scalar where it runs assembly
 	ref            func(float64) (dd, int)
 	std            func(float64) float64 // the standard library's, for comparison
 	dists          []actDist
@@ -343,9 +344,9 @@ type actFunc struct {
 }
 
 var actFuncs = []actFunc{
-	{"Tanh", Tanh, TanhScalar, func(x float64) (dd, int) { return tanhRef(x), 0 }, math.Tanh, tanhDists, 0.54, 0.5},
-	{"Sigmoid", Sigmoid, SigmoidScalar, sigmoidRef, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, sigmoidDists, 0.54, 0.76},
-	{"Exp", Exp, ExpScalar, expRef, math.Exp, expDists, 0.54, 0.76},
+	{"Tanh", Tanh, TanhScalar, tanhGo, func(x float64) (dd, int) { return tanhRef(x), 0 }, math.Tanh, tanhDists, 0.54, 0.5},
+	{"Sigmoid", Sigmoid, SigmoidScalar, SigmoidScalar, sigmoidRef, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, sigmoidDists, 0.54, 0.76},
+	{"Exp", Exp, ExpScalar, ExpScalar, expRef, math.Exp, expDists, 0.54, 0.76},
 }
 
 // actStats accumulates errors.
@@ -530,17 +531,25 @@ func TestActPathsAgree(t *testing.T) {
 			f.slice(got, xs)
 			bad := 0
 			for i, x := range xs {
-				if want := f.scalar(x); math.Float64bits(got[i]) != math.Float64bits(want) {
+				want := f.scalar(x)
+				if math.Float64bits(got[i]) != math.Float64bits(want) {
 					if bad++; bad <= 10 {
 						t.Errorf("%s(%v = 0x%x) = %v (0x%x), %sScalar %v (0x%x)", f.name, x, math.Float64bits(x),
 							got[i], math.Float64bits(got[i]), f.name, want, math.Float64bits(want))
+					}
+				}
+				if tw := f.twin(x); math.Float64bits(tw) != math.Float64bits(want) {
+					if bad++; bad <= 10 {
+						t.Errorf("%sScalar(%v = 0x%x) = %v (0x%x), its Go code %v (0x%x)", f.name, x, math.Float64bits(x),
+							want, math.Float64bits(want), tw, math.Float64bits(tw))
 					}
 				}
 			}
 			if bad > 0 {
 				t.Fatalf("%s: %d of %d values differ from %sScalar", f.name, bad, len(xs), f.name)
 			}
-			t.Logf("%s: %d values, the same bits as %sScalar (assembly: %v)", f.name, len(xs), f.name, actAVX512)
+			t.Logf("%s: %d values, the same bits as %sScalar and its Go code (assembly: %v, scalar assembly: %v)",
+				f.name, len(xs), f.name, actAVX512, actFMA)
 
 			// Lengths, alignments, in place, guards.
 			const guard = 12345.5
@@ -651,14 +660,15 @@ func BenchmarkExp(b *testing.B) {
 
 var benchSink float64
 
-// BenchmarkTanhScalar compares TanhScalar with math.Tanh, one call at a
-// time (the size-1 loops of generated code).
+// BenchmarkTanhScalar compares TanhScalar (tanhFMA where the CPU runs
+// it), its Go code tanhGo and math.Tanh, one call at a time (the size-1
+// loops of generated code).
 func BenchmarkTanhScalar(b *testing.B) {
 	xs := benchArgs(1024)
 	for _, c := range []struct {
 		name string
 		f    func(float64) float64
-	}{{"kern", TanhScalar}, {"math", math.Tanh}} {
+	}{{"kern", TanhScalar}, {"go", tanhGo}, {"math", math.Tanh}} {
 		b.Run(c.name, func(b *testing.B) {
 			s := 0.0
 			for i := range b.N {
