@@ -259,7 +259,22 @@ func tanhGo(x float64) float64 {
 
 // SigmoidScalar returns 1/(1 + exp(-x)), the same bits as Sigmoid
 // computes for x.
+//
+// On amd64 with AVX and FMA it runs sigmoidFMA for |x| <= sigmoidFMAMax
+// (the same operations in assembly), elsewhere sigmoidGo.
 func SigmoidScalar(x float64) float64 {
+	if actFMA && math.Abs(x) <= sigmoidFMAMax {
+		return sigmoidFMA(x)
+	}
+	return sigmoidGo(x)
+}
+
+// sigmoidFMAMax is the largest |x| sigmoidFMA takes: below it, k >=
+// -1010 and no scaling by 2^k needs scalef's two steps.
+const sigmoidFMAMax = 700
+
+// sigmoidGo is SigmoidScalar in Go.
+func sigmoidGo(x float64) float64 {
 	if x != x {
 		return x + x
 	}

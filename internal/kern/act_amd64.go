@@ -26,6 +26,13 @@ const actAsm = true
 //go:noescape
 func tanhFMA(x float64) float64
 
-// actFMA reports whether TanhScalar runs tanhFMA: the CPU has AVX and
-// FMA and the operating system saves the YMM registers.
+// sigmoidFMA is SigmoidScalar in assembly on one XMM register (AVX and
+// FMA), for |x| <= sigmoidFMAMax.
+//
+//go:noescape
+func sigmoidFMA(x float64) float64
+
+// actFMA reports whether TanhScalar runs tanhFMA and SigmoidScalar
+// sigmoidFMA: the CPU has AVX and FMA and the operating system saves
+// the YMM registers.
 var actFMA = hasAVX2FMA()

@@ -386,3 +386,97 @@ tanhFMANaN:
 	VADDSD X0, X0, X0
 	VMOVSD X0, ret+8(FP)
 	RET
+
+// func sigmoidFMA(x float64) float64
+//
+// SigmoidScalar for |x| <= sigmoidFMAMax (no NaN) in XMM registers,
+// as tanhFMA does TanhScalar: the operations of sigmoidGo in its order
+// (k in [-1010, 0], where every scalef is one product with 2^k or 1),
+// the numerator and scale of x < 0 selected by a mask, and Dh =
+// FMA(eh, 2^k, 1) instead of 1 + eh 2^k (the product is exact).
+TEXT ·sigmoidFMA(SB), NOSPLIT, $0-16
+	VMOVSD x+0(FP), X0
+	VANDPD C_ABS, X0, X1
+	VXORPD C_SIGN, X1, X2
+
+	// expdd: y in X2; k in X3, eh in X4, el in X5.
+	VMULSD       C_INVLN2, X2, X3
+	VROUNDSD     $0, X3, X3, X3
+	VMOVAPD      X2, X8
+	VFNMADD231SD C_LN2HI, X3, X8
+	VMULSD       C_LN2LO, X3, X7
+	VSUBSD       X7, X8, X9
+	VSUBSD       X9, X8, X10
+	VSUBSD       X7, X10, X10
+	VMULSD       X9, X9, X11
+	VMOVAPD      X11, X13
+	VFMSUB231SD  X9, X9, X13
+	VMULSD       X9, X11, X6
+	VMULSD       X11, X11, X12
+	VMOVSD       C_P(2), X2
+	VFMADD213SD  C_P(1), X9, X2
+	VMOVSD       C_P(4), X4
+	VFMADD213SD  C_P(3), X9, X4
+	VMOVSD       C_P(6), X5
+	VFMADD213SD  C_P(5), X9, X5
+	VMOVSD       C_P(8), X7
+	VFMADD213SD  C_P(7), X9, X7
+	VMOVSD       C_P(10), X8
+	VFMADD213SD  C_P(9), X9, X8
+	VFMADD231SD  X4, X11, X2
+	VFMADD231SD  X7, X11, X5
+	VFMADD231SD  X8, X12, X5
+	VFMADD231SD  X5, X12, X2
+	VFMADD213SD  X10, X9, X10
+	VFMADD231SD  C_P(0), X13, X10
+	VFMADD231SD  X2, X6, X10
+	VMULSD       C_P(0), X11, X11
+	VADDSD       X11, X9, X13
+	VSUBSD       X9, X13, X6
+	VSUBSD       X6, X11, X6
+	VADDSD       X10, X13, X11
+	VSUBSD       X13, X11, X12
+	VSUBSD       X12, X10, X12
+	VADDSD       X12, X6, X6
+	VADDSD       C_ONE, X11, X4
+	VMOVSD       C_ONE, X5
+	VSUBSD       X4, X5, X5
+	VADDSD       X11, X5, X5
+	VADDSD       X6, X5, X5
+
+	// 2^k in X14; T = 2^k (eh + el) in X6, X7; D = 1 + T in X8, X9.
+	VCVTTSD2SIQ X3, AX
+	ADDQ        $1023, AX
+	SHLQ        $52, AX
+	VMOVQ       AX, X14
+	VMOVSD      C_ONE, X8
+	VFMADD231SD X14, X4, X8
+	VMULSD      X14, X4, X6
+	VMULSD      X14, X5, X7
+	VMOVSD      C_ONE, X9
+	VSUBSD      X8, X9, X9
+	VADDSD      X6, X9, X9
+	VADDSD      X7, X9, X9
+
+	// Numerator and scale: eh, el, 2^k where x < 0 (mask X2), else 1,
+	// 0, 1; into X10, X11, X1.
+	VCMPSD  $1, C_ZERO, X0, X2
+	VANDPD  X2, X4, X10
+	VANDNPD C_ONE, X2, X11
+	VORPD   X11, X10, X10
+	VANDPD  X2, X14, X1
+	VORPD   X11, X1, X1
+	VANDPD  X2, X5, X11
+
+	// quotient, then the scale.
+	VMOVSD       C_ONE, X12
+	VDIVSD       X8, X12, X12
+	VMULSD       X12, X10, X13
+	VMOVAPD      X10, X14
+	VFNMADD231SD X8, X13, X14
+	VFNMADD231SD X9, X13, X11
+	VADDSD       X11, X14, X14
+	VFMADD213SD  X13, X12, X14
+	VMULSD       X1, X14, X14
+	VMOVSD       X14, ret+8(FP)
+	RET
