@@ -32,10 +32,13 @@
 // instruction with AVX-512 (an exponential to about 59 bits from a
 // minimax polynomial, tanh and the sigmoid as quotients rounded once at
 // the end, within 0.54 ulp); TanhScalar, SigmoidScalar and ExpScalar
-// compute one value. Unlike the other kernels they give the same bits
-// on every path and CPU: their Go code performs the assembly's IEEE
-// operations in the same order, so the interpreter and generated code
-// agree exactly on activations whichever path each runs.
+// compute one value (TanhScalar and SigmoidScalar in scalar FMA assembly
+// where the CPU has AVX and FMA). Unlike the other kernels they give the
+// same bits on every path and CPU: their Go code performs the assembly's
+// IEEE operations in the same order, so the interpreter and generated
+// code agree exactly on activations whichever path each runs. Sum adds
+// a slice for the guards (eight lanes at a time on AVX-512; its order is
+// unspecified).
 //
 // # Selection by CPU
 //
