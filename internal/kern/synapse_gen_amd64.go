@@ -52,9 +52,33 @@ func synapseAVX2TU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float
 //go:noescape
 func synapseAVX2FTU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
+//go:noescape
+func synapse32AVX512S(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
+//go:noescape
+func synapse32AVX512F(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
+//go:noescape
+func synapse32AVX512T(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
+//go:noescape
+func synapse32AVX512FT(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
+//go:noescape
+func synapse32AVX512U(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
+//go:noescape
+func synapse32AVX512FU(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
+//go:noescape
+func synapse32AVX512TU(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
+//go:noescape
+func synapse32AVX512FTU(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+
 // synapseAVX512 runs a validated pass (m, n > 0, g cleared) of mode with
-// AVX-512 and returns the sum of W after it; only CPUs with AVX-512 may call
-// it.
+// AVX-512 and returns the sum of W after it; only CPUs with AVX-512 may
+// call it.
 func synapseAVX512(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) float64 {
 	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
 	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
@@ -80,8 +104,8 @@ func synapseAVX512(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c 
 }
 
 // synapseAVX2 runs a validated pass (m, n > 0, g cleared) of mode with
-// AVX2/FMA and returns the sum of W after it; only CPUs with AVX2/FMA may call
-// it.
+// AVX2/FMA and returns the sum of W after it; only CPUs with AVX2/FMA may
+// call it.
 func synapseAVX2(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) float64 {
 	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
 	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
@@ -102,6 +126,33 @@ func synapseAVX2(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []
 		return synapseAVX2TU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	case partFwd | partTr | partUpd:
 		return synapseAVX2FTU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	}
+	panic("kern.Synapse: bad mode")
+}
+
+// synapse32AVX512 runs a validated pass (m, n > 0, g cleared) of mode with
+// AVX-512 and returns the sum of W as stored (float32) after it; only CPUs with AVX-512 may
+// call it.
+func synapse32AVX512(mode, m, n int, w []float32, x []float64, y, e []float32, g []float64, alpha float64, a []float32, c []float64) float64 {
+	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
+	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
+	switch mode {
+	case 0:
+		return synapse32AVX512S(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	case partFwd:
+		return synapse32AVX512F(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	case partTr:
+		return synapse32AVX512T(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	case partFwd | partTr:
+		return synapse32AVX512FT(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	case partUpd:
+		return synapse32AVX512U(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	case partFwd | partUpd:
+		return synapse32AVX512FU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	case partTr | partUpd:
+		return synapse32AVX512TU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
+	case partFwd | partTr | partUpd:
+		return synapse32AVX512FTU(m, n, pw, px, py, pe, pg, alpha, pa, pc)
 	}
 	panic("kern.Synapse: bad mode")
 }

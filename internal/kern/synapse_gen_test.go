@@ -67,6 +67,53 @@ type isa struct {
 	v     string // vector register prefix
 	width int    // doubles per vector
 	temps [2]int // first temporary of each column block
+	// f32: W, y, e and a hold float32 (Synapse32), W widened as it is
+	// loaded and rounded as it is stored, y rounded; x and c come
+	// widened to float64 (Synapse32's scratch), and g's sums stay float64
+	// in the scratch gs. With the update, the sum of W adds the stored
+	// float32 values in float32 lanes (Y28, Y29), widened at the end.
+	// AVX-512 only.
+	f32 bool
+}
+
+// es is the size in bytes of an entry of W, x, y, e, a, c.
+func (is isa) es() int {
+	if is.f32 {
+		return 4
+	}
+	return 8
+}
+
+// shift is log2 of es.
+func (is isa) shift() int {
+	if is.f32 {
+		return 2
+	}
+	return 3
+}
+
+// params are the assembly functions' parameters.
+func (is isa) params() string {
+	if is.f32 {
+		return "m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64"
+	}
+	return "m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64"
+}
+
+// sliceParams are the dispatch function's operands.
+func (is isa) sliceParams() string {
+	if is.f32 {
+		return "w []float32, x []float64, y, e []float32, g []float64, alpha float64, a []float32, c []float64"
+	}
+	return "w, x, y, e, g []float64, alpha float64, a, c []float64"
+}
+
+// elem is the Go type of W's entries.
+func (is isa) elem() string {
+	if is.f32 {
+		return "float32"
+	}
+	return "float64"
 }
 
 // sumAcc is the first of the two accumulators of the sum of W (one per
@@ -78,7 +125,8 @@ var (
 	// AVX2 has 16 vector registers: both blocks share their
 	// temporaries (the loads rename them).
 	isaAVX2 = isa{name: "AVX2", title: "AVX2/FMA", v: "Y", width: 4, temps: [2]int{8, 8}}
-	isas    = []isa{isaAVX512, isaAVX2}
+	isaAVX512F32 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 8, temps: [2]int{8, 16}, f32: true}
+	isas         = []isa{isaAVX512, isaAVX2, isaAVX512F32}
 )
 
 type asmWriter struct {
@@ -117,7 +165,12 @@ func partLetters(mode int) string {
 }
 
 // synapseFuncName is the function of an instruction set and a mode.
-func synapseFuncName(is isa, mode int) string { return "synapse" + is.name + partLetters(mode) }
+func synapseFuncName(is isa, mode int) string {
+	if is.f32 {
+		return "synapse32" + is.name + partLetters(mode)
+	}
+	return "synapse" + is.name + partLetters(mode)
+}
 
 func genSynapseAsm() []byte {
 	var out strings.Builder
@@ -171,19 +224,23 @@ import "unsafe"
 `)
 	for _, is := range isas {
 		for mode := range 8 {
-			fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64\n", synapseFuncName(is, mode))
+			fmt.Fprintf(&b, "\n//go:noescape\nfunc %s(%s) float64\n", synapseFuncName(is, mode), is.params())
 		}
 	}
 	for _, is := range isas {
+		name, what := "synapse"+is.name, "W"
+		if is.f32 {
+			name, what = "synapse32"+is.name, "W as stored (float32)"
+		}
 		fmt.Fprintf(&b, `
-// synapse%[1]s runs a validated pass (m, n > 0, g cleared) of mode with
-// %[2]s and returns the sum of W after it; only CPUs with %[2]s may call
-// it.
-func synapse%[1]s(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) float64 {
+// %[1]s runs a validated pass (m, n > 0, g cleared) of mode with
+// %[2]s and returns the sum of %[4]s after it; only CPUs with %[2]s may
+// call it.
+func %[1]s(mode, m, n int, %[5]s) float64 {
 	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
 	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
 	switch mode {
-`, is.name, is.title)
+`, name, is.title, is.elem(), what, is.sliceParams())
 		for mode := range 8 {
 			var parts []string
 			for _, p := range []struct {
@@ -207,7 +264,7 @@ func synapse%[1]s(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c [
 // function writes the whole function of w's mode.
 func (w *asmWriter) function() {
 	name := synapseFuncName(w.isa, w.mode)
-	fmt.Fprintf(&w.b, "// func %s(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64\n", name)
+	fmt.Fprintf(&w.b, "// func %s(%s) float64\n", name, w.isa.params())
 	fmt.Fprintf(&w.b, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
 	w.prologue()
 	w.label("pairs")
@@ -223,7 +280,11 @@ func (w *asmWriter) function() {
 	w.rows(1)
 	w.b.WriteString("\n")
 	w.label("done")
-	w.reduce(sumAcc, "ret+80(FP)")
+	if w.f32Sum() {
+		w.ins("VCVTPS2PD Y28, Z%d", sumAcc)
+		w.ins("VCVTPS2PD Y29, Z%d", sumAcc+1)
+	}
+	w.reduce(sumAcc, "ret+80(FP)", false)
 	w.ins("VZEROUPPER")
 	w.ins("RET")
 }
@@ -234,7 +295,7 @@ func (w *asmWriter) prologue() {
 	wd := w.isa.width
 	w.ins("MOVQ n+8(FP), DX")
 	w.ins("MOVQ DX, R8")
-	w.ins("SHLQ $3, R8")
+	w.ins("SHLQ $%d, R8", w.isa.shift())
 	w.ins("MOVQ DX, CX")
 	w.ins("ANDQ $%d, CX", wd-1)
 	if w.isa.v == "Z" {
@@ -248,7 +309,7 @@ func (w *asmWriter) prologue() {
 		w.ins("VMOVUPD (AX)(CX*8), Y13")
 	}
 	w.ins("ANDQ $-%d, DX", 2*wd)
-	w.ins("SHLQ $3, DX")
+	w.ins("SHLQ $%d, DX", w.isa.shift())
 	w.ins("MOVQ m+0(FP), CX")
 	w.ins("MOVQ w+16(FP), SI")
 	if w.has(partFwd) {
@@ -266,6 +327,10 @@ func (w *asmWriter) prologue() {
 	for z := sumAcc; z < sumAcc+2; z++ {
 		w.ins("%s %s, %s, %s", w.zero(), w.reg(z), w.reg(z), w.reg(z))
 	}
+	if w.f32Sum() {
+		w.ins("VPXORQ Z28, Z28, Z28")
+		w.ins("VPXORQ Z29, Z29, Z29")
+	}
 	w.b.WriteString("\n")
 }
 
@@ -282,17 +347,28 @@ func (w *asmWriter) zero() string {
 // labels prefixed by one or pair, and advances the row pointers.
 func (w *asmWriter) rows(nr int) {
 	p := map[int]string{1: "one", 2: "pair"}[nr]
-	vb := 8 * w.isa.width // bytes per vector
+	es := w.isa.es()
+	vb := es * w.isa.width // bytes of W per vector
 	if nr == 2 {
 		w.ins("LEAQ (SI)(R8*1), DI")
 	}
 	for r := range nr {
 		if w.has(partTr) {
-			w.ins("VBROADCASTSD %d(R13), %s", 8*r, w.reg(4+r))
+			if w.isa.f32 {
+				w.ins("VCVTSS2SD %d(R13), X%d, X%d", es*r, 4+r, 4+r)
+				w.ins("VBROADCASTSD X%d, %s", 4+r, w.reg(4+r))
+			} else {
+				w.ins("VBROADCASTSD %d(R13), %s", es*r, w.reg(4+r))
+			}
 		}
 		if w.has(partUpd) {
 			w.ins("VMOVSD alpha+56(FP), X%d", 6+r)
-			w.ins("VMULSD %d(BX), X%d, X%d", 8*r, 6+r, 6+r)
+			if w.isa.f32 {
+				w.ins("VCVTSS2SD %d(BX), X24, X24", es*r)
+				w.ins("VMULSD X24, X%d, X%d", 6+r, 6+r)
+			} else {
+				w.ins("VMULSD %d(BX), X%d, X%d", es*r, 6+r, 6+r)
+			}
 			w.ins("VBROADCASTSD X%d, %s", 6+r, w.reg(6+r))
 		}
 		if w.has(partFwd) {
@@ -315,18 +391,18 @@ func (w *asmWriter) rows(nr int) {
 	w.ins("JEQ   %stail", p)
 	w.block(nr, 0, 0, false)
 	w.ins("ADDQ $%d, AX", vb)
-	w.ins("TESTQ $%d, R8", vb-8)
+	w.ins("TESTQ $%d, R8", vb-es)
 	w.ins("JEQ   %ssum", p)
 	w.block(nr, 0, 1, true)
 	w.ins("JMP %ssum", p)
 	w.label(p + "tail")
-	w.ins("TESTQ $%d, R8", vb-8)
+	w.ins("TESTQ $%d, R8", vb-es)
 	w.ins("JEQ   %ssum", p)
 	w.block(nr, 0, 0, true)
 	w.label(p + "sum")
 	if w.has(partFwd) {
 		for r := range nr {
-			w.reduce(2*r, fmt.Sprintf("%d(R12)", 8*r))
+			w.reduce(2*r, fmt.Sprintf("%d(R12)", es*r), w.isa.f32)
 		}
 	}
 	w.advance(nr)
@@ -341,13 +417,22 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 	zw := [2]int{t + 1, t + 2}
 	rowReg := [2]string{"SI", "DI"}
 	addr := func(base string) string {
-		if off == 0 {
-			return fmt.Sprintf("(%s)(AX*1)", base)
+		o, scale := off, 1
+		if w.isa.f32 && base != "SI" && base != "DI" {
+			o, scale = 2*off, 2 // x, gs, c hold float64
 		}
-		return fmt.Sprintf("%d(%s)(AX*1)", off, base)
+		if o == 0 {
+			return fmt.Sprintf("(%s)(AX*%d)", base, scale)
+		}
+		return fmt.Sprintf("%d(%s)(AX*%d)", o, base, scale)
 	}
+	isW := func(base string) bool { return w.isa.f32 && (base == "SI" || base == "DI") }
 	load := func(base string, z int) {
 		switch {
+		case isW(base) && !masked:
+			w.ins("VCVTPS2PD %s, %s", addr(base), w.reg(z))
+		case isW(base):
+			w.ins("VCVTPS2PD.Z %s, K1, %s", addr(base), w.reg(z))
 		case !masked:
 			w.ins("VMOVUPD %s, %s", addr(base), w.reg(z))
 		case w.isa.v == "Z":
@@ -357,6 +442,18 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 		}
 	}
 	store := func(z int, base string) {
+		if isW(base) {
+			// round W to float32 and store it; the rounded values stay
+			// in Y(24+z%2+2 acc) for the sum of W as stored
+			y := w.rounded(z, acc)
+			w.ins("VCVTPD2PS Z%d, Y%d", z, y)
+			if masked {
+				w.ins("VMOVUPS Y%d, K1, %s", y, addr(base))
+			} else {
+				w.ins("VMOVUPS Y%d, %s", y, addr(base))
+			}
+			return
+		}
 		switch {
 		case !masked:
 			w.ins("VMOVUPD %s, %s", w.reg(z), addr(base))
@@ -392,6 +489,17 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 	}
 	// The sum of W: W[i] + W[i+1] (in the free x temporary), then into
 	// the accumulator.
+	if w.f32Sum() {
+		// in float32 lanes, from the rounded values stored
+		acc32 := 28 + acc
+		sum := w.rounded(zw[0], acc)
+		if nr == 2 {
+			w.ins("VADDPS Y%d, Y%d, Y%d", w.rounded(zw[1], acc), sum, 30)
+			sum = 30
+		}
+		w.ins("VADDPS Y%d, Y%d, Y%d", sum, acc32, acc32)
+		return
+	}
 	add := func(a, b, dst int) { w.ins("VADDPD %s, %s, %s", w.reg(a), w.reg(b), w.reg(dst)) }
 	sum := zw[0]
 	if nr == 2 {
@@ -401,9 +509,17 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 	add(sum, sumAcc+acc, sumAcc+acc)
 }
 
+// rounded is the Y register holding W's vector z rounded to float32 in
+// column block acc (f32 with the update).
+func (w *asmWriter) rounded(z, acc int) int { return 24 + z%2 + 2*acc }
+
+// f32Sum says whether the sum of W is taken in float32 lanes: over
+// float32 storage with the update, from the rounded values stored.
+func (w *asmWriter) f32Sum() bool { return w.isa.f32 && w.has(partUpd) }
+
 // reduce adds the lanes of the sums V(z), V(z+1) and stores the sum at
-// dst.
-func (w *asmWriter) reduce(z int, dst string) {
+// dst, rounded to float32 when f32.
+func (w *asmWriter) reduce(z int, dst string, f32 bool) {
 	w.ins("VADDPD %s, %s, %s", w.reg(z+1), w.reg(z), w.reg(z))
 	if w.isa.v == "Z" {
 		w.ins("VEXTRACTF64X4 $1, Z%d, Y8", z)
@@ -413,6 +529,11 @@ func (w *asmWriter) reduce(z int, dst string) {
 	w.ins("VADDPD X8, X%d, X%d", z, z)
 	w.ins("VPERMILPD $1, X%d, X8", z)
 	w.ins("VADDSD X8, X%d, X%d", z, z)
+	if f32 {
+		w.ins("VCVTSD2SS X%d, X%d, X%d", z, z, z)
+		w.ins("VMOVSS X%d, %s", z, dst)
+		return
+	}
 	w.ins("VMOVSD X%d, %s", z, dst)
 }
 
@@ -422,13 +543,14 @@ func (w *asmWriter) advance(nr int) {
 		return // the last row
 	}
 	w.ins("LEAQ (DI)(R8*1), SI")
+	step := 2 * w.isa.es()
 	if w.has(partFwd) {
-		w.ins("ADDQ $16, R12")
+		w.ins("ADDQ $%d, R12", step)
 	}
 	if w.has(partTr) {
-		w.ins("ADDQ $16, R13")
+		w.ins("ADDQ $%d, R13", step)
 	}
 	if w.has(partUpd) {
-		w.ins("ADDQ $16, BX")
+		w.ins("ADDQ $%d, BX", step)
 	}
 }
