@@ -124,7 +124,7 @@ var (
 	isaAVX512 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 8, temps: [2]int{8, 16}}
 	// AVX2 has 16 vector registers: both blocks share their
 	// temporaries (the loads rename them).
-	isaAVX2 = isa{name: "AVX2", title: "AVX2/FMA", v: "Y", width: 4, temps: [2]int{8, 8}}
+	isaAVX2      = isa{name: "AVX2", title: "AVX2/FMA", v: "Y", width: 4, temps: [2]int{8, 8}}
 	isaAVX512F32 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 8, temps: [2]int{8, 16}, f32: true}
 	isas         = []isa{isaAVX512, isaAVX2, isaAVX512F32}
 )
