@@ -386,6 +386,9 @@ func (s *Sim) fuseActivations() {
 					}
 				}
 				s.kernels[j] = nil
+				if s.rounds != nil {
+					s.rounds[i] = append(s.rounds[i], s.rounds[j]...)
+				}
 				break
 			}
 			between[k2.Dst] = true
@@ -470,7 +473,9 @@ func (s *Sim) compileSynapse(syn *schedule.Synapse) (step, error) {
 		return s.vals[i]
 	}
 	scale := syn.Scale
-	s.passSums[wi], s.passSummed[wi] = math.NaN(), true // (scanned until the first pass)
+	// (scanned until the first pass; always for float32, whose rounding
+	// after the pass may overflow what the pass summed)
+	s.passSums[wi], s.passSummed[wi] = math.NaN(), !s.prog.Float32
 	return func(s *Sim) {
 		alpha := 0.0
 		if ai >= 0 && s.learning {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir/schedule"
-	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
 )
 
@@ -57,20 +56,23 @@ type Sim struct {
 	// them.
 	passSums   []float64
 	passSummed []bool
-	states     [][2]int
-	inputs     []*inputSource
-	targets    []targetCopy
-	teachers   []*Sim
-	guard      []*schedule.Buffer // buffers checked for non-finite values
-	noGuard    bool
-	k          int // the next step
-	costBuf    []float64
-	parent     *Sim
-	masks      map[int][]bool // connectivity masks of one_to_one and sparse weights
-	bound      [][2]int       // a teacher's input buffer <- the parent's
-	workers    *kern.Workers
-	ctx        context.Context // setup stops when it is cancelled
-	clock      clock
+	// rounds lists, for a float32 program, the buffers kernel i of the
+	// plan writes, rounded to float32 after it ran (precision.go).
+	rounds   [][]int
+	states   [][2]int
+	inputs   []*inputSource
+	targets  []targetCopy
+	teachers []*Sim
+	guard    []*schedule.Buffer // buffers checked for non-finite values
+	noGuard  bool
+	k        int // the next step
+	costBuf  []float64
+	parent   *Sim
+	masks    map[int][]bool // connectivity masks of one_to_one and sparse weights
+	bound    [][2]int       // a teacher's input buffer <- the parent's
+	workers  *kern.Workers
+	ctx      context.Context // setup stops when it is cancelled
+	clock    clock
 }
 
 // step is one compiled kernel.
@@ -124,9 +126,6 @@ func newSim(ctx context.Context, prog *schedule.Program, seed uint64, steps int,
 	if prog.Batch < 1 {
 		return nil, fmt.Errorf("model %s: batch %d", prog.Model.Name, prog.Batch)
 	}
-	if p := prog.Model.Sim.Precision; p != "" && p != "float64" {
-		return nil, lang.ErrorList{lang.Errorf(prog.Model.Sim.Pos, "precision %s is not supported by the interpreter; it computes in float64 (drop the setting or write precision = float64)", p)}
-	}
 	s := &Sim{prog: prog, batch: prog.Batch, steps: steps, seed: seed, noGuard: noGuard, ctx: ctx, clock: newClock(prog.Dt)}
 	if err := s.setup(); err != nil {
 		s.Close()
@@ -160,6 +159,11 @@ func (s *Sim) setup() error {
 	if err := s.initParams(); err != nil {
 		return err
 	}
+	if prog.Float32 {
+		for _, v := range s.vals {
+			roundFloat32(v)
+		}
+	}
 	if err := s.cancelled(); err != nil {
 		return err
 	}
@@ -174,6 +178,7 @@ func (s *Sim) setup() error {
 		s.kernels = append(s.kernels, st)
 		s.learn = append(s.learn, k.Phase == schedule.PhaseLearn)
 	}
+	s.planRounding()
 	s.fuseActivations()
 	if err := s.setupTeachers(); err != nil {
 		return err
@@ -202,6 +207,11 @@ func (s *Sim) runInit() error {
 			return fmt.Errorf("model %s: %v", s.prog.Model.Name, err)
 		}
 		st(s)
+		if s.prog.Float32 {
+			for _, b := range k.Writes() {
+				roundFloat32(s.vals[b.ID])
+			}
+		}
 	}
 	return nil
 }
@@ -354,6 +364,9 @@ func (s *Sim) Step() error {
 			copy(s.vals[tc.dst], tc.teacher.vals[tc.src])
 		}
 	}
+	if s.prog.Float32 {
+		s.roundInputs()
+	}
 	s.runKernels(k)
 	for _, t := range s.teachers {
 		t.stepAsTeacher(k)
@@ -376,6 +389,9 @@ func (s *Sim) stepAsTeacher(k int) {
 			copy(s.vals[tc.dst], tc.teacher.vals[tc.src])
 		}
 	}
+	if s.prog.Float32 {
+		s.roundInputs()
+	}
 	s.runKernels(k)
 	for _, t := range s.teachers {
 		t.stepAsTeacher(k)
@@ -392,6 +408,9 @@ func (s *Sim) runKernels(k int) {
 			continue
 		}
 		st(s)
+		if s.rounds != nil {
+			s.roundWrites(i)
+		}
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 
 // chainEnd is the end (exclusive) of the chain of entrywise kernels that
 // starts at ks[i]; i+1 when ks[i] starts none.
-func chainEnd(ks []*schedule.Kernel, i int) int {
+func chainEnd(ks []*schedule.Kernel, i int, vec bool) int {
 	first := ks[i]
 	if first.Op != schedule.OpMap {
 		return i + 1
@@ -28,7 +28,7 @@ func chainEnd(ks []*schedule.Kernel, i int) int {
 	j := i + 1
 	for j < len(ks) {
 		k := ks[j]
-		if k.Op != schedule.OpMap || vectorActivation(k) || k.Phase != first.Phase || k.Dst.Size() != first.Dst.Size() || k.Dst.Batched != first.Dst.Batched {
+		if k.Op != schedule.OpMap || vec && vectorActivation(k) || k.Phase != first.Phase || k.Dst.Size() != first.Dst.Size() || k.Dst.Batched != first.Dst.Batched {
 			break
 		}
 		j++
@@ -194,7 +194,7 @@ func (c *chainGen) bindRows(bv string) {
 			row = "0"
 		}
 		if c.scalar(b) {
-			p.printf("s%d := %s\n", b.ID, p.scalar(b, row))
+			p.printf("s%d := %s\n", b.ID, p.ld(p.scalar(b, row)))
 			continue
 		}
 		if row == "0" {
@@ -219,6 +219,15 @@ func (c *chainGen) ref(b *schedule.Buffer) string {
 	return fmt.Sprintf("v%d[i]", b.ID)
 }
 
+// val is entry i of buffer b as the loop computes with it (widened
+// under precision float32).
+func (c *chainGen) val(b *schedule.Buffer) string {
+	if c.local[b] || c.scalar(b) {
+		return c.ref(b)
+	}
+	return c.p.ld(c.ref(b))
+}
+
 // activation is the memo key of a kernel computing tanh or sigmoid (or
 // its derivative) of one loaded argument.
 func (c *chainGen) activation(k *schedule.Kernel) (string, bool) {
@@ -239,19 +248,23 @@ func (c *chainGen) statement(k *schedule.Kernel) error {
 		e = c.memoized(k, key)
 	} else {
 		var err error
-		e, err = codeExpr(k.Code, func(i int) string { return c.ref(k.Args[i]) })
+		e, err = codeExpr(k.Code, func(i int) string { return c.val(k.Args[i]) })
 		if err != nil {
 			return err
 		}
 	}
 	if c.local[k.Dst] {
-		if e.isConst {
+		switch {
+		case c.p.prog.Float32:
+			// rounded as the interpreter rounds a temporary it stores
+			e = expr{src: "float64(" + c.p.st(e) + ")"}
+		case e.isConst:
 			e = call("float64", e) // a float64 variable, never an untyped constant
 		}
 		c.w = append(c.w, fmt.Sprintf("x%d := %s", k.Dst.ID, e.text()))
 		return nil
 	}
-	c.w = append(c.w, fmt.Sprintf("%s = %s", c.ref(k.Dst), e.text()))
+	c.w = append(c.w, fmt.Sprintf("%s = %s", c.ref(k.Dst), c.p.st(e)))
 	return nil
 }
 
@@ -263,7 +276,7 @@ func (c *chainGen) memoized(k *schedule.Kernel, key string) expr {
 	if !ok {
 		name = fmt.Sprintf("f%d", len(c.memo))
 		c.memo[key] = name
-		x := c.ref(k.Args[code.Args[0].Arg])
+		x := c.val(k.Args[code.Args[0].Arg])
 		c.w = append(c.w, fmt.Sprintf("%s := %s(%s)", name, funcNames[code.Func], x))
 	}
 	if code.Op == schedule.CodeFunc {

@@ -116,9 +116,6 @@ func refuse(prog *schedule.Program) error {
 	if m.Sim.Method == check.Adjoint {
 		return lang.ErrorList{lang.Errorf(m.Sim.Pos, "vlec gen go does not support method adjoint yet (exact gradients by a reverse sweep); use vlec run, or method le or gle")}
 	}
-	if p := m.Sim.Precision; p != "" && p != "float64" {
-		return lang.ErrorList{lang.Errorf(m.Sim.Pos, "vlec gen go computes in float64; precision %s is not supported yet", p)}
-	}
 	if prog.Batch < 1 {
 		return fmt.Errorf("model %s: batch %d", m.Name, prog.Batch)
 	}

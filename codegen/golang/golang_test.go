@@ -64,7 +64,16 @@ type model struct {
 // zero (matrix-vector products sum in another order than gonum's; see
 // doc.go). Then the generated chain2 and mlp reproduce shared/golden as
 // the interpreter does.
-func TestEquivalence(t *testing.T) {
+func TestEquivalence(t *testing.T) { equivalence(t, false) }
+
+// TestEquivalenceFloat32 is TestEquivalence with every model (not its
+// teachers, which keep their precision) under sim precision = float32:
+// both back ends store float32 and compute each stored value in float64
+// from the values read, rounded once (schedule.Program.Float32), so the
+// generated numbers are the interpreter's, to the same tolerance.
+func TestEquivalenceFloat32(t *testing.T) { equivalence(t, true) }
+
+func equivalence(t *testing.T, f32 bool) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on the PATH")
@@ -73,7 +82,7 @@ func TestEquivalence(t *testing.T) {
 		t.Skip("builds generated code; -short skips it")
 	}
 	root := t.TempDir()
-	models := prepare(t, root)
+	models := prepare(t, root, f32)
 	start := time.Now()
 	bins := buildAll(t, goCmd, root, models)
 	t.Logf("go vet + go build of %d generated modules: %.1fs", len(models), time.Since(start).Seconds())
@@ -93,8 +102,14 @@ func TestEquivalence(t *testing.T) {
 			}
 			for _, want := range csvs {
 				compareCSV(t, want, filepath.Join(gen, filepath.Base(want)))
+				if f32 {
+					float32Values(t, want)
+				}
 			}
 		})
+	}
+	if f32 {
+		return // the golden data are float64 runs
 	}
 	if _, err := os.Stat(goldenDir); err != nil {
 		t.Logf("golden data not found at %s (it sits beside the repository in CI): golden comparison skipped", goldenDir)
@@ -107,7 +122,7 @@ func TestEquivalence(t *testing.T) {
 
 // prepare copies the examples into root, adds the extra record to the
 // models of equivModels, and generates their modules under root/mod.
-func prepare(t *testing.T, root string) []*model {
+func prepare(t *testing.T, root string, f32 bool) []*model {
 	t.Helper()
 	src, _ := filepath.Glob("../../examples/*.vle")
 	bench, _ := filepath.Glob("../../examples/bench/*.vle")
@@ -132,6 +147,9 @@ func prepare(t *testing.T, root string) []*model {
 		}
 		fmt.Fprintf(f, "\nrecord %s every 3 steps to \"extra.csv\"\n", extraItems(prog))
 		f.Close()
+		if f32 {
+			setFloat32(t, file)
+		}
 		m := &model{file: file, prog: compile(t, file), pkg: golang.PackageName(prog.Model.Name)}
 		files, err := golang.Generate(m.prog, nil)
 		if err != nil {
@@ -143,6 +161,43 @@ func prepare(t *testing.T, root string) []*model {
 		out = append(out, m)
 	}
 	return out
+}
+
+// setFloat32 adds precision = float32 to the sim block of a model file.
+func setFloat32(t *testing.T, file string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(data)
+	if !strings.Contains(src, "sim {") {
+		t.Fatalf("%s has no sim block", file)
+	}
+	src = strings.Replace(src, "sim {", "sim { precision = float32;", 1)
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// float32Values checks that the states, weights and parameters a float32
+// run recorded are float32 numbers (not the cost, a mean, nor the values
+// of the teachers, which have their own precision).
+func float32Values(t *testing.T, path string) {
+	t.Helper()
+	header, rows := readCSV(t, path)
+	for _, row := range rows {
+		for c, v := range row[2:] {
+			name := header[c+2]
+			if strings.HasPrefix(name, "cost") || strings.HasPrefix(name, "energy") || strings.Count(name, ".") > 1 {
+				continue // a mean, or a teacher's (float64) value
+			}
+			x, _ := strconv.ParseFloat(v, 64)
+			if float64(float32(x)) != x && !math.IsNaN(x) {
+				t.Fatalf("%s, %s: %s is not a float32 number", filepath.Base(path), header[c+2], v)
+			}
+		}
+	}
 }
 
 // extraItems are the states, weights and cost of a model, to record.

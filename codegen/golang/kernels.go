@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir/schedule"
 )
 
@@ -21,7 +22,12 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 		p.printf("the Init kernels, once before the first step.\n")
 		p.printf("func (m *%s) %s() {\n", p.typ, name)
 	}
-	ks = reorderActivations(ks)
+	// the vector activations compute in float64 over whole buffers;
+	// under precision float32 an activation is a loop of the chains
+	vec := !p.prog.Float32
+	if vec {
+		ks = reorderActivations(ks)
+	}
 	inLearn := false
 	for i := 0; i < len(ks); {
 		k := ks[i]
@@ -34,12 +40,12 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 			}
 			inLearn = learn
 		}
-		if vectorActivation(k) {
+		if vec && vectorActivation(k) {
 			p.emitVectorActivation(k)
 			i++
 			continue
 		}
-		if end := chainEnd(ks, i); k.Op == schedule.OpMap {
+		if end := chainEnd(ks, i, vec); k.Op == schedule.OpMap {
 			if err := p.emitChain(ks, i, end); err != nil {
 				return err
 			}
@@ -95,6 +101,11 @@ func (p *progGen) emitKernel(k *schedule.Kernel) error {
 			return fmt.Errorf("softmax of %d entries into %d", k.Args[0].Size(), k.Dst.Size())
 		}
 		p.loop(p.rows(k.Dst), func(bv string) {
+			if p.prog.Float32 {
+				n := k.Dst.Size()
+				p.printf("sd := %s\nsoftmax(sd, %s)\nconvert(%s, sd)\n", p.wide(0, n), p.row(k.Args[0], bv), p.row(k.Dst, bv))
+				return
+			}
 			p.printf("softmax(%s, %s)\n", p.row(k.Dst, bv), p.row(k.Args[0], bv))
 		})
 		return nil
@@ -129,15 +140,18 @@ func (p *progGen) emitMap(dst *schedule.Buffer, args []*schedule.Buffer, code *s
 		if i < len(args) && args[i].Size() == 1 {
 			return fmt.Sprintf("s%d", i)
 		}
-		return fmt.Sprintf("a%d[i]", i)
+		return p.ld(fmt.Sprintf("a%d[i]", i))
 	})
 	if err != nil {
 		return err
 	}
+	if op != "=" {
+		return fmt.Errorf("internal error: map with %s", op)
+	}
 	p.loop(p.rows(dst), func(bv string) {
 		p.printf("d := %s\n", p.row(dst, bv))
 		p.argLocals(args, used, bv)
-		p.printf("for i := range d {\nd[i] %s %s\n}\n", op, e.text())
+		p.printf("for i := range d {\nd[i] = %s\n}\n", p.st(e))
 	})
 	return nil
 }
@@ -151,7 +165,7 @@ func (p *progGen) argLocals(args []*schedule.Buffer, used map[int]bool, bv strin
 	sort.Ints(idx)
 	for _, i := range idx {
 		if args[i].Size() == 1 {
-			p.printf("s%d := %s\n", i, p.scalar(args[i], bv))
+			p.printf("s%d := %s\n", i, p.ld(p.scalar(args[i], bv)))
 		} else {
 			p.printf("a%d := %s\n", i, p.row(args[i], bv))
 		}
@@ -183,10 +197,16 @@ func (p *progGen) emitMapAcc(k *schedule.Kernel) error {
 		if k.Args[i].Size() == 1 {
 			return fmt.Sprintf("s%d", i)
 		}
-		return fmt.Sprintf("a%d[i]", i)
+		return p.ld(fmt.Sprintf("a%d[i]", i))
 	})
 	if err != nil {
 		return err
+	}
+	// precision float32: a shared row summed over the batch is summed
+	// in float64 scratch and stored once
+	wide := p.prog.Float32 && !dst.Batched && p.rows(sp) > 1
+	if wide {
+		p.printf("sd := %s\nwiden(sd, %s)\n", p.wide(0, dst.Size()), p.row(dst, "0"))
 	}
 	p.loop(p.rows(sp), func(bv string) {
 		db := bv
@@ -196,12 +216,32 @@ func (p *progGen) emitMapAcc(k *schedule.Kernel) error {
 		p.argLocals(k.Args, used, bv)
 		if dst.Size() == 1 {
 			p.printf("acc := 0.0\nfor i := range %d {\nacc += %s\n}\n", n, e.text())
+			if wide {
+				p.printf("sd[0] += acc\n")
+				return
+			}
+			if p.prog.Float32 {
+				d := p.scalar(dst, db)
+				p.printf("%s = float32(float64(%s) + acc)\n", d, d)
+				return
+			}
 			p.printf("%s += acc\n", p.scalar(dst, db))
 			return
 		}
-		p.printf("d := %s\n", p.row(dst, db))
-		p.printf("for i := range d {\nd[i] += %s\n}\n", e.text())
+		switch {
+		case wide:
+			p.printf("for i := range sd {\nsd[i] += %s\n}\n", e.text())
+		case p.prog.Float32:
+			p.printf("d := %s\n", p.row(dst, db))
+			p.printf("for i := range d {\nd[i] = float32(float64(d[i]) + %s)\n}\n", e.text())
+		default:
+			p.printf("d := %s\n", p.row(dst, db))
+			p.printf("for i := range d {\nd[i] += %s\n}\n", e.text())
+		}
 	})
+	if wide {
+		p.printf("convert(%s, sd)\n", p.row(dst, "0"))
+	}
 	return nil
 }
 
@@ -232,8 +272,18 @@ func (p *progGen) emitMatVec(k *schedule.Kernel) error {
 		if k.Op == schedule.OpMatTVec {
 			wv = "kern.RowMajor"
 		}
+		xs, ws, ds := p.f(x), p.f(w), p.f(dst)
+		if p.prog.Float32 {
+			// the product in float64 over widened copies, as the
+			// interpreter computes it, then rounded
+			xs, ws, ds = p.wide(0, B*in), p.wide(B*in, rows*cols), p.wide(B*in+rows*cols, B*out)
+			p.printf("widen(%s, %s[:%d])\nwiden(%s, %s[:%d])\n", xs, p.f(x), B*in, ws, p.f(w), rows*cols)
+		}
 		p.printf("kern.Gemm(%d, %d, %d, 1, kern.RowMajor(%s, %d), %s(%s, %d), 0, %s, %d, m.pool)\n",
-			B, out, in, p.f(x), in, wv, p.f(w), cols, p.f(dst), out)
+			B, out, in, xs, in, wv, ws, cols, ds, out)
+		if p.prog.Float32 {
+			p.printf("convert(%s[:%d], %s)\n", p.f(dst), B*out, ds)
+		}
 		return nil
 	}
 	p.printf("w := %s[:%d]\n", p.f(w), rows*cols)
@@ -244,7 +294,11 @@ func (p *progGen) emitMatVec(k *schedule.Kernel) error {
 		}
 		p.printf("x, d := %s, %s\n", p.row(x, xb), p.row(dst, bv))
 		if k.Op == schedule.OpMatVec {
-			p.printf("for o := range d {\nd[o] = dotRow(w[o*%d:o*%d+%d], x)\n}\n", cols, cols, cols)
+			p.printf("for o := range d {\nd[o] = %s\n}\n", p.st(expr{src: fmt.Sprintf("dotRow(w[o*%d:o*%d+%d], x)", cols, cols, cols)}))
+			return
+		}
+		if p.prog.Float32 {
+			p.printf("sd := %s\nclear(sd)\nfor j, v := range x {\naxpy(sd, float64(v), w[j*%d:j*%d+%d])\n}\nconvert(d, sd)\n", p.wide(0, cols), cols, cols, cols)
 			return
 		}
 		p.printf("clear(d)\nfor j, v := range x {\naxpy(d, v, w[j*%d:j*%d+%d])\n}\n", cols, cols, cols)
@@ -268,10 +322,10 @@ func (p *progGen) emitReduce(k *schedule.Kernel) error {
 	fn := map[schedule.Op]string{schedule.OpSum: "sum", schedule.OpSumSq: "sumSq", schedule.OpDot: "dot", schedule.OpLogSumExp: "logSumExp"}[k.Op]
 	p.loop(p.rows(dst), func(bv string) {
 		if k.Op == schedule.OpDot {
-			p.printf("%s = dot(%s, %s)\n", p.scalar(dst, bv), p.row(x, bv), p.row(y, bv))
+			p.printf("%s = %s\n", p.scalar(dst, bv), p.st(expr{src: fmt.Sprintf("dot(%s, %s)", p.row(x, bv), p.row(y, bv))}))
 			return
 		}
-		p.printf("%s = %s(%s)\n", p.scalar(dst, bv), fn, p.row(x, bv))
+		p.printf("%s = %s\n", p.scalar(dst, bv), p.st(expr{src: fmt.Sprintf("%s(%s)", fn, p.row(x, bv))}))
 	})
 	return nil
 }
@@ -292,14 +346,21 @@ func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor fl
 		}
 		nb := p.rows(src)
 		p.printf("const f = %s\n", constant(factor/float64(nb)).text())
-		p.printf("d := %s\n", p.row(target, "0"))
+		if p.prog.Float32 {
+			p.printf("d := %s\nwiden(d, %s)\n", p.wide(0, n), p.row(target, "0"))
+		} else {
+			p.printf("d := %s\n", p.row(target, "0"))
+		}
 		p.loop(nb, func(bv string) {
 			if src.Size() == 1 {
-				p.printf("v := f * %s\nfor i := range d {\nd[i] += v\n}\n", p.scalar(src, bv))
+				p.printf("v := f * %s\nfor i := range d {\nd[i] += v\n}\n", p.ld(p.scalar(src, bv)))
 				return
 			}
-			p.printf("r := %s\nfor i, v := range r {\nd[i] += f * v\n}\n", p.row(src, bv))
+			p.printf("r := %s\nfor i, v := range r {\nd[i] += f * %s\n}\n", p.row(src, bv), p.ld("v"))
 		})
+		if p.prog.Float32 {
+			p.printf("convert(%s, d)\n", p.row(target, "0"))
+		}
 		return nil
 	}
 	a, c := k.Args[0], k.Args[1]
@@ -308,13 +369,25 @@ func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor fl
 		return fmt.Errorf("outer product of %d and %d entries into %d", na, nc, target.Size())
 	}
 	p.printf("const alpha = %s\n", constant(factor/float64(B)).text())
-	p.printf("d := %s[:%d]\n", p.f(target), target.Size())
+	f32 := p.prog.Float32
+	if f32 {
+		// the sums in float64 scratch, rounded once when stored
+		p.printf("d := %s\nwiden(d, %s[:%d])\n", p.wide(0, na*nc), p.f(target), target.Size())
+		defer p.printf("convert(%s[:%d], d)\n", p.f(target), target.Size())
+	} else {
+		p.printf("d := %s[:%d]\n", p.f(target), target.Size())
+	}
 	if a.Batched && c.Batched && B > 1 {
 		// target += alpha * A^T C on the kern package's GEMM, A read
 		// through its transpose, as the interpreter computes it
 		p.useGemm(na, nc, B)
+		as, cs := p.f(a), p.f(c)
+		if f32 {
+			as, cs = p.wide(na*nc, B*na), p.wide(na*nc+B*na, B*nc)
+			p.printf("widen(%s, %s[:%d])\nwiden(%s, %s[:%d])\n", as, p.f(a), B*na, cs, p.f(c), B*nc)
+		}
 		p.printf("kern.Gemm(%d, %d, %d, alpha, kern.ColMajor(%s, %d), kern.RowMajor(%s, %d), 1, d, %d, m.pool)\n",
-			na, nc, B, p.f(a), na, p.f(c), nc, nc)
+			na, nc, B, as, na, cs, nc, nc)
 		return nil
 	}
 	rows := 1
@@ -323,7 +396,7 @@ func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor fl
 	}
 	p.loop(rows, func(bv string) {
 		p.printf("a, c := %s, %s\n", p.row(a, bv), p.row(c, bv))
-		p.printf("for i, v := range a {\naxpy(d[i*%d:i*%d+%d], alpha*v, c)\n}\n", nc, nc, nc)
+		p.printf("for i, v := range a {\naxpy(d[i*%d:i*%d+%d], alpha*%s, c)\n}\n", nc, nc, nc, p.ld("v"))
 	})
 	return nil
 }
@@ -336,6 +409,19 @@ func (p *progGen) emitApply(k *schedule.Kernel) error {
 	}
 	n := dst.Size()
 	p.printf("p, dv := %s[:%d], %s[:%d]\n", p.f(dst), n, p.f(d), n)
+	if p.prog.Float32 {
+		// the floor before the rounding, as the interpreter applies it
+		p.printf("for i, x := range dv {\n")
+		if mask, ok := p.masks[dst]; ok {
+			p.printf("if !m.%s[i] {\ncontinue\n}\n", mask)
+		}
+		p.printf("v := float64(p[i]) + %s*float64(x)\n", constant(k.Scale).text())
+		if dst.Floor > 0 {
+			p.printf("if v < %s {\nv = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
+		}
+		p.printf("p[i] = float32(v)\n}\n")
+		return nil
+	}
 	if mask, ok := p.masks[dst]; ok {
 		p.printf("for i, x := range dv {\nif m.%s[i] {\np[i] += %s * x\n}\n}\n", mask, constant(k.Scale).text())
 	} else {
@@ -364,6 +450,16 @@ func (p *progGen) emitAdam(k *schedule.Kernel) error {
 	p.printf("for i := range p {\n")
 	if mask, ok := p.masks[dst]; ok {
 		p.printf("if !m.%s[i] {\ncontinue\n}\n", mask)
+	}
+	if p.prog.Float32 {
+		// the moments and the step in float64, each stored value rounded
+		p.printf("g := float64(dv[i])\nmi := beta1*float64(mv[i]) + (1-beta1)*g\nvi := beta2*float64(vv[i]) + (1-beta2)*g*g\n")
+		p.printf("pi := float64(p[i]) + rate*(mi/c1)/(math.Sqrt(vi/c2)+eps)\n")
+		if dst.Floor > 0 {
+			p.printf("if pi < %s {\npi = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
+		}
+		p.printf("mv[i], vv[i], p[i] = float32(mi), float32(vi), float32(pi)\n}\n")
+		return nil
 	}
 	p.printf("g := dv[i]\nmv[i] = beta1*mv[i] + (1-beta1)*g\nvv[i] = beta2*vv[i] + (1-beta2)*g*g\n")
 	p.printf("p[i] += rate * (mv[i] / c1) / (math.Sqrt(vv[i]/c2) + eps)\n")
@@ -415,11 +511,17 @@ func (p *progGen) emitSynapse(s *schedule.Synapse, learnGuard bool) error {
 			learn = fmt.Sprintf("k >= %d", p.prog.LearnAfter)
 		}
 	}
-	if rows*cols > tinySynapse {
+	if rows*cols > tinySynapse || p.prog.Float32 {
 		p.printf("alpha := 0.0\nif %s {\nalpha = %s\n}\n", learn, constant(s.Scale).text())
 		// the pass returns the sum of W's entries, which the guard checks
 		// instead of reading W once more
 		sum := p.passSum(w)
+		if p.prog.Float32 {
+			// float64 arithmetic over float32 storage (kern.Synapse32)
+			p.printf("m.%s = kern.Synapse32(%d, %d, %s[:%d], %s, %s, %s, %s, alpha, %s, %s, %s)\n", sum, rows, cols, p.f(w), rows*cols,
+				slice(s.X), slice(s.Y), slice(s.E), slice(s.G), slice(s.A), slice(s.C), p.wide(0, kern.Synapse32Scratch(cols)))
+			return nil
+		}
 		p.printf("m.%s = kern.Synapse(%d, %d, %s[:%d], %s, %s, %s, %s, alpha, %s, %s)\n", sum, rows, cols, p.f(w), rows*cols,
 			slice(s.X), slice(s.Y), slice(s.E), slice(s.G), slice(s.A), slice(s.C))
 		return nil

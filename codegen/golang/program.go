@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vlec-dev/vlec/ir/schedule"
@@ -34,7 +35,54 @@ type progGen struct {
 	passSums map[*schedule.Buffer]string // field of the sum a synapse pass returns, by weight matrix
 	data     []string                    // package-level initial values
 	plan     *inputPlan                  // stimuli, noise generators and data files (files.go)
+	wideNeed int                         // float64 scratch values the kernels need (precision float32)
 	w        bytes.Buffer
+}
+
+// elem is the Go type of the program's values.
+func (p *progGen) elem() string {
+	if p.prog.Float32 {
+		return "float32"
+	}
+	return "float64"
+}
+
+// ld is src, a stored value, as the kernels compute with it: widened to
+// float64 under precision float32.
+func (p *progGen) ld(src string) string {
+	if p.prog.Float32 {
+		return "float64(" + src + ")"
+	}
+	return src
+}
+
+// st is e as stored: rounded to float32 once under precision float32 (a
+// constant rounded here, as the interpreter rounds its float64 value).
+func (p *progGen) st(e expr) string {
+	if !p.prog.Float32 {
+		return e.text()
+	}
+	if e.isConst {
+		return "float32(" + strconv.FormatFloat(float64(float32(e.value)), 'g', -1, 32) + ")"
+	}
+	return "float32(" + e.text() + ")"
+}
+
+// wide reserves n values of the model's float64 scratch at offset off
+// and returns its source (precision float32: sums kept in float64 until
+// they are stored).
+func (p *progGen) wide(off, n int) string {
+	p.wideNeed = max(p.wideNeed, off+n)
+	return fmt.Sprintf("m.wide[%d:%d]", off, off+n)
+}
+
+// copyValues is the statement copying src into dst, buffers of programs
+// with value types de and se.
+func copyValues(dst, src, de, se string) string {
+	if de == se {
+		return fmt.Sprintf("copy(%s, %s)", dst, src)
+	}
+	return fmt.Sprintf("convert(%s, %s)", dst, src)
 }
 
 // teacherGen is a teacher program of a parent and its field there.
@@ -217,12 +265,15 @@ func (p *progGen) emitType() {
 		}
 		p.printf("// %s is %s: %s %s%s.\n", p.fields[b], b, b.Kind, b.Shape, batch)
 		if p.arrays {
-			p.printf("%s [%d]float64\n", p.fields[b], p.rows(b)*b.Size())
+			p.printf("%s [%d]%s\n", p.fields[b], p.rows(b)*b.Size(), p.elem())
 			continue
 		}
-		p.printf("%s []float64\n", p.fields[b])
+		p.printf("%s []%s\n", p.fields[b], p.elem())
 	}
 	p.printf("\nk, steps int // steps done, steps planned\n")
+	if p.wideNeed > 0 {
+		p.printf("wide []float64 // float64 scratch of the kernels: sums rounded to float32 once, when stored\n")
+	}
 	if len(p.gemms) > 0 {
 		p.printf("pool *kern.Workers // the matrix products' workers\n")
 	}
@@ -271,8 +322,11 @@ func (p *progGen) emitSetup() error {
 	}
 	for _, b := range p.prog.Buffers {
 		if !p.arrays {
-			p.printf("%s = make([]float64, %d)\n", p.f(b), p.rows(b)*b.Size())
+			p.printf("%s = make([]%s, %d)\n", p.f(b), p.elem(), p.rows(b)*b.Size())
 		}
+	}
+	if p.wideNeed > 0 {
+		p.printf("m.wide = make([]float64, %d)\n", p.wideNeed)
 	}
 	for _, b := range p.prog.Buffers {
 		if err := p.emitInit(b); err != nil {
@@ -315,7 +369,7 @@ func (p *progGen) emitInit(b *schedule.Buffer) error {
 			return nil
 		}
 		name := "init" + upperFirst(p.typ) + "_" + p.fields[b]
-		p.data = append(p.data, fmt.Sprintf("// %s is the initial value of %s.\nvar %s = [...]float64{%s}\n", name, b.Name, name, floatList(b.Init)))
+		p.data = append(p.data, fmt.Sprintf("// %s is the initial value of %s.\nvar %s = [...]%s{%s}\n", name, b.Name, name, p.elem(), p.floatList(b.Init)))
 		p.loop(p.rows(b), func(bv string) { p.printf("copy(%s, %s[:])\n", p.row(b, bv), name) })
 		return nil
 	}
@@ -351,7 +405,7 @@ func (p *progGen) emitInit(b *schedule.Buffer) error {
 		if in.Kind == check.InitNormal {
 			draw = binary('+', constant(in.A), binary('*', constant(in.B), expr{src: "rng.NormFloat64()"}))
 		}
-		p.printf("for i := range %s {\n%s[i] = %s\n}\n}\n", p.f(b), p.f(b), draw.text())
+		p.printf("for i := range %s {\n%s[i] = %s\n}\n}\n", p.f(b), p.f(b), p.st(draw))
 	case check.InitFile:
 		return p.emitWeightFile(b)
 	default:
@@ -391,10 +445,15 @@ func allEqual(v []float64) bool {
 	return true
 }
 
-func floatList(v []float64) string {
+// floatList is the literal list of v's values as the program stores
+// them (rounded to float32 under precision float32).
+func (p *progGen) floatList(v []float64) string {
 	parts := make([]string, len(v))
 	for i, x := range v {
 		parts[i] = constant(x).text()
+		if p.prog.Float32 {
+			parts[i] = strconv.FormatFloat(float64(float32(x)), 'g', -1, 32)
+		}
 	}
 	return strings.Join(parts, ", ")
 }
@@ -412,11 +471,11 @@ func (p *progGen) emitInputs() error {
 			continue
 		}
 		if src, ok := bound[buf]; ok {
-			fmt.Fprintf(&dynamic, "copy(%s, %s) // %s is the parent's %s\n", p.f(buf), p.parent.storage("parent.", src), in.Name, src.Name)
+			fmt.Fprintf(&dynamic, "%s // %s is the parent's %s\n", copyValues(p.f(buf), p.parent.storage("parent.", src), p.elem(), p.parent.elem()), in.Name, src.Name)
 			continue
 		}
 		if sf := p.plan.series[buf]; sf != nil {
-			fmt.Fprintf(&dynamic, "m.%s.fill(%s, k) // %s = file(%q)\n", sf.field, p.f(buf), in.Name, filepath.Base(in.File))
+			fmt.Fprintf(&dynamic, "fillSeries(m.%s, %s, k) // %s = file(%q)\n", sf.field, p.f(buf), in.Name, filepath.Base(in.File))
 			continue
 		}
 		sp := p.plan.stims[in]
@@ -448,7 +507,6 @@ func (p *progGen) emitInputs() error {
 // emitStimulus writes the loop filling input buffer buf with its
 // compiled stimulus sp.
 func (p *progGen) emitStimulus(w *bytes.Buffer, buf *schedule.Buffer, in *check.Input, sp *stimPlan) {
-	src := sp.e.text()
 	fmt.Fprintf(w, "// %s = %s\n", in.Name, in.Stimulus)
 	fmt.Fprintf(w, "for b := range %d {\n", p.prog.Batch)
 	if sp.usesB {
@@ -458,7 +516,7 @@ func (p *progGen) emitStimulus(w *bytes.Buffer, buf *schedule.Buffer, in *check.
 	if sp.usesI {
 		fmt.Fprintf(w, "fi := float64(i)\n")
 	}
-	fmt.Fprintf(w, "%s[b*%d+i] = %s\n}\n}\n", p.f(buf), in.Size, src)
+	fmt.Fprintf(w, "%s[b*%d+i] = %s\n}\n}\n", p.f(buf), in.Size, p.st(sp.e))
 }
 
 // boundInputs maps a teacher's inputs bound to its parent's (teacher T =
@@ -491,12 +549,12 @@ func (p *progGen) emitTargets() {
 	p.printf("func (m *%s) copyTargets() {\n", p.typ)
 	for _, tb := range p.prog.Targets {
 		if sf := p.plan.series[tb.Buffer]; sf != nil {
-			p.printf("m.%s.fill(%s, m.k) // %s = file(%q)\n", sf.field, p.f(tb.Buffer), tb.Buffer.Name, filepath.Base(tb.Teacher.File))
+			p.printf("fillSeries(m.%s, %s, m.k) // %s = file(%q)\n", sf.field, p.f(tb.Buffer), tb.Buffer.Name, filepath.Base(tb.Teacher.File))
 			continue
 		}
 		for _, tg := range p.teachers {
 			if tg.t == tb.Teacher {
-				p.printf("copy(%s, %s) // %s\n", p.f(tb.Buffer), tg.gen.storage("m."+tg.field+".", tb.Source), tb.Buffer.Name)
+				p.printf("%s // %s\n", copyValues(p.f(tb.Buffer), tg.gen.storage("m."+tg.field+".", tb.Source), p.elem(), tg.gen.elem()), tb.Buffer.Name)
 			}
 		}
 	}
@@ -603,7 +661,11 @@ func (p *progGen) emitGuard() {
 			continue
 		}
 		if p.rows(b)*b.Size() == 1 {
-			p.printf("s += %s[0]\n", p.f(b))
+			p.printf("s += %s\n", p.ld(p.f(b)+"[0]"))
+			continue
+		}
+		if p.prog.Float32 {
+			p.printf("s += finiteSum32(%s)\n", p.f(b))
 			continue
 		}
 		p.printf("s += finiteSum(%s)\n", p.f(b))
@@ -618,7 +680,7 @@ func (p *progGen) emitGuard() {
 // emitSettable writes the parameters and constants -set may change.
 func (p *progGen) emitSettable() {
 	p.printf("// settable are the parameters and constants Options.Set may change, by name.\n")
-	p.printf("func (m *Model) settable() map[string][]float64 {\nreturn map[string][]float64{\n")
+	p.printf("func (m *Model) settable() map[string][]%s {\nreturn map[string][]%s{\n", p.elem(), p.elem())
 	for _, b := range p.prog.Buffers {
 		if (b.Kind == schedule.Param || b.Kind == schedule.Const) && !b.Batched && plainName.MatchString(b.Name) {
 			p.printf("%q: %s,\n", b.Name, p.f(b))

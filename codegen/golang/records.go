@@ -29,6 +29,7 @@ type recordItem struct {
 	src  string
 	buf  *schedule.Buffer
 	rows int
+	f32  bool // src holds float32 values
 }
 
 // recordKinds are the generated constants of the record file formats,
@@ -76,8 +77,12 @@ func (p *progGen) emitRecords() (string, error) {
 			for _, d := range shape(it) {
 				dims = append(dims, strconv.Itoa(d))
 			}
-			fmt.Fprintf(&w, "{name: %q, shape: []int{%s}, values: func(m *Model) []float64 { return %s }},\n",
-				it.name, strings.Join(dims, ", "), it.src)
+			field, typ := "values", "float64"
+			if it.f32 {
+				field, typ = "values32", "float32"
+			}
+			fmt.Fprintf(&w, "{name: %q, shape: []int{%s}, %s: func(m *Model) []%s { return %s }},\n",
+				it.name, strings.Join(dims, ", "), field, typ, it.src)
 		}
 		w.WriteString("}},\n")
 	}
@@ -89,7 +94,7 @@ func (p *progGen) emitRecords() (string, error) {
 func (p *progGen) resolve(r *check.Ref) ([]recordItem, error) {
 	prog := p.prog
 	item := func(name string, b *schedule.Buffer) []recordItem {
-		return []recordItem{{name: name, src: p.f(b), buf: b, rows: p.rows(b)}}
+		return []recordItem{{name: name, src: p.f(b), buf: b, rows: p.rows(b), f32: p.prog.Float32}}
 	}
 	name := r.String()
 	var b *schedule.Buffer
@@ -145,7 +150,7 @@ func (p *progGen) teacherItem(r *check.Ref) ([]recordItem, error) {
 		if b.Next != nil {
 			src = tg.gen.storage("m."+tg.field+".", b.Next)
 		}
-		return []recordItem{{name: r.String(), src: src, buf: b, rows: tg.gen.rows(b)}}, nil
+		return []recordItem{{name: r.String(), src: src, buf: b, rows: tg.gen.rows(b), f32: tg.gen.prog.Float32}}, nil
 	}
 	return nil, lang.Errorf(r.At, "record %s: teacher %s has no program", r, r.Teacher.Name)
 }

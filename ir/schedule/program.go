@@ -227,6 +227,13 @@ type Program struct {
 	// energy weighs the task loss it marks with loss(...), 1 if it marks
 	// none (derive.System.Nudging). The cost is Beta times the objective.
 	Beta float64
+	// Float32 says every buffer holds float32 numbers (sim precision =
+	// float32): a kernel reads float32 values, computes in float64 and
+	// rounds each value it writes to float32 once, when it stores it (an
+	// accumulation over a batch or a matrix is rounded at its end, not
+	// term by term). Stimuli, targets and initial values are rounded as
+	// they are stored. Every back end computes these same numbers.
+	Float32 bool
 	// Learnable are the parameters that learn (plastic weights, learnable
 	// biases, time constants and params), in the order of the model's
 	// plasticity rules; set in free programs too.

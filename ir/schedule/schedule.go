@@ -24,11 +24,10 @@ func Schedule(sys *derive.System) (*Program, error) {
 	return s.p, nil
 }
 
-// precision refuses a precision the step program does not compute in.
+// precision sets the program's number format (Program.Float32).
+// A free program (exact gradients, a reference) computes in float64.
 func (s *scheduler) precision() {
-	if p := s.sys.Model.Sim.Precision; p != "" && p != "float64" {
-		s.fail(s.sys.Model.Sim.Pos, "precision %s is not supported: step programs compute in float64 (drop the setting or write precision = float64)", p)
-	}
+	s.p.Float32 = s.sys.Model.Sim.Precision == "float32" && !s.free
 }
 
 // Free schedules the free dynamics of a model, the forward pass of exact

@@ -100,6 +100,9 @@ func (c *checker) finishSim(block *lang.SimDecl, learnAfter float64) {
 		c.errorf(c.settingPos(block, "learn_after"), "learn_after %gs is not a whole number of steps of dt = %gs", learnAfter, s.Dt)
 	}
 	s.LearnAfter = after
+	if s.Precision == "float32" && s.Method == Adjoint {
+		c.errorf(c.settingPos(block, "precision"), "precision float32 is for methods le and gle; method adjoint computes exact gradients in float64 (drop the setting or write precision = float64)")
+	}
 }
 
 // stepsOf converts a time to a number of steps, and says whether it was a
