@@ -1,0 +1,152 @@
+package runtime_test
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vlec-dev/vlec/ir/schedule"
+	"github.com/vlec-dev/vlec/runtime"
+)
+
+// precisionRuns are the models TestFloat32Deviation runs, with the steps
+// of each run: the examples for their whole duration, the benchmark
+// networks for as long as the test stays within seconds.
+var precisionRuns = []struct {
+	file  string
+	steps int // 0: the model's duration
+}{
+	{"chain2.vle", 0}, {"mlp.vle", 0}, {"chain2_gamma0.vle", 0}, {"mlp_gamma0.vle", 0},
+	{"chain2_teacher.vle", 0}, {"mlp_teacher.vle", 0},
+	{"bench/n1.vle", 20000}, {"bench/n2.vle", 5000}, {"bench/n3.vle", 300}, {"bench/n4.vle", 100}, {"bench/n5.vle", 20},
+}
+
+// TestFloat32Deviation runs every example and benchmark model under
+// precision float64 and float32, side by side, and measures how far the
+// float32 run drifts: for every state and parameter, the largest
+// difference over the run relative to the largest magnitude the float64
+// run reached (its scale), and the relative difference of the mean cost
+// over the run. The float32 states must be float32 numbers and differ
+// from the float64 ones (the setting takes effect), and stay within 1e-3
+// of the scale (the models are stable, so rounding errors do not grow);
+// the figures, printed with -v, are the table of lang/SPEC.md.
+func TestFloat32Deviation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every model twice; -short skips it")
+	}
+	dir := t.TempDir()
+	for _, pattern := range []string{"../examples/*.vle", "../examples/bench/*.vle"} {
+		files, _ := filepath.Glob(pattern)
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, prec := range []string{"64", "32"} {
+				dst := filepath.Join(dir, prec, strings.TrimPrefix(f, "../examples/"))
+				os.MkdirAll(filepath.Dir(dst), 0o755)
+				text := string(data)
+				if prec == "32" { // the teachers too
+					text = strings.Replace(text, "sim {", "sim { precision = float32;", 1)
+				}
+				if err := os.WriteFile(dst, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	t.Logf("%-20s %8s %14s %-22s %12s", "model", "steps", "worst state", "(in)", "mean cost")
+	for _, r := range precisionRuns {
+		p64 := compile(t, filepath.Join(dir, "64", r.file))
+		p32 := compile(t, filepath.Join(dir, "32", r.file))
+		if p64.Float32 || !p32.Float32 {
+			t.Fatalf("%s: Float32 %v and %v", r.file, p64.Float32, p32.Float32)
+		}
+		steps := r.steps
+		if steps == 0 {
+			steps = p64.Steps
+		}
+		dev, cost := deviation(t, p64, p32, steps)
+		t.Logf("%-20s %8d %14.2e %-22s %12.2e", strings.TrimSuffix(r.file, ".vle"), steps, dev.worst, dev.name, cost)
+		if dev.worst == 0 {
+			t.Errorf("%s: the float32 run is the float64 run", r.file)
+		}
+		if dev.worst > 1e-3 {
+			t.Errorf("%s: float32 drifts %.2g of the scale from float64 (%s)", r.file, dev.worst, dev.name)
+		}
+	}
+}
+
+type drift struct {
+	worst float64
+	name  string
+}
+
+// deviation steps the two programs side by side and returns the worst
+// drift of a state or parameter (relative to its float64 scale) and the
+// relative difference of the mean costs.
+func deviation(t *testing.T, p64, p32 *schedule.Program, steps int) (drift, float64) {
+	t.Helper()
+	s64, err := runtime.New(p64, runtime.Options{Steps: steps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s64.Close()
+	s32, err := runtime.New(p32, runtime.Options{Steps: steps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s32.Close()
+	var bufs [][2]*schedule.Buffer
+	for _, b := range p64.Buffers {
+		if b.Kind == schedule.State || b.Kind == schedule.Param {
+			bufs = append(bufs, [2]*schedule.Buffer{b, p32.Buffers[b.ID]})
+		}
+	}
+	scale, diff := make([]float64, len(bufs)), make([]float64, len(bufs))
+	c64, c32 := 0.0, 0.0
+	for k := 0; k < steps; k++ {
+		if err := s64.Step(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s32.Step(); err != nil {
+			t.Fatal(err)
+		}
+		if s64.HasCost() {
+			c64 += s64.Cost()
+			c32 += s32.Cost()
+		}
+		for i, b := range bufs {
+			a, f := s64.Values(b[0]), s32.Values(b[1])
+			for j, x := range a {
+				y := f[j]
+				if float64(float32(y)) != y {
+					t.Fatalf("%s step %d: %s[%d] = %v is not a float32 number", p32.Model.Name, k, b[1].Name, j, y)
+				}
+				scale[i] = math.Max(scale[i], math.Abs(x))
+				diff[i] = math.Max(diff[i], math.Abs(x-y))
+			}
+		}
+	}
+	var d drift
+	for i, b := range bufs {
+		if scale[i] == 0 {
+			continue
+		}
+		if r := diff[i] / scale[i]; r > d.worst {
+			d = drift{r, runtimeName(p64, b[0])}
+		}
+	}
+	cost := 0.0
+	if c64 != 0 {
+		cost = math.Abs(c32-c64) / math.Abs(c64)
+	}
+	return d, cost
+}
+
+func runtimeName(p *schedule.Program, b *schedule.Buffer) string {
+	name, _ := runtime.UserName(p, b)
+	return name
+}
