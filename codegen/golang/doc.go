@@ -168,6 +168,25 @@
 //
 // Refused with a positioned error naming the construct, so that nothing
 // is generated that would not compile or would compute something else:
-// method adjoint (exact gradients by a reverse sweep), precision float32,
-// and an ou noise where the interpreter evaluates it lazily (above).
+// method adjoint (exact gradients by a reverse sweep), and an ou noise
+// where the interpreter evaluates it lazily (above).
+//
+// # Precision float32
+//
+// Under sim precision = float32 (schedule.Program.Float32) every buffer is
+// a []float32 ([n]float32) and the code computes what the interpreter
+// computes: each stored value in float64 from the float32 values read,
+// rounded once when stored. The chains widen their loads (float64(v3[i]))
+// and round their stores (float32(...)), their locals rounded as the
+// interpreter rounds the temporaries it stores; a sum over a batch or a
+// matrix (W^T x, the rank-one updates and means over the batch, softmax,
+// the GEMMs over widened copies) runs in the model's float64 scratch
+// (Model.wide) and is rounded at its end; synapse passes call
+// kern.Synapse32 (W read and written as float32, widened in registers on
+// AVX-512). Activations are loops of the chains (kern's scalar tanh and
+// sigmoid, the vector kernels' bits), never the vector kernels over a
+// whole buffer, whose derivative from the value would read the rounded
+// value. Teachers keep their own precision; values crossing between
+// programs of different precision are converted (convert). Records write
+// the float32 values as float64.
 package golang
