@@ -20,7 +20,7 @@ import (
 
 // chainEnd is the end (exclusive) of the chain of entrywise kernels that
 // starts at ks[i]; i+1 when ks[i] starts none.
-func chainEnd(ks []*schedule.Kernel, i int, vec bool) int {
+func chainEnd(ks []*schedule.Kernel, i int) int {
 	first := ks[i]
 	if first.Op != schedule.OpMap {
 		return i + 1
@@ -28,7 +28,7 @@ func chainEnd(ks []*schedule.Kernel, i int, vec bool) int {
 	j := i + 1
 	for j < len(ks) {
 		k := ks[j]
-		if k.Op != schedule.OpMap || vec && vectorActivation(k) || k.Phase != first.Phase || k.Dst.Size() != first.Dst.Size() || k.Dst.Batched != first.Dst.Batched {
+		if k.Op != schedule.OpMap || vectorActivation(k) || k.Phase != first.Phase || k.Dst.Size() != first.Dst.Size() || k.Dst.Batched != first.Dst.Batched {
 			break
 		}
 		j++
@@ -327,9 +327,10 @@ func vectorActivation(k *schedule.Kernel) bool {
 
 // reorderActivations moves each vector activation D = f(X) before the
 // derivative D' = f'(X) that precedes it and rewrites D' as a function
-// of D (see above). ks is not changed.
-func reorderActivations(ks []*schedule.Kernel) []*schedule.Kernel {
-	out := append([]*schedule.Kernel(nil), ks...)
+// of D (see above), returned in derived. ks is not changed.
+func reorderActivations(ks []*schedule.Kernel) (out []*schedule.Kernel, derived map[*schedule.Kernel]bool) {
+	out = append([]*schedule.Kernel(nil), ks...)
+	derived = map[*schedule.Kernel]bool{}
 	for i := 0; i < len(out); i++ {
 		k1 := out[i]
 		f, x, ok := activationOf(k1, true)
@@ -354,6 +355,7 @@ func reorderActivations(ks []*schedule.Kernel) []*schedule.Kernel {
 				d.Code = derivFromValue(f)
 				copy(out[i+1:j+1], out[i:j])
 				out[i], out[i+1] = k2, &d
+				derived[&d] = true
 				break
 			}
 			for _, w := range k2.Writes() {
@@ -364,7 +366,7 @@ func reorderActivations(ks []*schedule.Kernel) []*schedule.Kernel {
 			}
 		}
 	}
-	return out
+	return out, derived
 }
 
 // derivFromValue is f' as a function of v = f(x): 1 + (-1) v v for tanh
@@ -379,6 +381,36 @@ func derivFromValue(f ir.Func) *schedule.Code {
 	}
 	return &schedule.Code{Op: schedule.CodeMul, Args: []*schedule.Code{load,
 		{Op: schedule.CodeAdd, Args: []*schedule.Code{one, {Op: schedule.CodeMul, Args: []*schedule.Code{minusOne, load}}}}}}
+}
+
+// emitVectorActivation32 writes D = f(X) under precision float32, and
+// with it the derivative that reorderActivations placed right after it
+// (D' as a function of D): X widened into the float64 scratch, one call
+// of the vector kernel, then D and D' from the unrounded values, each
+// rounded once, the numbers of the interpreter (which computes D' from
+// f(X), not from the stored D). It returns the kernels it wrote (1 or 2).
+func (p *progGen) emitVectorActivation32(ks []*schedule.Kernel, i int, derived map[*schedule.Kernel]bool) int {
+	k := ks[i]
+	f, x, _ := activationOf(k, false)
+	fn := map[ir.Func]string{ir.Tanh: "kern.Tanh", ir.Sigmoid: "kern.Sigmoid"}[f]
+	n := p.rows(k.Dst) * k.Dst.Size()
+	p.printf("// %s (on the vector kernel, in float64)\n", comment(k))
+	var d *schedule.Kernel
+	if i+1 < len(ks) && derived[ks[i+1]] && ks[i+1].Args[0] == k.Dst {
+		d = ks[i+1]
+		p.printf("// %s: f' from the value before it is rounded\n", comment(d))
+	}
+	p.printf("{\nsd := %s\nwiden(sd, %s[:%d])\n%s(sd, sd)\n", p.wide(0, n), p.f(x), n, fn)
+	if d == nil {
+		p.printf("convert(%s[:%d], sd)\n}\n", p.f(k.Dst), n)
+		return 1
+	}
+	deriv := "1 - t*t"
+	if f == ir.Sigmoid {
+		deriv = "t * (1 - t)"
+	}
+	p.printf("dv, dd := %s[:%d], %s[:%d]\nfor i, t := range sd {\ndv[i], dd[i] = float32(t), float32(%s)\n}\n}\n", p.f(k.Dst), n, p.f(d.Dst), n, deriv)
+	return 2
 }
 
 // emitVectorActivation writes D = f(X) as one call over the buffer.

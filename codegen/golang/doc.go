@@ -183,10 +183,10 @@
 // the GEMMs over widened copies) runs in the model's float64 scratch
 // (Model.wide) and is rounded at its end; synapse passes call
 // kern.Synapse32 (W read and written as float32, widened in registers on
-// AVX-512). Activations are loops of the chains (kern's scalar tanh and
-// sigmoid, the vector kernels' bits), never the vector kernels over a
-// whole buffer, whose derivative from the value would read the rounded
-// value. Teachers keep their own precision; values crossing between
+// AVX-512). A vector activation widens X into the scratch, runs the
+// vector kernel there, and stores f and the derivative placed after it
+// from the unrounded values (from the stored, rounded f the derivative
+// would not be the interpreter's number). Teachers keep their own precision; values crossing between
 // programs of different precision are converted (convert). Records write
 // the float32 values as float64.
 package golang

@@ -22,12 +22,7 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 		p.printf("the Init kernels, once before the first step.\n")
 		p.printf("func (m *%s) %s() {\n", p.typ, name)
 	}
-	// the vector activations compute in float64 over whole buffers;
-	// under precision float32 an activation is a loop of the chains
-	vec := !p.prog.Float32
-	if vec {
-		ks = reorderActivations(ks)
-	}
+	ks, derived := reorderActivations(ks)
 	inLearn := false
 	for i := 0; i < len(ks); {
 		k := ks[i]
@@ -40,12 +35,16 @@ func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard boo
 			}
 			inLearn = learn
 		}
-		if vec && vectorActivation(k) {
+		if vectorActivation(k) {
+			if p.prog.Float32 {
+				i += p.emitVectorActivation32(ks, i, derived)
+				continue
+			}
 			p.emitVectorActivation(k)
 			i++
 			continue
 		}
-		if end := chainEnd(ks, i, vec); k.Op == schedule.OpMap {
+		if end := chainEnd(ks, i); k.Op == schedule.OpMap {
 			if err := p.emitChain(ks, i, end); err != nil {
 				return err
 			}
