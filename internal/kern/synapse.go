@@ -107,7 +107,7 @@ func synapse(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []floa
 
 // synapseMode checks the operands of Synapse and returns the parts to
 // compute; it panics on a programmer error.
-func synapseMode(m, n int, w, x, y, e, g []float64, alpha float64, a, c []float64) int {
+func synapseMode[T float32 | float64](m, n int, w, x, y, e, g []T, alpha float64, a, c []T) int {
 	if m < 0 || n < 0 {
 		synapsePanic("negative size %d x %d", m, n)
 	}
@@ -130,7 +130,7 @@ func synapseMode(m, n int, w, x, y, e, g []float64, alpha float64, a, c []float6
 // pairOK reports whether the operands u (length nu at least) and v
 // (length nv at least) of one part are given; one without the other or a
 // short one panics.
-func pairOK(un string, u []float64, nu int, vn string, v []float64, nv int) bool {
+func pairOK[T float32 | float64](un string, u []T, nu int, vn string, v []T, nv int) bool {
 	if u == nil && v == nil {
 		return false
 	}

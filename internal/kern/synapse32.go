@@ -23,7 +23,7 @@ func Synapse32Scratch(n int) int { return 4*n + 3 }
 // instructions); on other CPUs it widens each row into the scratch and
 // runs Synapse's path on it.
 func Synapse32(m, n int, w, x, y, e, g []float32, alpha float64, a, c []float32, scratch []float64) float64 {
-	mode := synapseMode32(m, n, w, x, y, e, g, alpha, a, c)
+	mode := synapseMode(m, n, w, x, y, e, g, alpha, a, c)
 	if len(scratch) < Synapse32Scratch(n) {
 		synapsePanic("scratch has %d entries, want %d for %d columns", len(scratch), Synapse32Scratch(n), n)
 	}
@@ -115,38 +115,4 @@ func widen(dst []float64, src []float32) {
 	for i, v := range src {
 		dst[i] = float64(v)
 	}
-}
-
-// synapseMode32 is synapseMode for float32 operands.
-func synapseMode32(m, n int, w, x, y, e, g []float32, alpha float64, a, c []float32) int {
-	if m < 0 || n < 0 {
-		synapsePanic("negative size %d x %d", m, n)
-	}
-	if len(w) < m*n {
-		synapsePanic("w has %d entries, want %d x %d", len(w), m, n)
-	}
-	mode := 0
-	if pairOK32("x", x, n, "y", y, m) {
-		mode |= partFwd
-	}
-	if pairOK32("e", e, m, "g", g, n) {
-		mode |= partTr
-	}
-	if a != nil && alpha != 0 && pairOK32("a", a, m, "c", c, n) {
-		mode |= partUpd
-	}
-	return mode
-}
-
-func pairOK32(un string, u []float32, nu int, vn string, v []float32, nv int) bool {
-	if u == nil && v == nil {
-		return false
-	}
-	if u == nil || v == nil {
-		synapsePanic("%s and %s must both be given or both be nil", un, vn)
-	}
-	if len(u) < nu || len(v) < nv {
-		synapsePanic("%s has %d entries, want %d; %s has %d, want %d", un, len(u), nu, vn, len(v), nv)
-	}
-	return true
 }
