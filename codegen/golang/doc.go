@@ -186,7 +186,7 @@
 // AVX-512). A vector activation widens X into the scratch, runs the
 // vector kernel there, and stores f and the derivative placed after it
 // from the unrounded values (from the stored, rounded f the derivative
-// would not be the interpreter's number). Teachers keep their own precision; values crossing between
-// programs of different precision are converted (convert). Records write
-// the float32 values as float64.
+// would not be the interpreter's number). Teachers keep their own
+// precision; values crossing between programs of different precision
+// are converted (convert). Records write the float32 values as float64.
 package golang

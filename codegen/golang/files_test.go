@@ -299,7 +299,7 @@ func compareRun(t *testing.T, root, bin string, m *model, seed string) {
 		t.Fatalf("the interpreter wrote %d CSV files", len(csvs))
 	}
 	for _, want := range csvs {
-		compareCSV(t, want, filepath.Join(gen, filepath.Base(want)))
+		compareCSV(t, want, filepath.Join(gen, filepath.Base(want)), false)
 	}
 }
 

@@ -85,7 +85,7 @@ func (p *progGen) emitKernel(k *schedule.Kernel) error {
 	}
 	switch k.Op {
 	case schedule.OpMap:
-		return p.emitMap(k.Dst, k.Args, k.Code, "=")
+		return p.emitMap(k.Dst, k.Args, k.Code)
 	case schedule.OpMapAcc:
 		return p.emitMapAcc(k)
 	case schedule.OpZero:
@@ -120,7 +120,7 @@ func (p *progGen) emitKernel(k *schedule.Kernel) error {
 
 // emitMap writes dst op= code(args) entrywise, scalars broadcast, a
 // shared argument read by every row.
-func (p *progGen) emitMap(dst *schedule.Buffer, args []*schedule.Buffer, code *schedule.Code, op string) error {
+func (p *progGen) emitMap(dst *schedule.Buffer, args []*schedule.Buffer, code *schedule.Code) error {
 	n := dst.Size()
 	used := map[int]bool{}
 	loads(code, used)
@@ -143,9 +143,6 @@ func (p *progGen) emitMap(dst *schedule.Buffer, args []*schedule.Buffer, code *s
 	})
 	if err != nil {
 		return err
-	}
-	if op != "=" {
-		return fmt.Errorf("internal error: map with %s", op)
 	}
 	p.loop(p.rows(dst), func(bv string) {
 		p.printf("d := %s\n", p.row(dst, bv))
@@ -407,28 +404,20 @@ func (p *progGen) emitApply(k *schedule.Kernel) error {
 		return fmt.Errorf("apply of %s to %s", d, dst)
 	}
 	n := dst.Size()
+	// one value at a time: the change on the mask, then the floor on
+	// every entry (as the interpreter applies it), then the store
 	p.printf("p, dv := %s[:%d], %s[:%d]\n", p.f(dst), n, p.f(d), n)
-	if p.prog.Float32 {
-		// the floor before the rounding, as the interpreter applies it
-		p.printf("for i, x := range dv {\n")
-		if mask, ok := p.masks[dst]; ok {
-			p.printf("if !m.%s[i] {\ncontinue\n}\n", mask)
-		}
-		p.printf("v := float64(p[i]) + %s*float64(x)\n", constant(k.Scale).text())
-		if dst.Floor > 0 {
-			p.printf("if v < %s {\nv = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
-		}
-		p.printf("p[i] = float32(v)\n}\n")
-		return nil
-	}
+	p.printf("for i, x := range dv {\nv := %s\n", p.ld("p[i]"))
+	change := fmt.Sprintf("v += %s * %s\n", constant(k.Scale).text(), p.ld("x"))
 	if mask, ok := p.masks[dst]; ok {
-		p.printf("for i, x := range dv {\nif m.%s[i] {\np[i] += %s * x\n}\n}\n", mask, constant(k.Scale).text())
+		p.printf("if m.%s[i] {\n%s}\n", mask, change)
 	} else {
-		p.printf("for i, x := range dv {\np[i] += %s * x\n}\n", constant(k.Scale).text())
+		p.printf("%s", change)
 	}
 	if dst.Floor > 0 {
-		p.printf("floor(p, %s)\n", constant(dst.Floor).text())
+		p.printf("if v < %s {\nv = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
 	}
+	p.printf("p[i] = %s\n}\n", p.st(expr{src: "v"}))
 	return nil
 }
 
@@ -450,21 +439,13 @@ func (p *progGen) emitAdam(k *schedule.Kernel) error {
 	if mask, ok := p.masks[dst]; ok {
 		p.printf("if !m.%s[i] {\ncontinue\n}\n", mask)
 	}
-	if p.prog.Float32 {
-		// the moments and the step in float64, each stored value rounded
-		p.printf("g := float64(dv[i])\nmi := beta1*float64(mv[i]) + (1-beta1)*g\nvi := beta2*float64(vv[i]) + (1-beta2)*g*g\n")
-		p.printf("pi := float64(p[i]) + rate*(mi/c1)/(math.Sqrt(vi/c2)+eps)\n")
-		if dst.Floor > 0 {
-			p.printf("if pi < %s {\npi = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
-		}
-		p.printf("mv[i], vv[i], p[i] = float32(mi), float32(vi), float32(pi)\n}\n")
-		return nil
-	}
-	p.printf("g := dv[i]\nmv[i] = beta1*mv[i] + (1-beta1)*g\nvv[i] = beta2*vv[i] + (1-beta2)*g*g\n")
-	p.printf("p[i] += rate * (mv[i] / c1) / (math.Sqrt(vv[i]/c2) + eps)\n")
+	// the moments and the step in locals, each stored once
+	p.printf("g := %s\nmi := beta1*%s + (1-beta1)*g\nvi := beta2*%s + (1-beta2)*g*g\n", p.ld("dv[i]"), p.ld("mv[i]"), p.ld("vv[i]"))
+	p.printf("pi := %s + rate*(mi/c1)/(math.Sqrt(vi/c2)+eps)\n", p.ld("p[i]"))
 	if dst.Floor > 0 {
-		p.printf("if p[i] < %s {\np[i] = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
+		p.printf("if pi < %s {\npi = %s\n}\n", constant(dst.Floor).text(), constant(dst.Floor).text())
 	}
+	p.printf("mv[i], vv[i], p[i] = %s, %s, %s\n", p.st(expr{src: "mi"}), p.st(expr{src: "vi"}), p.st(expr{src: "pi"}))
 	p.printf("}\n")
 	return nil
 }
