@@ -313,30 +313,6 @@ func (a *Sweep) Run(K int) error {
 	return nil
 }
 
-// begin fills the stimuli and the targets of step k (the first half of
-// Step).
-func (s *Sim) begin(k int) {
-	s.fillInputs(k)
-	for i := range s.targets {
-		tc := &s.targets[i]
-		if tc.file != nil {
-			tc.file.fill(s.vals[tc.dst], k)
-		} else {
-			copy(s.vals[tc.dst], tc.teacher.vals[tc.src])
-		}
-	}
-}
-
-// finish steps the teachers and swaps the states (the second half of
-// Step, after the kernels).
-func (s *Sim) finish(k int) {
-	for _, t := range s.teachers {
-		t.stepAsTeacher(k)
-	}
-	s.swap()
-	s.k++
-}
-
 func (a *Sweep) saveStates(mem []float64, slot int) {
 	off := slot * a.stateSize
 	for _, b := range a.states {

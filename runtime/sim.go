@@ -355,31 +355,23 @@ func (s *Sim) Learning(k int) bool { return k >= s.prog.LearnAfter }
 // NaN or infinite.
 func (s *Sim) Step() error {
 	k := s.k
-	s.fillInputs(k)
-	for i := range s.targets {
-		tc := &s.targets[i]
-		if tc.file != nil {
-			tc.file.fill(s.vals[tc.dst], k)
-		} else {
-			copy(s.vals[tc.dst], tc.teacher.vals[tc.src])
-		}
-	}
-	if s.prog.Float32 {
-		s.roundInputs()
-	}
-	s.runKernels(k)
-	for _, t := range s.teachers {
-		t.stepAsTeacher(k)
-	}
-	s.swap()
-	s.k++
+	s.advance(k)
 	if !s.noGuard {
 		return s.check(k)
 	}
 	return nil
 }
 
-func (s *Sim) stepAsTeacher(k int) {
+// advance runs step k without the guard (a teacher's step).
+func (s *Sim) advance(k int) {
+	s.begin(k)
+	s.runKernels(k)
+	s.finish(k)
+}
+
+// begin fills the stimuli and the targets of step k, the first part of a
+// step (the adjoint sweep runs its own kernels between begin and finish).
+func (s *Sim) begin(k int) {
 	s.fillInputs(k)
 	for i := range s.targets {
 		tc := &s.targets[i]
@@ -392,9 +384,13 @@ func (s *Sim) stepAsTeacher(k int) {
 	if s.prog.Float32 {
 		s.roundInputs()
 	}
-	s.runKernels(k)
+}
+
+// finish steps the teachers and swaps the states, the last part of a
+// step.
+func (s *Sim) finish(k int) {
 	for _, t := range s.teachers {
-		t.stepAsTeacher(k)
+		t.advance(k)
 	}
 	s.swap()
 	s.k++
