@@ -63,9 +63,16 @@ func (p *progGen) st(e expr) string {
 		return e.text()
 	}
 	if e.isConst {
-		return "float32(" + strconv.FormatFloat(float64(float32(e.value)), 'g', -1, 32) + ")"
+		return "float32(" + float32Literal(e.value) + ")"
 	}
 	return "float32(" + e.text() + ")"
+}
+
+// float32Literal is the shortest literal of x rounded to float32, which
+// Go converts to exactly that float32 (rounding x's decimal form itself
+// could round differently than rounding the float64 x).
+func float32Literal(x float64) string {
+	return strconv.FormatFloat(float64(float32(x)), 'g', -1, 32)
 }
 
 // wide reserves n values of the model's float64 scratch at offset off
@@ -452,7 +459,7 @@ func (p *progGen) floatList(v []float64) string {
 	for i, x := range v {
 		parts[i] = constant(x).text()
 		if p.prog.Float32 {
-			parts[i] = strconv.FormatFloat(float64(float32(x)), 'g', -1, 32)
+			parts[i] = float32Literal(x)
 		}
 	}
 	return strings.Join(parts, ", ")
