@@ -21,6 +21,9 @@ type Options struct {
 	// Free schedules the free dynamics (no nudging, no learning) and
 	// their reverse sweep, for exact gradients, whatever the method.
 	Free bool
+	// Precision, when set ("float64" or "float32"), replaces the model's
+	// sim precision.
+	Precision string
 }
 
 // Compiled is a model taken through every phase.
@@ -71,10 +74,22 @@ func libraryError(path string) error {
 
 // compileModel derives and schedules a checked model.
 func compileModel(m *check.Model, opts Options) (*Compiled, error) {
-	if opts.Method != "" && opts.Method != m.Sim.Method {
+	if opts.Method != "" && opts.Method != m.Sim.Method || opts.Precision != "" && opts.Precision != m.Sim.Precision {
 		copied := *m
-		copied.Sim.Method = opts.Method
+		if opts.Method != "" {
+			copied.Sim.Method = opts.Method
+		}
+		if opts.Precision != "" {
+			copied.Sim.Precision = opts.Precision
+		}
 		m = &copied
+	}
+	if m.Sim.Precision == "float32" && m.Sim.Method == check.Adjoint && !opts.Free {
+		at := m.Sim.Pos
+		if at.Line == 0 {
+			at = lang.Pos{File: m.File, Line: 1, Col: 1}
+		}
+		return nil, lang.ErrorList{lang.Errorf(at, "precision float32 is for methods le and gle; method adjoint computes exact gradients in float64")}
 	}
 	c := &Compiled{Model: m}
 	var err error

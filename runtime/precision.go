@@ -8,6 +8,17 @@ package runtime
 // rounded as they are stored. The generated Go code stores float32 and
 // computes the same numbers.
 
+import "github.com/vlec-dev/vlec/ir/schedule"
+
+// PrecisionOf names the number format of prog's values: "float32" or
+// "float64".
+func PrecisionOf(prog *schedule.Program) string {
+	if prog.Float32 {
+		return "float32"
+	}
+	return "float64"
+}
+
 // roundFloat32 rounds every value of v to the nearest float32 (ties to
 // even; beyond float32's range to an infinity, which the guard reports).
 func roundFloat32(v []float64) {

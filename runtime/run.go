@@ -125,7 +125,7 @@ func startRun(sim *Sim, opts RunOptions) (*run, error) {
 func newSummary(sim *Sim, adjoint bool) *Summary {
 	prog := sim.prog
 	m := prog.Model
-	return &Summary{Model: m.Name, ModelFile: m.File, Vlec: Build(), Method: string(m.Sim.Method),
+	return &Summary{Model: m.Name, ModelFile: m.File, Vlec: Build(), Method: string(m.Sim.Method), Precision: PrecisionOf(prog),
 		Planned: sim.Steps(), Dt: Float(prog.Dt), Batch: sim.batch, Seed: sim.seed, LearnAfter: prog.LearnAfter,
 		Learning: LearningOf(m, adjoint), Files: []string{}}
 }

@@ -15,6 +15,9 @@ type Summary struct {
 	// Vlec is the build of vlec that ran the model.
 	Vlec   BuildInfo `json:"vlec"`
 	Method string    `json:"method"`
+	// Precision is what the values were stored as: "float64" or
+	// "float32" (lang/SPEC.md, sim).
+	Precision string `json:"precision"`
 	// Steps run, of Planned.
 	Steps      int    `json:"steps"`
 	Planned    int    `json:"planned"`

@@ -48,8 +48,8 @@ func checkBackend(value string, choices ...string) error {
 
 // loadQuiet compiles the model at path for a back end, printing
 // positioned errors but not the model's warnings.
-func loadQuiet(stderr io.Writer, path string) (*schedule.Program, lang.Sources, error) {
-	c, sources, err := vlec.Compile(path, vlec.Options{})
+func loadQuiet(stderr io.Writer, path string, opts vlec.Options) (*schedule.Program, lang.Sources, error) {
+	c, sources, err := vlec.Compile(path, opts)
 	if err != nil {
 		fmt.Fprint(stderr, sources.Format(err))
 		return nil, sources, exitError{exitBadInput}

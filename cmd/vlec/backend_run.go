@@ -13,24 +13,25 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
 // goRunFlags are the flags of vlec run that the generated simulator's
 // command takes too.
-var goRunFlags = map[string]bool{"backend": true, "out": true, "duration": true, "seed": true, "quiet": true}
+var goRunFlags = map[string]bool{"backend": true, "out": true, "duration": true, "seed": true, "quiet": true, "precision": true}
 
 // runGoBackend is vlec run --backend go: the model's generated simulator,
 // compiled once into the cache, run with vlec run's flags translated,
 // its output passed through and its exit status returned.
-func runGoBackend(cmd *cobra.Command, path string) error {
+func runGoBackend(cmd *cobra.Command, path string, opts vlec.Options) error {
 	fs := cmd.Flags()
 	if err := refuseInterpFlags(fs); err != nil {
 		return err
 	}
 	stderr := cmd.ErrOrStderr()
-	prog, sources, err := loadRun(stderr, path)
+	prog, sources, err := loadRun(stderr, path, opts)
 	if err != nil {
 		return err
 	}

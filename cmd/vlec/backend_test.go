@@ -17,6 +17,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/codegen/golang"
 )
 
@@ -439,7 +440,7 @@ func TestGoSimulatorCache(t *testing.T) {
 	fakeGo(t, dir, `printf binary > "$3"`+"\n")
 	t.Setenv("PATH", dir)
 	t.Setenv(cacheEnv, filepath.Join(dir, "cache"))
-	prog, sources, err := loadQuiet(&bytes.Buffer{}, "../../examples/chain2.vle")
+	prog, sources, err := loadQuiet(&bytes.Buffer{}, "../../examples/chain2.vle", vlec.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

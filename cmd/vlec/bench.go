@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/runtime"
 )
@@ -21,6 +22,7 @@ type benchConfig struct {
 	wall    time.Duration // wall time per model, back end and round
 	backend string        // backendInterp, backendGo or backendBoth
 	rounds  int
+	opts    vlec.Options // --precision
 }
 
 // timing is one timed run: its rate and the steps it timed.
@@ -36,9 +38,10 @@ type timer interface {
 
 func newBenchCmd() *cobra.Command {
 	var (
-		wall   string
-		cfg    benchConfig
-		rounds int
+		wall      string
+		cfg       benchConfig
+		rounds    int
+		precision string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench [MODEL...]",
@@ -60,7 +63,8 @@ of --rounds rounds runs the interpreter and then the generated simulator
 on the model. It prints each back end's lowest and median rate, the ratio
 go/interp of the medians, and the lowest and the median of the rounds'
 own ratios. With --rounds N for one back end, steps/s is the median of N
-rounds.`,
+rounds. --precision float32 (or float64) times the models in that
+precision instead of their own.`,
 		Example: "  vlec bench\n  vlec bench --time 5s examples/bench/n4.vle\n  vlec bench --backend both --time 1s examples/bench/n1.vle examples/bench/n2.vle",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
@@ -71,6 +75,9 @@ rounds.`,
 				return err
 			}
 			if cfg.rounds, err = benchRounds(rounds, cmd.Flags().Changed("rounds"), cfg.backend); err != nil {
+				return err
+			}
+			if cfg.opts, err = precisionOptions(precision); err != nil {
 				return err
 			}
 			if len(args) == 0 {
@@ -87,6 +94,7 @@ rounds.`,
 	cmd.Flags().StringVar(&wall, "time", "2s", "wall time per model (and back end and round), a positive time as a .vle file writes it (e.g. 5s, 500ms, 2min)")
 	cmd.Flags().StringVar(&cfg.backend, "backend", backendInterp, "interp (the interpreter), go (the generated Go simulator) or both, interleaved")
 	cmd.Flags().IntVar(&rounds, "rounds", 0, "rounds per model (default 1 with one back end, 3 with both)")
+	precisionFlag(cmd, &precision)
 	return cmd
 }
 
@@ -152,7 +160,7 @@ func benchError(ctx context.Context, stderr io.Writer, path string, err error) e
 // order of a round: the interpreter's, then the generated simulator's
 // (built and calibrated here, untimed).
 func benchTimers(ctx context.Context, stderr io.Writer, path string, cfg benchConfig) (*schedule.Program, []timer, error) {
-	prog, sources, err := loadQuiet(stderr, path)
+	prog, sources, err := loadQuiet(stderr, path, cfg.opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/codegen/golang"
 )
 
@@ -25,7 +26,7 @@ func newGenCmd() *cobra.Command {
 }
 
 func newGenGoCmd() *cobra.Command {
-	var out string
+	var out, precision string
 	cmd := &cobra.Command{
 		Use:   "go FILE -o DIR",
 		Short: "Generate a Go simulator of a model (a library and a command)",
@@ -45,7 +46,7 @@ their position, and nothing is written. codegen/golang/doc.go describes the code
 			if out == "" {
 				return fmt.Errorf("gen go: name the output directory with -o DIR")
 			}
-			files, _, err := generate(cmd.ErrOrStderr(), args[0])
+			files, _, err := generate(cmd.ErrOrStderr(), args[0], precision)
 			if err != nil {
 				return err
 			}
@@ -57,11 +58,12 @@ their position, and nothing is written. codegen/golang/doc.go describes the code
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output directory of the Go module")
+	precisionFlag(cmd, &precision)
 	return cmd
 }
 
 func newBuildCmd() *cobra.Command {
-	var out string
+	var out, precision string
 	cmd := &cobra.Command{
 		Use:   "build FILE -o BIN",
 		Short: "Compile a Go simulator of a model into an executable",
@@ -78,7 +80,7 @@ BIN. It needs the go command on the PATH.`,
 			if err != nil {
 				return fmt.Errorf("build: the Go toolchain (the go command) is not on the PATH; install Go from https://go.dev/dl or use vlec gen go and build elsewhere")
 			}
-			files, pkg, err := generate(cmd.ErrOrStderr(), args[0])
+			files, pkg, err := generate(cmd.ErrOrStderr(), args[0], precision)
 			if err != nil {
 				return err
 			}
@@ -86,7 +88,22 @@ BIN. It needs the go command on the PATH.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the executable to write")
+	precisionFlag(cmd, &precision)
 	return cmd
+}
+
+// precisionFlag adds --precision to cmd.
+func precisionFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVar(p, "precision", "", "float64 or float32: store every value in this precision instead of the model's sim precision (lang/SPEC.md, sim)")
+}
+
+// precisionOptions are the compile options of a --precision value.
+func precisionOptions(precision string) (vlec.Options, error) {
+	switch precision {
+	case "", "float64", "float32":
+		return vlec.Options{Precision: precision}, nil
+	}
+	return vlec.Options{}, fmt.Errorf("--precision %s: give float64 or float32", precision)
 }
 
 // goBuildEnv is the environment go build of generated code runs with:
@@ -95,8 +112,12 @@ var goBuildEnv = []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local"}
 
 // generate compiles the model at path and generates its Go module,
 // printing positioned errors; pkg is the generated command's directory.
-func generate(stderr io.Writer, path string) (golang.Files, string, error) {
-	prog, sources, err := loadRun(stderr, path)
+func generate(stderr io.Writer, path, precision string) (golang.Files, string, error) {
+	opts, err := precisionOptions(precision)
+	if err != nil {
+		return nil, "", err
+	}
+	prog, sources, err := loadRun(stderr, path, opts)
 	if err != nil {
 		return nil, "", err
 	}

@@ -17,12 +17,13 @@ import (
 
 func newRunCmd() *cobra.Command {
 	var (
-		out      string
-		duration string
-		seed     uint64
-		quiet    bool
-		maxMem   string
-		backend  string
+		out       string
+		duration  string
+		seed      uint64
+		quiet     bool
+		maxMem    string
+		backend   string
+		precision string
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -66,14 +67,18 @@ those with --backend interp.`,
 			if err := checkBackend(backend, backendInterp, backendGo); err != nil {
 				return err
 			}
+			copts, err := precisionOptions(precision)
+			if err != nil {
+				return err
+			}
 			if backend == backendGo {
-				return runGoBackend(cmd, args[0])
+				return runGoBackend(cmd, args[0], copts)
 			}
 			opts := runtime.RunOptions{OutDir: out}
 			if cmd.Flags().Changed("seed") {
 				opts.Seed, opts.SeedSet = seed, true
 			}
-			prog, sources, err := loadRun(cmd.ErrOrStderr(), args[0])
+			prog, sources, err := loadRun(cmd.ErrOrStderr(), args[0], copts)
 			if err != nil {
 				return err
 			}
@@ -127,6 +132,7 @@ those with --backend interp.`,
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed instead of the model's")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	cmd.Flags().StringVar(&backend, "backend", backendInterp, "interp (the interpreter) or go (the generated Go simulator, compiled once and cached in $"+cacheEnv+")")
+	precisionFlag(cmd, &precision)
 	cmd.Flags().StringVar(&maxMem, "max-memory", "", "most memory the model may need (e.g. 8GiB, 512MiB, 16GB; default: what the machine has available)")
 	return cmd
 }

@@ -28,8 +28,8 @@ const (
 // loadRun compiles the model at path for a run, printing positioned
 // errors, or else the model's warnings; it returns the sources read, for
 // the summary's hashes and for positioned runtime errors.
-func loadRun(stderr io.Writer, path string) (*schedule.Program, lang.Sources, error) {
-	c, sources, err := vlec.Compile(path, vlec.Options{})
+func loadRun(stderr io.Writer, path string, opts vlec.Options) (*schedule.Program, lang.Sources, error) {
+	c, sources, err := vlec.Compile(path, opts)
 	if err != nil {
 		fmt.Fprint(stderr, sources.Format(err))
 		return nil, sources, exitError{exitBadInput}

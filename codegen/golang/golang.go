@@ -144,6 +144,7 @@ func positioned(err error) error {
 // tmplData are the values the support templates read.
 type tmplData struct {
 	Source, Package, Module, Model, Method string
+	Precision                              string
 	Dt                                     string
 	Batch, Steps, LearnAfter, TimePlaces   int
 	Seed                                   uint64
@@ -157,7 +158,7 @@ type tmplData struct {
 func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 	m := p.prog.Model
 	pkg := packageName(m.Name)
-	d := tmplData{Source: filepath.Base(m.File), Package: pkg, Module: pkg, Model: m.Name, Method: string(m.Sim.Method),
+	d := tmplData{Source: filepath.Base(m.File), Package: pkg, Module: pkg, Model: m.Name, Method: string(m.Sim.Method), Precision: p.elem(),
 		Dt: constant(p.prog.Dt).text(), Batch: p.prog.Batch, Steps: p.prog.Steps, LearnAfter: p.prog.LearnAfter,
 		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, CostExpr: "nanValue", Records: recs,
 		Provenance: prov}

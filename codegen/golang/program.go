@@ -40,12 +40,7 @@ type progGen struct {
 }
 
 // elem is the Go type of the program's values.
-func (p *progGen) elem() string {
-	if p.prog.Float32 {
-		return "float32"
-	}
-	return "float64"
-}
+func (p *progGen) elem() string { return runtime.PrecisionOf(p.prog) }
 
 // ld is src, a stored value, as the kernels compute with it: widened to
 // float64 under precision float32.
