@@ -148,10 +148,11 @@ func prepare(t *testing.T, root string, f32 bool) []*model {
 		}
 		fmt.Fprintf(f, "\nrecord %s every 3 steps to \"extra.csv\"\n", extraItems(prog))
 		f.Close()
+		opts := vlec.Options{}
 		if f32 {
-			setFloat32(t, file)
+			opts.Precision = "float32" // the model's, not its teachers'
 		}
-		m := &model{file: file, prog: compile(t, file), pkg: golang.PackageName(prog.Model.Name)}
+		m := &model{file: file, prog: compileWith(t, file, opts), pkg: golang.PackageName(prog.Model.Name)}
 		files, err := golang.Generate(m.prog, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -162,23 +163,6 @@ func prepare(t *testing.T, root string, f32 bool) []*model {
 		out = append(out, m)
 	}
 	return out
-}
-
-// setFloat32 adds precision = float32 to the sim block of a model file.
-func setFloat32(t *testing.T, file string) {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(data)
-	if !strings.Contains(src, "sim {") {
-		t.Fatalf("%s has no sim block", file)
-	}
-	src = strings.Replace(src, "sim {", "sim { precision = float32;", 1)
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // float32Values checks that the states, weights and parameters a float32
@@ -222,7 +206,12 @@ func extraItems(p *schedule.Program) string {
 
 func compile(t *testing.T, path string) *schedule.Program {
 	t.Helper()
-	c, src, err := vlec.Compile(path, vlec.Options{})
+	return compileWith(t, path, vlec.Options{})
+}
+
+func compileWith(t *testing.T, path string, opts vlec.Options) *schedule.Program {
+	t.Helper()
+	c, src, err := vlec.Compile(path, opts)
 	if err != nil {
 		t.Fatal(src.Format(err))
 	}
