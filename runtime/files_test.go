@@ -1,49 +1,15 @@
 package runtime
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// npyV1 builds the bytes of a NumPy .npy file by hand, following the
-// format's version 1.0: the magic string \x93NUMPY, version 1 0, the
-// header's length as a little-endian uint16, the header (a Python dict
-// padded with spaces and ended by a newline so that the data starts at a
-// multiple of 64 bytes), then the values in C order.
-func npyV1(descr string, shape []int, values []float64) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	sh := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		sh += ","
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, sh)
-	for (10+len(dict)+1)%64 != 0 {
-		dict += " "
-	}
-	dict += "\n"
-	out := append([]byte("\x93NUMPY"), 1, 0)
-	out = binary.LittleEndian.AppendUint16(out, uint16(len(dict)))
-	out = append(out, dict...)
-	for _, v := range values {
-		switch descr {
-		case "<f8":
-			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-		case "<f4":
-			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(float32(v)))
-		case "<i8":
-			out = binary.LittleEndian.AppendUint64(out, uint64(int64(v)))
-		}
-	}
-	return out
-}
+	"github.com/vlec-dev/vlec/internal/npytest"
+)
 
 func writeFile(t *testing.T, name string, data []byte) string {
 	t.Helper()
@@ -84,11 +50,11 @@ func TestDataFileNonFinite(t *testing.T) {
 		{"d.csv", []byte("1,2\n3,1e400\n"), "d.csv, line 2, column 2: 1e400 is beyond the range of float64"},
 		{"e.csv", []byte("1,2\n3,1e-400\n"), ""}, // an underflow reads as 0
 		{"f.csv", []byte("1,2\n3,x\n"), `f.csv, line 2, column 2: "x" is not a number`},
-		{"g.npy", npyV1("<f8", []int{2, 2}, with(seq(4), 2, nan)), "g.npy, entry [1, 0]: NaN is not a finite number"},
-		{"h.npy", npyV1("<f4", []int{3}, with(seq(3), 1, -inf)), "h.npy, entry [1]: -Inf is not a finite number"},
-		{"i.npy", npyV1("<f8", []int{2, 2, 3}, with(seq(12), 11, inf)), "i.npy, entry [1, 1, 2]: +Inf is not a finite number"},
-		{"j.npy", npyV1("<i8", []int{2, 3}, seq(6)), ""},
-		{"k.npy", npyV1("<f8", []int{2, 3}, seq(6)), ""},
+		{"g.npy", npytest.V1("<f8", []int{2, 2}, with(seq(4), 2, nan)), "g.npy, entry [1, 0]: NaN is not a finite number"},
+		{"h.npy", npytest.V1("<f4", []int{3}, with(seq(3), 1, -inf)), "h.npy, entry [1]: -Inf is not a finite number"},
+		{"i.npy", npytest.V1("<f8", []int{2, 2, 3}, with(seq(12), 11, inf)), "i.npy, entry [1, 1, 2]: +Inf is not a finite number"},
+		{"j.npy", npytest.V1("<i8", []int{2, 3}, seq(6)), ""},
+		{"k.npy", npytest.V1("<f8", []int{2, 3}, seq(6)), ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,26 +87,26 @@ func TestSeriesFileShape(t *testing.T) {
 		want               string // "" for no error
 		perBatch           bool
 	}{
-		{"batch3.npy", npyV1("<f8", []int{5, 3, 2}, seq(30)), 2, 2, 5,
+		{"batch3.npy", npytest.V1("<f8", []int{5, 3, 2}, seq(30)), 2, 2, 5,
 			"batch3.npy has shape (5, 3, 2), read as (steps, batch, neurons): a batch of 3, but the model's batch is 2; it needs shape (5, 2, 2)", false},
-		{"neurons3.npy", npyV1("<f8", []int{5, 2, 3}, seq(30)), 2, 2, 5,
+		{"neurons3.npy", npytest.V1("<f8", []int{5, 2, 3}, seq(30)), 2, 2, 5,
 			"neurons3.npy has shape (5, 2, 3), read as (steps, batch, neurons): 3 neurons, but it needs 2; shape (5, 2, 2)", false},
-		{"ok3.npy", npyV1("<f8", []int{5, 2, 2}, seq(20)), 2, 2, 5, "", true},
-		{"one3.npy", npyV1("<f8", []int{5, 1, 2}, seq(10)), 2, 1, 5, "", false},
-		{"cols.npy", npyV1("<f8", []int{5, 4}, seq(20)), 3, 1, 5,
+		{"ok3.npy", npytest.V1("<f8", []int{5, 2, 2}, seq(20)), 2, 2, 5, "", true},
+		{"one3.npy", npytest.V1("<f8", []int{5, 1, 2}, seq(10)), 2, 1, 5, "", false},
+		{"cols.npy", npytest.V1("<f8", []int{5, 4}, seq(20)), 3, 1, 5,
 			"cols.npy has shape (5, 4); it needs shape (5, 3) (steps, neurons)", false},
-		{"cols2.npy", npyV1("<f8", []int{5, 4}, seq(20)), 3, 2, 5,
+		{"cols2.npy", npytest.V1("<f8", []int{5, 4}, seq(20)), 3, 2, 5,
 			"it needs shape (5, 3) (steps, neurons), (5, 6) (steps, batch 2 x 3 neurons) or (5, 2, 3) (steps, batch, neurons)", false},
 		{"perbatch.csv", []byte("1,2,3,4,5,6\n1,2,3,4,5,6\n"), 3, 2, 2, "", true},
 		{"cols.csv", []byte("1,2,3,4,5\n1,2,3,4,5\n"), 3, 2, 2,
 			"cols.csv holds 2 rows x 5 columns; it needs 3 columns (one per neuron) or 6 (batch 2 x 3 neurons", false},
 		{"short.csv", []byte("t,a\n0,1\n1,2\n"), 1, 1, 5,
 			"short.csv holds 2 rows x 1 columns, but the run needs 5 rows, one per step", false},
-		{"short.npy", npyV1("<f8", []int{2, 1}, seq(2)), 1, 1, 5,
+		{"short.npy", npytest.V1("<f8", []int{2, 1}, seq(2)), 1, 1, 5,
 			"short.npy has shape (2, 1), but the run needs 5 steps (its first dimension), one per step", false},
-		{"vec.npy", npyV1("<f8", []int{5}, seq(5)), 1, 3, 5, "", false},
-		{"vec2.npy", npyV1("<f8", []int{5}, seq(5)), 2, 1, 5, "vec2.npy has shape (5,); it needs shape (5, 2) (steps, neurons)", false},
-		{"four.npy", npyV1("<f8", []int{5, 1, 1, 1}, seq(5)), 1, 1, 5, "four.npy has shape (5, 1, 1, 1); it needs shape (5, 1)", false},
+		{"vec.npy", npytest.V1("<f8", []int{5}, seq(5)), 1, 3, 5, "", false},
+		{"vec2.npy", npytest.V1("<f8", []int{5}, seq(5)), 2, 1, 5, "vec2.npy has shape (5,); it needs shape (5, 2) (steps, neurons)", false},
+		{"four.npy", npytest.V1("<f8", []int{5, 1, 1, 1}, seq(5)), 1, 1, 5, "four.npy has shape (5, 1, 1, 1); it needs shape (5, 1)", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -167,7 +133,7 @@ func TestSeriesFileShape(t *testing.T) {
 // TestSeriesPerBatchFill: a 3-D .npy [steps][batch][neurons] gives every
 // batch element its own row.
 func TestSeriesPerBatchFill(t *testing.T) {
-	path := writeFile(t, "x.npy", npyV1("<f8", []int{3, 2, 2}, seq(12)))
+	path := writeFile(t, "x.npy", npytest.V1("<f8", []int{3, 2, 2}, seq(12)))
 	s, err := loadSeries(path, 2, 2, 3, "input x")
 	if err != nil {
 		t.Fatal(err)
@@ -192,9 +158,9 @@ func TestSeriesNonFiniteStep(t *testing.T) {
 // or a shape whose size overflows, is refused before anything that size
 // is allocated.
 func TestNPYCorrupt(t *testing.T) {
-	big := npyV1("<f8", []int{1 << 40}, seq(2))
-	huge := npyV1("<f8", []int{1 << 40, 1 << 40}, nil)
-	trunc := npyV1("<f8", []int{4}, seq(2))
+	big := npytest.V1("<f8", []int{1 << 40}, seq(2))
+	huge := npytest.V1("<f8", []int{1 << 40, 1 << 40}, nil)
+	trunc := npytest.V1("<f8", []int{4}, seq(2))
 	cases := []struct {
 		name string
 		data []byte
@@ -204,7 +170,7 @@ func TestNPYCorrupt(t *testing.T) {
 		{"huge.npy", huge, "holds more values than any file can"},
 		{"trunc.npy", trunc, "announces shape (4,), 4 values, but the file holds 2"},
 		{"text.npy", []byte("hello"), "not a NumPy .npy file"},
-		{"dtype.npy", npyV1("<c16", []int{1}, nil), "dtype <c16 is not supported"},
+		{"dtype.npy", npytest.V1("<c16", []int{1}, nil), "dtype <c16 is not supported"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package golang_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vlec-dev/vlec/codegen/golang"
+	"github.com/vlec-dev/vlec/internal/npytest"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
@@ -155,14 +155,14 @@ func writeDataFiles(t *testing.T, dir string) {
 		"data/u.csv":  []byte("# three neurons, one row for the batch\n" + csvText("", table(30, 3), false)),
 		"w.csv":       []byte(csvText("", table(3, 2), false)),
 		"d.csv":       []byte("0.5, -1.5, 2\n"),
-		"x3.npy":      npy("<f8", []int{25, 2, 2}, flat(table(25, 4))),
-		"v1.npy":      npy("<f4", []int{20}, flat(table(20, 1))),
-		"w.npy":       npy("<f8", []int{2, 2}, flat(table(2, 2))),
-		"v.npy":       npy("<i8", []int{2, 1}, []float64{1, -2}),
+		"x3.npy":      npytest.V1("<f8", []int{25, 2, 2}, flat(table(25, 4))),
+		"v1.npy":      npytest.V1("<f4", []int{20}, flat(table(20, 1))),
+		"w.npy":       npytest.V1("<f8", []int{2, 2}, flat(table(2, 2))),
+		"v.npy":       npytest.V1("<i8", []int{2, 1}, []float64{1, -2}),
 		"w0.csv":      []byte(csvText("", table(3, 2), false)),
 		"targets.csv": []byte(csvText("step,y0,y1", table(30, 2), true)),
-		"tu.npy":      npy("<f8", []int{30, 3}, flat(table(30, 3))),
-		"tw.npy":      npy("<f8", []int{3, 2}, flat(table(3, 2))),
+		"tu.npy":      npytest.V1("<f8", []int{30, 3}, flat(table(30, 3))),
+		"tw.npy":      npytest.V1("<f8", []int{3, 2}, flat(table(3, 2))),
 	}
 	for name, src := range dataModels {
 		files[name] = []byte(src)
@@ -174,35 +174,6 @@ func writeDataFiles(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// npy is a .npy file (format 1.0) of the values v, stored as descr
-// (<f8, <f4 or <i8) in the given shape.
-func npy(descr string, shape []int, v []float64) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = fmt.Sprint(d)
-	}
-	sh := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		sh += ","
-	}
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, sh)
-	dict += strings.Repeat(" ", 63-(10+len(dict))%64) + "\n"
-	out := []byte("\x93NUMPY\x01\x00")
-	out = binary.LittleEndian.AppendUint16(out, uint16(len(dict)))
-	out = append(out, dict...)
-	for _, x := range v {
-		switch descr {
-		case "<f4":
-			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(float32(x)))
-		case "<i8":
-			out = binary.LittleEndian.AppendUint64(out, uint64(int64(x)))
-		default:
-			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(x))
-		}
-	}
-	return out
 }
 
 // dataFilesMain prints the generated package's DataFiles as JSON: the
@@ -353,9 +324,9 @@ func badData(t *testing.T, root string, bins map[string]string, models map[strin
 		{name: "short", model: "fileteacher", file: "targets.csv", data: []byte("1,2\n1,2\n")},
 		{name: "duration", model: "csvin", file: "", args: []string{"-duration", "0.5s"}},
 		{name: "weights shape", model: "fileteacher", file: "w0.csv", data: []byte("1,2,3\n4,5,6\n")},
-		{name: "npy truncated", model: "npyin", file: "w.npy", data: npy("<f8", []int{2, 2}, []float64{1, 2, 3, 4})[:80+16]},
-		{name: "npy shape", model: "npyin", file: "x3.npy", data: npy("<f8", []int{25, 3, 2}, make([]float64, 150))},
-		{name: "teacher model", model: "fileteacher", file: "tu.npy", data: npy("<f8", []int{30, 3}, append(make([]float64, 40), math.Inf(1)))},
+		{name: "npy truncated", model: "npyin", file: "w.npy", data: npytest.V1("<f8", []int{2, 2}, []float64{1, 2, 3, 4})[:80+16]},
+		{name: "npy shape", model: "npyin", file: "x3.npy", data: npytest.V1("<f8", []int{25, 3, 2}, make([]float64, 150))},
+		{name: "teacher model", model: "fileteacher", file: "tu.npy", data: npytest.V1("<f8", []int{30, 3}, append(make([]float64, 40), math.Inf(1)))},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
