@@ -47,10 +47,7 @@ record y.u every 1000 steps
 `
 
 func TestCommand(t *testing.T) {
-	goCmd, err := exec.LookPath("go")
-	if err != nil || testing.Short() {
-		t.Skip("needs the go command (and no -short)")
-	}
+	goCmd := goTool(t)
 	root := t.TempDir()
 	var models []*model
 	for name, src := range map[string]string{"msg": divergent, "long": long} {

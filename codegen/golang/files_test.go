@@ -203,13 +203,7 @@ func main() {
 // be the interpreter's draws, the files read as the interpreter reads
 // them. The noise model runs again with -seed.
 func TestDataEquivalence(t *testing.T) {
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on the PATH")
-	}
-	if testing.Short() {
-		t.Skip("builds generated code; -short skips it")
-	}
+	goCmd := goTool(t)
 	root := t.TempDir()
 	vle := filepath.Join(root, "vle")
 	writeDataFiles(t, vle)

@@ -75,13 +75,7 @@ func TestEquivalence(t *testing.T) { equivalence(t, false) }
 func TestEquivalenceFloat32(t *testing.T) { equivalence(t, true) }
 
 func equivalence(t *testing.T, f32 bool) {
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on the PATH")
-	}
-	if testing.Short() {
-		t.Skip("builds generated code; -short skips it")
-	}
+	goCmd := goTool(t)
 	root := t.TempDir()
 	models := prepare(t, root, f32)
 	start := time.Now()
@@ -202,6 +196,20 @@ func extraItems(p *schedule.Program) string {
 		items = append(items, "cost")
 	}
 	return strings.Join(items, ", ")
+}
+
+// goTool returns the go command for the tests that build generated code;
+// they skip without it, and with -short.
+func goTool(t *testing.T) string {
+	t.Helper()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on the PATH")
+	}
+	if testing.Short() {
+		t.Skip("builds generated code; -short skips it")
+	}
+	return goCmd
 }
 
 func compile(t *testing.T, path string) *schedule.Program {

@@ -82,10 +82,7 @@ record y.u, W every 1000 steps to "u.npz"
 // checks that the arrays hold the rows recorded before Ctrl-C, and tests
 // the progress bar's functions inside the generated command.
 func TestRecordFiles(t *testing.T) {
-	goCmd, err := exec.LookPath("go")
-	if err != nil || testing.Short() {
-		t.Skip("needs the go command (and no -short)")
-	}
+	goCmd := goTool(t)
 	root := t.TempDir()
 	for name, src := range map[string]string{"recs": recStudent, "recs_teacher": recTeacher, "reclong": recLong} {
 		file := filepath.Join(root, "vle", name+".vle")
