@@ -123,6 +123,22 @@ type LearnDecl struct {
 	Settings []*Setting
 }
 
+// DatasetDecl is `dataset NAME { ... }`: where a data set's arrays come
+// from (files, array names, splits), the classes of its labels and how a
+// sample is presented.
+type DatasetDecl struct {
+	At       Pos
+	Name     *Ident
+	Settings []*Setting
+}
+
+// TaskDecl is the `task { ... }` block: the training protocol over a data
+// set (epochs, evaluation, prediction, schedules, stopping, checkpoints).
+type TaskDecl struct {
+	At       Pos
+	Settings []*Setting
+}
+
 // Setting is `key = value` inside a block; Key is a dotted path (`lr.W0`).
 type Setting struct {
 	At    Pos
@@ -162,13 +178,15 @@ type ConnectDecl struct {
 }
 
 // TeacherDecl is `teacher NAME = SOURCE` with SOURCE a call such as
-// `model("teacher.vle", x = x)` or `file("targets.csv")`; Size is set for
+// `model("teacher.vle", x = x)` or `file("targets.csv")`, or an array of a
+// data set (`digits.y`, Data, with Source nil); Size is set for
 // `teacher NAME[SIZE] = file(...)`.
 type TeacherDecl struct {
 	At     Pos
 	Name   *Ident
 	Size   Expr // optional
 	Source *CallExpr
+	Data   *SelectorExpr
 }
 
 // EnergyDecl is the `energy { ... }` block; the energy is the sum of Terms.
@@ -180,7 +198,7 @@ type EnergyDecl struct {
 // RecordDecl is `record ITEMS [every N [steps]] [to "FILE"]`.
 type RecordDecl struct {
 	At    Pos
-	Items []Expr     // Ident or SelectorExpr paths: y.r, W0, h.tau_m
+	Items []Expr     // Ident or SelectorExpr paths: y.r, W0, h.tau_m; a reduction mean(y.r) is a CallExpr
 	Every Expr       // nil: every step; a count, or a time such as 100ms
 	Unit  *Ident     // the word after the count (`step`, `steps`), if any
 	To    *StringLit // output file; nil: the default
@@ -269,6 +287,8 @@ func (d *ParamDecl) Pos() Pos      { return d.At }
 func (d *FuncDecl) Pos() Pos       { return d.At }
 func (d *NeuronDecl) Pos() Pos     { return d.At }
 func (d *SimDecl) Pos() Pos        { return d.At }
+func (d *DatasetDecl) Pos() Pos    { return d.At }
+func (d *TaskDecl) Pos() Pos       { return d.At }
 func (d *LearnDecl) Pos() Pos      { return d.At }
 func (d *InputDecl) Pos() Pos      { return d.At }
 func (d *PopulationDecl) Pos() Pos { return d.At }
@@ -298,6 +318,8 @@ func (*FuncDecl) decl()       {}
 func (*NeuronDecl) decl()     {}
 func (*SimDecl) decl()        {}
 func (*LearnDecl) decl()      {}
+func (*DatasetDecl) decl()    {}
+func (*TaskDecl) decl()       {}
 func (*InputDecl) decl()      {}
 func (*PopulationDecl) decl() {}
 func (*ConnectDecl) decl()    {}

@@ -60,6 +60,10 @@ func children(n Node) []Node {
 		return settings(n.Settings)
 	case *LearnDecl:
 		return settings(n.Settings)
+	case *DatasetDecl:
+		return append([]Node{n.Name}, settings(n.Settings)...)
+	case *TaskDecl:
+		return settings(n.Settings)
 	case *Setting:
 		out := make([]Node, 0, len(n.Key)+1)
 		for _, k := range n.Key {
@@ -73,6 +77,9 @@ func children(n Node) []Node {
 	case *ConnectDecl:
 		return []Node{n.Src, n.Dst, n.Name, n.Topology, n.Init}
 	case *TeacherDecl:
+		if n.Data != nil {
+			return []Node{n.Name, n.Size, n.Data}
+		}
 		return []Node{n.Name, n.Size, n.Source}
 	case *EnergyDecl:
 		out := make([]Node, len(n.Terms))

@@ -52,6 +52,8 @@ type decl struct {
 	Teacher    *teacher    `parser:"| @@"`
 	Energy     *energy     `parser:"| @@"`
 	Learn      *learn      `parser:"| @@"`
+	Dataset    *dataset    `parser:"| @@"`
+	Task       *task       `parser:"| @@"`
 	Record     *record     `parser:"| @@"`
 }
 
@@ -101,6 +103,17 @@ type sim struct {
 type learn struct {
 	Pos      lexer.Position
 	Settings []*setting `parser:"'learn':Keyword '{' ( @@ ( ';' | ',' )? )* '}'"`
+}
+
+type dataset struct {
+	Pos      lexer.Position
+	Name     *ident     `parser:"'dataset':Keyword @@"`
+	Settings []*setting `parser:"'{' ( @@ ( ';' | ',' )? )* '}'"`
+}
+
+type task struct {
+	Pos      lexer.Position
+	Settings []*setting `parser:"'task':Keyword '{' ( @@ ( ';' | ',' )? )* '}'"`
 }
 
 type setting struct {
@@ -155,9 +168,13 @@ type record struct {
 	To    *lexer.Token `parser:"( 'to':Keyword @String )?"`
 }
 
+// path is a recorded quantity: `y.r`, `energy`, or a reduction of one
+// over the record's interval, `mean(y.r)`.
 type path struct {
 	Energy *energyWord `parser:"( @@"`
-	Parts  []*ident    `parser:"| @@ ( '.' @@ )* )"`
+	Head   *ident      `parser:"| @@"`
+	Inner  *path       `parser:"( '(' @@ ')' )?"`
+	Parts  []*ident    `parser:"( '.' @@ )* )"`
 }
 
 // energyWord is the keyword energy as a recorded quantity (record energy).
@@ -227,11 +244,13 @@ type ref struct {
 }
 
 // call is the source of a teacher; `model` is a keyword but names the
-// source that runs another model, `model("teacher.vle", x = x)`.
+// source that runs another model, `model("teacher.vle", x = x)`. A data
+// set's array, `digits.y`, has a Field instead of arguments.
 type call struct {
-	Pos  lexer.Position
-	Fun  string   `parser:"@( Ident | 'model':Keyword )"`
-	Args *argList `parser:"@@"`
+	Pos   lexer.Position
+	Fun   string   `parser:"@( Ident | 'model':Keyword )"`
+	Args  *argList `parser:"( @@"`
+	Field *ident   `parser:"| '.' @@ )"`
 }
 
 type argList struct {

@@ -36,7 +36,7 @@ var lexDef = lexer.MustSimple([]lexer.SimpleRule{
 var keywords = []string{
 	"model", "import", "const", "param", "fn", "neuron", "sim", "input",
 	"population", "connect", "teacher", "energy", "learn", "record",
-	"every", "to", "learnable", "plastic",
+	"every", "to", "learnable", "plastic", "dataset", "task",
 }
 
 // units are the suffixes a number may carry.

@@ -40,6 +40,10 @@ func (l *lowerer) decl(d *decl) lang.Decl {
 		return &lang.SimDecl{At: l.pos(d.Sim.Pos), Settings: l.settings(d.Sim.Settings)}
 	case d.Learn != nil:
 		return &lang.LearnDecl{At: l.pos(d.Learn.Pos), Settings: l.settings(d.Learn.Settings)}
+	case d.Dataset != nil:
+		return &lang.DatasetDecl{At: l.pos(d.Dataset.Pos), Name: l.ident(d.Dataset.Name), Settings: l.settings(d.Dataset.Settings)}
+	case d.Task != nil:
+		return &lang.TaskDecl{At: l.pos(d.Task.Pos), Settings: l.settings(d.Task.Settings)}
 	case d.Input != nil:
 		in := d.Input
 		return &lang.InputDecl{At: l.pos(in.Pos), Name: l.ident(in.Name), Size: l.expr(in.Size), Value: l.expr(in.Value)}
@@ -49,7 +53,14 @@ func (l *lowerer) decl(d *decl) lang.Decl {
 		return l.connect(d.Connect)
 	case d.Teacher != nil:
 		t := d.Teacher
-		return &lang.TeacherDecl{At: l.pos(t.Pos), Name: l.ident(t.Name), Size: l.optExpr(t.Size), Source: l.call(&ident{Pos: t.Source.Pos, Name: t.Source.Fun}, t.Source.Args)}
+		out := &lang.TeacherDecl{At: l.pos(t.Pos), Name: l.ident(t.Name), Size: l.optExpr(t.Size)}
+		fun := &ident{Pos: t.Source.Pos, Name: t.Source.Fun}
+		if t.Source.Field != nil {
+			out.Data = &lang.SelectorExpr{X: l.ident(fun), Sel: l.ident(t.Source.Field)}
+		} else {
+			out.Source = l.call(fun, t.Source.Args)
+		}
+		return out
 	case d.Energy != nil:
 		return l.energy(d.Energy)
 	case d.Record != nil:
@@ -128,15 +139,7 @@ func (l *lowerer) energy(e *energy) *lang.EnergyDecl {
 func (l *lowerer) record(r *record) *lang.RecordDecl {
 	out := &lang.RecordDecl{At: l.pos(r.Pos)}
 	for _, p := range r.Items {
-		if p.Energy != nil {
-			out.Items = append(out.Items, &lang.Ident{At: l.pos(p.Energy.Pos), Name: "energy"})
-			continue
-		}
-		var x lang.Expr = l.ident(p.Parts[0])
-		for _, sel := range p.Parts[1:] {
-			x = &lang.SelectorExpr{X: x, Sel: l.ident(sel)}
-		}
-		out.Items = append(out.Items, x)
+		out.Items = append(out.Items, l.path(p))
 	}
 	out.Every = l.optExpr(r.Every)
 	if r.Unit != nil {
@@ -146,6 +149,23 @@ func (l *lowerer) record(r *record) *lang.RecordDecl {
 		out.To = l.str(r.To)
 	}
 	return out
+}
+
+// path lowers a recorded quantity: a name, a selector path, or a
+// reduction call mean(y.r) around one.
+func (l *lowerer) path(p *path) lang.Expr {
+	if p.Energy != nil {
+		return &lang.Ident{At: l.pos(p.Energy.Pos), Name: "energy"}
+	}
+	var x lang.Expr = l.ident(p.Head)
+	if p.Inner != nil {
+		inner := l.path(p.Inner)
+		x = &lang.CallExpr{Fun: l.ident(p.Head), Lparen: inner.Pos(), Args: []*lang.Arg{{At: inner.Pos(), Value: inner}}, Rparen: inner.Pos()}
+	}
+	for _, sel := range p.Parts {
+		x = &lang.SelectorExpr{X: x, Sel: l.ident(sel)}
+	}
+	return x
 }
 
 // ---- Expressions ----

@@ -35,6 +35,13 @@ func (p *printer) decl(d lang.Decl) {
 		p.settings("sim", d.At, d.Settings)
 	case *lang.LearnDecl:
 		p.settings("learn", d.At, d.Settings)
+	case *lang.DatasetDecl:
+		p.word("dataset ")
+		p.ident(d.Name)
+		p.word(" ")
+		p.settings("", d.At, d.Settings)
+	case *lang.TaskDecl:
+		p.settings("task", d.At, d.Settings)
 	case *lang.InputDecl:
 		p.word("input ")
 		p.ident(d.Name)
@@ -55,7 +62,11 @@ func (p *printer) decl(d lang.Decl) {
 			p.word("]")
 		}
 		p.word(" = ")
-		p.expr(d.Source)
+		if d.Data != nil {
+			p.expr(d.Data)
+		} else {
+			p.expr(d.Source)
+		}
 	case *lang.EnergyDecl:
 		p.energy(d)
 	case *lang.RecordDecl:
@@ -150,7 +161,10 @@ func multiline(start lang.Pos, args []*lang.Arg) bool {
 // settings prints a sim or learn block: `sim { dt = 1ms }` when it is
 // empty, else one setting per line.
 func (p *printer) settings(kw string, at lang.Pos, list []*lang.Setting) {
-	p.word(kw + " {")
+	if kw != "" {
+		kw += " "
+	}
+	p.word(kw + "{")
 	if len(list) == 0 {
 		p.word("}")
 		return
@@ -253,7 +267,7 @@ func (p *printer) record(d *lang.RecordDecl) {
 func (p *printer) declEnd(d lang.Decl) int {
 	last := p.maxLine(d)
 	switch d := d.(type) {
-	case *lang.SimDecl, *lang.LearnDecl, *lang.EnergyDecl:
+	case *lang.SimDecl, *lang.LearnDecl, *lang.EnergyDecl, *lang.DatasetDecl, *lang.TaskDecl:
 		if last > d.Pos().Line {
 			last++
 		}
