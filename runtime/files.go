@@ -7,11 +7,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/vlec-dev/vlec/internal/npy"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -110,16 +110,7 @@ func finiteNPY(path string, data []float64, shape []int) error {
 }
 
 // shapeText prints a shape as NumPy does: (3,), (100, 3).
-func shapeText(shape []int) string {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = strconv.Itoa(d)
-	}
-	if len(dims) == 1 {
-		return "(" + dims[0] + ",)"
-	}
-	return "(" + strings.Join(dims, ", ") + ")"
-}
+func shapeText(shape []int) string { return npy.ShapeText(shape) }
 
 // indexText prints an index as [2, 1].
 func indexText(idx []int) string {
@@ -312,135 +303,7 @@ func (s *series) fill(dst []float64, k int) {
 // NumPy .npy files (format version 1.0, 2.0 and 3.0, little-endian
 // float64, float32 or int64 when read; float64 when written).
 
-var npyShape = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
-var npyDescr = regexp.MustCompile(`'descr':\s*'([^']*)'`)
-
-func readNPY(path string) ([]float64, []int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	size := int64(-1)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
-	}
-	return decodeNPY(bufio.NewReader(f), path, size)
-}
-
-// decodeNPY reads an .npy stream of size bytes (-1: unknown). The data
-// the header announces is checked against the size before it is
-// allocated, so a corrupt header cannot ask for more memory than the
-// file holds.
-func decodeNPY(r io.Reader, path string, size int64) ([]float64, []int, error) {
-	var magic [8]byte
-	if _, err := io.ReadFull(r, magic[:]); err != nil || string(magic[:6]) != "\x93NUMPY" {
-		return nil, nil, fmt.Errorf("%s: not a NumPy .npy file", path)
-	}
-	var hlen int
-	lenField := int64(4) // the header length: 2 bytes in version 1.0, 4 after
-	if magic[6] == 1 {
-		lenField = 2
-		var n uint16
-		if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
-			return nil, nil, fmt.Errorf("%s: truncated header", path)
-		}
-		hlen = int(n)
-	} else {
-		var n uint32
-		if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
-			return nil, nil, fmt.Errorf("%s: truncated header", path)
-		}
-		hlen = int(n)
-	}
-	if hlen > 1<<20 || size >= 0 && int64(hlen) > size {
-		return nil, nil, fmt.Errorf("%s: truncated header", path)
-	}
-	hdr := make([]byte, hlen)
-	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, nil, fmt.Errorf("%s: truncated header", path)
-	}
-	h := string(hdr)
-	if strings.Contains(h, "'fortran_order': True") {
-		return nil, nil, fmt.Errorf("%s: Fortran-ordered arrays are not supported; save with np.ascontiguousarray", path)
-	}
-	dm := npyDescr.FindStringSubmatch(h)
-	sm := npyShape.FindStringSubmatch(h)
-	if dm == nil || sm == nil {
-		return nil, nil, fmt.Errorf("%s: malformed header %q", path, h)
-	}
-	shape, n, err := npyDims(sm[1])
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", path, err)
-	}
-	itemSize := map[string]int64{"<f8": 8, "=f8": 8, "f8": 8, "<f4": 4, "=f4": 4, "f4": 4, "<i8": 8, "=i8": 8, "i8": 8}[dm[1]]
-	if itemSize == 0 {
-		return nil, nil, fmt.Errorf("%s: dtype %s is not supported (use float64, float32 or int64)", path, dm[1])
-	}
-	if data := size - int64(len(magic)) - lenField - int64(hlen); size >= 0 && n > data/itemSize {
-		return nil, nil, fmt.Errorf("%s: the header announces shape %s, %d values, but the file holds %d", path, shapeText(shape), n, max(data, 0)/itemSize)
-	}
-	data, err := npyValues(r, dm[1], n)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %d values expected: %v", path, n, err)
-	}
-	return data, shape, nil
-}
-
-// npyDims parses the shape of an .npy header and the number of values it
-// holds, refusing products that overflow.
-func npyDims(text string) ([]int, int64, error) {
-	var shape []int
-	n := int64(1)
-	for _, p := range strings.Split(text, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		d, err := strconv.Atoi(strings.TrimSuffix(p, "L"))
-		if err != nil || d < 0 {
-			return nil, 0, fmt.Errorf("malformed shape %q", text)
-		}
-		if d > 0 && n > math.MaxInt64/8/int64(d) {
-			return nil, 0, fmt.Errorf("shape (%s) holds more values than any file can", text)
-		}
-		shape = append(shape, d)
-		n *= int64(d)
-	}
-	return shape, n, nil
-}
-
-// npyValues reads n values of a dtype as float64, a block at a time, so
-// that memory grows only with the data actually read.
-func npyValues(r io.Reader, descr string, n int64) ([]float64, error) {
-	kind := descr[len(descr)-2:]
-	item := int64(8)
-	if kind == "f4" {
-		item = 4
-	}
-	const block = 1 << 16
-	data := make([]float64, 0, min(n, block))
-	buf := make([]byte, item*min(n, block))
-	for int64(len(data)) < n {
-		b := buf[:item*min(n-int64(len(data)), block)]
-		if _, err := io.ReadFull(r, b); err != nil {
-			return nil, fmt.Errorf("the data ends early (%v)", err)
-		}
-		for i := 0; i < len(b); i += int(item) {
-			var v float64
-			switch kind {
-			case "f8":
-				v = math.Float64frombits(binary.LittleEndian.Uint64(b[i:]))
-			case "f4":
-				v = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
-			default: // i8
-				v = float64(int64(binary.LittleEndian.Uint64(b[i:])))
-			}
-			data = append(data, v)
-		}
-	}
-	return data, nil
-}
+func readNPY(path string) ([]float64, []int, error) { return npy.ReadFile(path) }
 
 // npyHeader is the header of a float64 array of the given shape, padded
 // to pad bytes in all (0: the smallest multiple of 64).

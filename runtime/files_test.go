@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/vlec-dev/vlec/internal/npy"
 	"math"
 	"os"
 	"path/filepath"
@@ -181,7 +182,7 @@ func TestNPYCorrupt(t *testing.T) {
 		})
 	}
 	// a stream of unknown length: memory grows with what arrives
-	_, _, err := decodeNPY(strings.NewReader(string(big)), "pipe.npy", -1)
+	_, _, err := npy.Decode(strings.NewReader(string(big)), "pipe.npy", -1)
 	if err == nil || !strings.Contains(err.Error(), "1099511627776 values expected: the data ends early") {
 		t.Fatalf("error %v", err)
 	}

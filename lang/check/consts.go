@@ -163,9 +163,15 @@ func opVerb(op string) string {
 }
 
 func (c *checker) evalCall(e *lang.CallExpr) (cval, bool) {
+	switch e.Fun.Name {
+	case "repeat":
+		return c.evalRepeat(e)
+	case "concat":
+		return c.evalConcat(e)
+	}
 	f, ok := constMath[e.Fun.Name]
 	if !ok {
-		c.errorf(e.Fun.At, "%s(...) cannot be used in a constant expression; allowed here: exp, log, sqrt, sin, cos, tanh, abs", e.Fun.Name)
+		c.errorf(e.Fun.At, "%s(...) cannot be used in a constant expression; allowed here: exp, log, sqrt, sin, cos, tanh, abs, and the list builders repeat and concat", e.Fun.Name)
 		return cval{}, false
 	}
 	if len(e.Args) != 1 || e.Args[0].Name != nil {
@@ -186,6 +192,69 @@ func (c *checker) evalCall(e *lang.CallExpr) (cval, bool) {
 		return cval{}, false
 	}
 	return cval{v: v, d: x.d, pos: e.Fun.At}, true
+}
+
+// maxListLen bounds the lists repeat and concat build: the largest
+// population.
+const maxListLen = 1 << 20
+
+// evalRepeat evaluates repeat(x, n): a list of n copies of x (a number or
+// a list, whose entries are repeated in order).
+func (c *checker) evalRepeat(e *lang.CallExpr) (cval, bool) {
+	if len(e.Args) != 2 || e.Args[0].Name != nil || e.Args[1].Name != nil {
+		c.errorf(e.Lparen, "repeat takes a value and a count, repeat(1.2, 17); got %d argument%s", len(e.Args), plural(len(e.Args)))
+		return cval{}, false
+	}
+	x, ok := c.eval(e.Args[0].Value)
+	if !ok {
+		return cval{}, false
+	}
+	n, ok := c.intIn(e.Args[1].Value, "the count of repeat", 0, maxListLen, "; a list holds at most 2^20 entries")
+	if !ok {
+		return cval{}, false
+	}
+	items := []cval{x}
+	if x.isList {
+		items = x.list
+	}
+	if len(items)*n > maxListLen {
+		c.errorf(e.Fun.At, "repeat builds %d entries, more than the 2^20 a list may hold", len(items)*n)
+		return cval{}, false
+	}
+	out := cval{isList: true, pos: e.Fun.At, list: make([]cval, 0, len(items)*n)}
+	for range n {
+		out.list = append(out.list, items...)
+	}
+	return out, true
+}
+
+// evalConcat evaluates concat(a, b, ...): the entries of its arguments,
+// lists or numbers, in order.
+func (c *checker) evalConcat(e *lang.CallExpr) (cval, bool) {
+	out := cval{isList: true, pos: e.Fun.At}
+	ok := true
+	for _, a := range e.Args {
+		if a.Name != nil {
+			c.errorf(a.At, "concat takes lists and numbers, not named arguments")
+			ok = false
+			continue
+		}
+		v, vok := c.eval(a.Value)
+		if !vok {
+			ok = false
+			continue
+		}
+		if v.isList {
+			out.list = append(out.list, v.list...)
+		} else {
+			out.list = append(out.list, v)
+		}
+		if len(out.list) > maxListLen {
+			c.errorf(e.Fun.At, "concat builds more than the 2^20 entries a list may hold")
+			return cval{}, false
+		}
+	}
+	return out, ok
 }
 
 // timeValue evaluates e as a time in seconds (bare numbers are seconds).
