@@ -316,7 +316,7 @@ func expectation(e *participle.UnexpectedTokenError) string {
 // declKeywords start the declarations a file may hold after its header.
 var declKeywords = []string{
 	"import", "const", "param", "fn", "neuron", "sim", "input", "population",
-	"connect", "teacher", "energy", "learn", "record",
+	"connect", "teacher", "energy", "learn", "record", "dataset", "task",
 }
 
 // symbolWords names the first symbols of grammar fragments.

@@ -39,6 +39,8 @@ func (s *symbol) kindName() string {
 		return "connection"
 	case *lang.TeacherDecl:
 		return "teacher"
+	case *lang.DatasetDecl:
+		return "dataset"
 	}
 	return "name"
 }
@@ -110,6 +112,8 @@ func (c *checker) collect(u *unit, library bool) {
 			case *lang.ConnectDecl:
 				c.declare(u, d.Name, d)
 			case *lang.TeacherDecl:
+				c.declare(u, d.Name, d)
+			case *lang.DatasetDecl:
 				c.declare(u, d.Name, d)
 			}
 		}
@@ -201,6 +205,11 @@ func (c *checker) checkModel() *Model {
 	c.checkDefinitions()
 	c.checkSim()
 	for _, d := range f.Decls {
+		if d, ok := d.(*lang.DatasetDecl); ok {
+			c.checkDataset(d)
+		}
+	}
+	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *lang.ParamDecl:
 			c.checkParam(d)
@@ -253,8 +262,13 @@ func (c *checker) checkBlocks(f *lang.File) {
 			}
 		case *lang.RecordDecl:
 			c.checkRecord(d)
+		case *lang.TaskDecl:
+			if once("task", d.At) {
+				c.checkTask(d)
+			}
 		}
 	}
+	c.checkDataUse(f)
 	c.recordFiles()
 	if _, ok := seen["learn"]; !ok {
 		c.m.Learn = defaultLearn(c.m.Sim.Dt)

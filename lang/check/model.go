@@ -13,6 +13,8 @@ type Model struct {
 	Populations []*Population
 	Connections []*Connection
 	Teachers    []*Teacher
+	Datasets    []*Dataset
+	Task        *Task // nil: a run of sim.duration
 	Energy      []*Term
 	Learn       Learn
 	Records     []*Record
@@ -62,6 +64,9 @@ type Input struct {
 	// b (batch index), evaluated per entry; nil when File is set.
 	Stimulus Expr
 	File     string // absolute path of a CSV or .npy stimulus, or ""
+	// Data is the data set whose samples' x the input presents
+	// (`input x[1] = digits.x`), or nil.
+	Data *Dataset
 }
 
 // NeuronParam is a per-neuron parameter of a population, expanded to one
@@ -182,7 +187,10 @@ type Teacher struct {
 	Model    *Model            // nil for a file teacher
 	Bindings map[string]*Input // the teacher's input name -> our input
 	File     string
-	Size     int // the value's size for a file teacher
+	Size     int // the value's size for a file or data teacher
+	// Data is the data set whose samples' y are the targets (`teacher T =
+	// digits.y`), or nil.
+	Data *Dataset
 }
 
 // Term is one energy term as the user wrote it.

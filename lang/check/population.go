@@ -1,6 +1,7 @@
 package check
 
 import (
+	"github.com/vlec-dev/vlec/internal/npy"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,20 @@ func (c *checker) checkInput(d *lang.InputDecl) {
 		return
 	}
 	c.m.Inputs = append(c.m.Inputs, in)
+	if ds, field, ok := c.dataField(d.Value); ok {
+		if ds == nil {
+			return
+		}
+		if field != "x" {
+			c.errorf(d.Value.Pos(), "an input presents a data set's inputs, %s.x; its targets %s.y go to a teacher: teacher T = %s.y", ds.Name, ds.Name, ds.Name)
+			return
+		}
+		in.Data = ds
+		if ds.XSize > 0 && ds.XSize != n {
+			c.errorf(d.Size.Pos(), "input %s has %d neurons, but dataset %s presents %d value%s per step (%s holds %s)", in.Name, n, ds.Name, ds.XSize, plural(ds.XSize), ds.Train.X.Describe(), npy.ShapeText(ds.Train.X.Shape))
+		}
+		return
+	}
 	if call, ok := d.Value.(*lang.CallExpr); ok && call.Fun.Name == "file" {
 		in.File, _ = c.fileArg(call, "a stimulus", ".csv", ".npy")
 		return

@@ -16,6 +16,14 @@ func (c *checker) checkTeacher(d *lang.TeacherDecl) {
 		return
 	}
 	t := &Teacher{Name: d.Name.Name, Pos: d.Name.At}
+	if d.Data != nil {
+		if !c.dataTeacher(t, d) {
+			return
+		}
+		s.entity = t
+		c.m.Teachers = append(c.m.Teachers, t)
+		return
+	}
 	switch d.Source.Fun.Name {
 	case "file":
 		if d.Size == nil {
@@ -41,6 +49,31 @@ func (c *checker) checkTeacher(d *lang.TeacherDecl) {
 	}
 	s.entity = t
 	c.m.Teachers = append(c.m.Teachers, t)
+}
+
+// dataTeacher binds a teacher to a data set's targets, `teacher T =
+// digits.y`.
+func (c *checker) dataTeacher(t *Teacher, d *lang.TeacherDecl) bool {
+	ds, field, ok := c.dataField(d.Data)
+	if !ok {
+		c.errorf(d.Data.Pos(), "%s is not a dataset; a teacher is model(\"file.vle\", ...), file(\"targets.csv\") or a dataset's targets, D.y", describe(d.Data.X))
+		return false
+	}
+	if ds == nil {
+		return false
+	}
+	if field != "y" {
+		c.errorf(d.Data.Sel.At, "a teacher takes a data set's targets, %s.y; its inputs %s.x go to an input: input x[N] = %s.x", ds.Name, ds.Name, ds.Name)
+		return false
+	}
+	t.Data, t.Size = ds, ds.YSize
+	if d.Size != nil {
+		n, ok := c.size(d.Size, "teacher "+t.Name)
+		if ok && ds.YSize > 0 && n != ds.YSize {
+			c.errorf(d.Size.Pos(), "teacher %s has %d values, but dataset %s gives %d per step", t.Name, n, ds.Name, ds.YSize)
+		}
+	}
+	return t.Size > 0
 }
 
 // teacherModel loads and checks the teacher's model and binds its inputs.
