@@ -111,9 +111,10 @@ func (s *Sim) compile(k *schedule.Kernel) (step, error) {
 		if d.Size() != dst.Size() || d.Batched || dst.Batched {
 			return nil, fmt.Errorf("kernel %s: apply of %s to %s", k, d, dst)
 		}
-		scale, floor := k.Scale, dst.Floor
+		rate, floor := k.Scale, dst.Floor
 		mask := s.masks[dst.ID]
 		return func(s *Sim) {
+			scale := rate * s.lrScale
 			p, dv := s.vals[dst.ID], s.vals[d.ID]
 			dv = dv[:len(p)]
 			if mask == nil {
@@ -150,11 +151,13 @@ func (s *Sim) compileAdam(k *schedule.Kernel) (step, error) {
 	if d.Size() != dst.Size() || m.Size() != dst.Size() || v.Size() != dst.Size() || d.Batched || dst.Batched {
 		return nil, fmt.Errorf("kernel %s: adam of %s on %s", k, d, dst)
 	}
-	a, rate, floor := *k.Adam, k.Scale, dst.Floor
+	a, lr, floor := *k.Adam, k.Scale, dst.Floor
 	mask := s.masks[dst.ID]
-	t := 0
+	id := len(s.adamT)
+	s.adamT = append(s.adamT, 0)
 	return func(s *Sim) {
-		t++
+		s.adamT[id]++
+		t, rate := s.adamT[id], lr*s.lrScale
 		c1, c2 := 1-math.Pow(a.Beta1, float64(t)), 1-math.Pow(a.Beta2, float64(t))
 		p, dv, mv, vv := s.vals[dst.ID], s.vals[d.ID], s.vals[m.ID], s.vals[v.ID]
 		for i := range p {
@@ -279,6 +282,15 @@ func (s *Sim) compileMatVec(k *schedule.Kernel) (step, error) {
 // change is applied directly).
 func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor float64) (step, error) {
 	B := s.batch
+	// a change applied directly to a parameter (schedule.Fuse) carries the
+	// learning rate, which a task's schedule scales
+	direct := target.Kind == schedule.Param
+	rate := func(s *Sim, x float64) float64 {
+		if direct {
+			return x * s.lrScale
+		}
+		return x
+	}
 	if target.Batched {
 		return nil, fmt.Errorf("kernel %s: accumulates into a batched buffer", k)
 	}
@@ -289,8 +301,9 @@ func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor fl
 			return nil, fmt.Errorf("kernel %s: mean of %d entries into %d", k, src.Size(), n)
 		}
 		nb := s.rows(src)
-		f := factor / float64(nb)
+		f0 := factor / float64(nb)
 		return func(s *Sim) {
+			f := rate(s, f0)
 			d := s.vals[target.ID]
 			for b := 0; b < nb; b++ {
 				r := s.row(src, b)
@@ -316,21 +329,22 @@ func (s *Sim) accumulator(k *schedule.Kernel, target *schedule.Buffer, factor fl
 	switch {
 	case a.Batched && c.Batched && B == 1:
 		return func(s *Sim) {
-			blas64.Ger(alpha, vector(s.vals[a.ID][:na]), vector(s.vals[c.ID][:nc]), general(s.vals[target.ID], na, nc))
+			blas64.Ger(rate(s, alpha), vector(s.vals[a.ID][:na]), vector(s.vals[c.ID][:nc]), general(s.vals[target.ID], na, nc))
 		}, nil
 	case a.Batched && c.Batched:
 		// target += alpha * A^T C, A read through its transpose
 		pool := s.pool()
 		pool.Reserve(na, nc, B)
 		return func(s *Sim) {
-			kern.Gemm(na, nc, B, alpha, kern.ColMajor(s.vals[a.ID], na), kern.RowMajor(s.vals[c.ID], nc), 1, s.vals[target.ID], nc, pool)
+			kern.Gemm(na, nc, B, rate(s, alpha), kern.ColMajor(s.vals[a.ID], na), kern.RowMajor(s.vals[c.ID], nc), 1, s.vals[target.ID], nc, pool)
 		}, nil
 	}
 	// a shared operand: sum over the batch by rows
 	return func(s *Sim) {
 		d := general(s.vals[target.ID], na, nc)
+		al := rate(s, alpha)
 		for b := 0; b < B; b++ {
-			blas64.Ger(alpha, vector(s.row(a, b)), vector(s.row(c, b)), d)
+			blas64.Ger(al, vector(s.row(a, b)), vector(s.row(c, b)), d)
 		}
 	}, nil
 }
@@ -479,7 +493,7 @@ func (s *Sim) compileSynapse(syn *schedule.Synapse) (step, error) {
 	return func(s *Sim) {
 		alpha := 0.0
 		if ai >= 0 && s.learning {
-			alpha = scale
+			alpha = scale * s.lrScale
 		}
 		s.passSums[wi] = kern.Synapse(rows, cols, s.vals[wi], val(s, xi), val(s, yi), val(s, ei), val(s, gi), alpha, val(s, ai), val(s, ci))
 	}, nil

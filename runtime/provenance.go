@@ -139,6 +139,9 @@ func (s *Sim) dataFiles(out []string) []string {
 			out = append(out, tb.Teacher.File)
 		}
 	}
+	if s.feed != nil {
+		out = append(out, dataFiles(s.feed.set.ds)...)
+	}
 	for _, t := range s.teachers {
 		out = t.dataFiles(out)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/vlec-dev/vlec/ir/schedule"
@@ -28,6 +29,22 @@ type RunOptions struct {
 	// about 200 times a run) with the number of steps done.
 	Progress      func(done, total int)
 	ProgressEvery int
+	// Epoch, when set, is called after every epoch of a task with its
+	// metrics and the number of epochs planned.
+	Epoch func(m EpochMetrics, epochs int)
+	// Resume continues the run from a checkpoint written by an earlier
+	// run of the same model (SaveCheckpoint): every state, parameter,
+	// optimiser moment, noise generator and the task's epoch, schedule and
+	// metrics, so that the run goes on bit for bit as if it had not
+	// stopped.
+	Resume string
+	// From initialises the model's parameters from the named arrays of a
+	// checkpoint or any .npz ("W1", "h.tau_m"); see Sim.LoadParams.
+	From string
+	// Checkpoint writes <model>.checkpoint.npz at the end of a run without
+	// a task (a task's run always writes one, also every
+	// task.checkpoint_every epochs).
+	Checkpoint bool
 }
 
 // Run simulates prog for its steps, recording its record declarations
@@ -55,6 +72,10 @@ func Run(ctx context.Context, prog *schedule.Program, opts RunOptions) (*Summary
 	defer sim.Close()
 	r, err := startRun(sim, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.restore(); err != nil {
+		r.out.abort()
 		return nil, err
 	}
 	r.sum.Started = started.Format(time.RFC3339)
@@ -86,6 +107,13 @@ type run struct {
 	costs *costWindows
 	scale float64 // cost = scale * the program's cost buffer
 	every int     // progress interval
+	// a task's run: its trainer, and the paths of its metrics and
+	// checkpoint files
+	trainer        *trainer
+	metricsPath    string
+	checkpointPath string
+	// wroteMetrics and wroteCheckpoint say the files exist
+	wroteMetrics, wroteCheckpoint bool
 }
 
 // startRun checks and opens everything a run writes, before its first
@@ -114,6 +142,21 @@ func startRun(sim *Sim, opts RunOptions) (*run, error) {
 	r.sum = newSummary(sim, r.sweep != nil)
 	r.sum.Read, r.sum.Dir = read, r.out.dir
 	r.costs = newCostWindows(prog.LearnAfter, sim.Steps())
+	name := prog.Model.Name
+	r.metricsPath = filepath.Join(r.out.dir, name+".metrics.csv")
+	r.checkpointPath = filepath.Join(r.out.dir, name+".checkpoint.npz")
+	if prog.Model.Task != nil {
+		if r.trainer, err = newTrainer(sim); err != nil {
+			r.out.abort()
+			return nil, err
+		}
+		for _, p := range []string{r.metricsPath, r.checkpointPath} {
+			if err := checkTarget(p); err != nil {
+				r.out.abort()
+				return nil, fmt.Errorf("cannot write %s: %v", p, err)
+			}
+		}
+	}
 	r.every = opts.ProgressEvery
 	if r.every <= 0 {
 		r.every = max(1, sim.Steps()/200)
@@ -153,8 +196,39 @@ func LearningOf(m *check.Model, adjoint bool) Learning {
 	return out
 }
 
+// restore applies --from and --resume before the first step.
+func (r *run) restore() error {
+	if r.opts.From != "" {
+		names, err := r.sim.LoadParams(r.opts.From)
+		if err != nil {
+			return err
+		}
+		r.sum.From = &FromFile{Path: r.opts.From, Params: names}
+	}
+	if r.opts.Resume != "" {
+		ts, err := r.sim.resume(r.opts.Resume)
+		if err != nil {
+			return err
+		}
+		if ts != nil && r.trainer != nil {
+			r.trainer.state = *ts
+			if ts.History == nil {
+				r.trainer.state.History = []EpochMetrics{}
+			}
+		}
+		r.sum.ResumedFrom = &Resumed{Path: r.opts.Resume, Step: r.sim.K()}
+		if ts != nil {
+			r.sum.ResumedFrom.Epoch = ts.Epoch
+		}
+	}
+	return nil
+}
+
 // loop runs the steps.
 func (r *run) loop(ctx context.Context) error {
+	if r.trainer != nil {
+		return r.train(ctx)
+	}
 	steps := r.sim.Steps()
 	if r.sweep != nil {
 		// exact gradients over truncated windows: the steps are recorded
@@ -166,7 +240,7 @@ func (r *run) loop(ctx context.Context) error {
 			return ctx.Err()
 		})
 	}
-	for k := 0; k < steps; k++ {
+	for k := r.sim.K(); k < steps; k++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -200,9 +274,53 @@ func (r *run) after(k int) error {
 	return nil
 }
 
+// train runs a task's epochs, writing the metrics after every epoch and
+// the checkpoint on checkpoint epochs and at the end.
+func (r *run) train(ctx context.Context) error {
+	tr := r.trainer
+	tr.after = r.after
+	task := tr.task
+	tr.epochDone = func(m EpochMetrics) error {
+		if err := writeAtomic(r.metricsPath, metricsCSV(tr.state.History)); err != nil {
+			return &WriteError{Path: r.metricsPath, Err: err}
+		}
+		r.wroteMetrics = true
+		last := tr.state.Epoch == task.Epochs || tr.state.Stop != ""
+		if last || task.CheckpointEvery > 0 && m.Epoch%task.CheckpointEvery == 0 {
+			if err := r.saveCheckpoint(); err != nil {
+				return err
+			}
+		}
+		if r.opts.Epoch != nil {
+			r.opts.Epoch(m, task.Epochs)
+		}
+		return nil
+	}
+	return tr.run(ctx)
+}
+
+// saveCheckpoint writes the run's checkpoint.
+func (r *run) saveCheckpoint() error {
+	var ts *TaskState
+	if r.trainer != nil {
+		ts = &r.trainer.state
+	}
+	if err := r.sim.SaveCheckpoint(r.checkpointPath, ts); err != nil {
+		return &WriteError{Path: r.checkpointPath, Err: err}
+	}
+	r.wroteCheckpoint = true
+	return nil
+}
+
 // finish completes the recordings and writes the summary.
 func (r *run) finish(ctx context.Context, runErr error) (*Summary, error) {
 	sum := r.sum
+	if r.trainer == nil && r.opts.Checkpoint && runErr == nil {
+		runErr = r.saveCheckpoint()
+	}
+	if r.trainer != nil {
+		sum.Task = r.trainer.summary()
+	}
 	if sum.WallSeconds > 0 {
 		sum.StepsPerSecond = Float(float64(sum.Steps) / float64(sum.WallSeconds))
 	}
@@ -217,6 +335,12 @@ func (r *run) finish(ctx context.Context, runErr error) (*Summary, error) {
 			continue
 		}
 		sum.Files = append(sum.Files, rec.name)
+	}
+	if r.wroteMetrics {
+		sum.Files = append(sum.Files, filepath.Base(r.metricsPath))
+	}
+	if r.wroteCheckpoint {
+		sum.Files = append(sum.Files, filepath.Base(r.checkpointPath))
 	}
 	sum.Stopped = stopReason(ctx, runErr)
 	if runErr != nil {

@@ -73,6 +73,23 @@ type Sim struct {
 	workers  *kern.Workers
 	ctx      context.Context // setup stops when it is cancelled
 	clock    clock
+	// feed presents a task's data set (nil without one); the trainer
+	// moves it from sample to sample.
+	feed *dataFeed
+	// learnOff turns learning off whatever the step (a task's evaluation
+	// and settle steps).
+	learnOff bool
+	// lrScale multiplies every learning rate (a task's schedule); 1
+	// leaves the rates as the program gives them, bit for bit.
+	lrScale float64
+	// adamT counts the steps of each Adam kernel (its bias correction),
+	// by the index the kernel was compiled with; saved in checkpoints.
+	adamT []int
+	// initSteps are the program's Init kernels, compiled; a reset runs
+	// them again.
+	initSteps []step
+	// noise are the ou generators of the stimuli.
+	noise []*ouNoise
 }
 
 // step is one compiled kernel.
@@ -83,6 +100,7 @@ type targetCopy struct {
 	teacher *Sim
 	src     int
 	file    *series // a file teacher
+	data    bool    // a data set's targets (Sim.feed)
 }
 
 // New allocates a simulator for prog: buffers, initial weights, masks,
@@ -126,7 +144,7 @@ func newSim(ctx context.Context, prog *schedule.Program, seed uint64, steps int,
 	if prog.Batch < 1 {
 		return nil, fmt.Errorf("model %s: batch %d", prog.Model.Name, prog.Batch)
 	}
-	s := &Sim{prog: prog, batch: prog.Batch, steps: steps, seed: seed, noGuard: noGuard, ctx: ctx, clock: newClock(prog.Dt)}
+	s := &Sim{prog: prog, batch: prog.Batch, steps: steps, seed: seed, noGuard: noGuard, ctx: ctx, clock: newClock(prog.Dt), lrScale: 1}
 	if err := s.setup(); err != nil {
 		s.Close()
 		return nil, err
@@ -180,6 +198,13 @@ func (s *Sim) setup() error {
 	}
 	s.planRounding()
 	s.fuseActivations()
+	if t := prog.Model.Task; t != nil && t.Data != nil {
+		set, err := loadDataset(t.Data)
+		if err != nil {
+			return err
+		}
+		s.feed = &dataFeed{set: set, split: set.train, rows: make([]int, s.batch)}
+	}
 	if err := s.setupTeachers(); err != nil {
 		return err
 	}
@@ -206,14 +231,44 @@ func (s *Sim) runInit() error {
 		if err != nil {
 			return fmt.Errorf("model %s: %v", s.prog.Model.Name, err)
 		}
+		s.initSteps = append(s.initSteps, st)
+	}
+	s.init()
+	return nil
+}
+
+// init runs the compiled Init kernels.
+func (s *Sim) init() {
+	for i, st := range s.initSteps {
 		st(s)
 		if s.prog.Float32 {
-			for _, b := range k.Writes() {
+			for _, b := range s.prog.Init[i].Writes() {
 				roundFloat32(s.vals[b.ID])
 			}
 		}
 	}
-	return nil
+}
+
+// reset sets every state of the simulator and its teachers to where a run
+// starts: states, error neurons, rate caches, messages and temporaries 0,
+// then the Init kernels. Parameters and optimiser moments keep their
+// values.
+func (s *Sim) reset() {
+	for _, b := range s.prog.Buffers {
+		switch b.Kind {
+		case schedule.State, schedule.Next, schedule.Temp:
+			clear(s.vals[b.ID])
+		}
+	}
+	for i := range s.passSums {
+		if s.passSummed[i] {
+			s.passSums[i] = math.NaN()
+		}
+	}
+	s.init()
+	for _, t := range s.teachers {
+		t.reset()
+	}
 }
 
 // rows is the number of rows a buffer holds: the batch for a batched
@@ -271,6 +326,14 @@ func (s *Sim) setupTeachers() error {
 		tc := targetCopy{dst: tb.Buffer.ID, src: -1}
 		dstLen := len(s.vals[tb.Buffer.ID])
 		switch {
+		case tb.Teacher != nil && tb.Teacher.Data != nil:
+			if s.feed == nil || s.feed.set.ds != tb.Teacher.Data {
+				return positioned(tb.Teacher.Pos, fmt.Errorf("teacher %s: dataset %s is not the task's", tb.Teacher.Name, tb.Teacher.Data.Name))
+			}
+			if tb.Buffer.Size() != tb.Teacher.Size {
+				return positioned(tb.Teacher.Pos, fmt.Errorf("teacher %s has %d values, the energy reads %d", tb.Teacher.Name, tb.Teacher.Size, tb.Buffer.Size()))
+			}
+			tc.data = true
 		case tb.Teacher != nil && tb.Teacher.File != "":
 			ser, err := loadSeries(tb.Teacher.File, tb.Teacher.Size, s.batch, s.steps, "teacher "+tb.Teacher.Name)
 			if err != nil {
@@ -346,7 +409,7 @@ func (s *Sim) Cost() float64 {
 func (s *Sim) HasCost() bool { return s.costBuf != nil }
 
 // Learning reports whether learning is on at step k.
-func (s *Sim) Learning(k int) bool { return k >= s.prog.LearnAfter }
+func (s *Sim) Learning(k int) bool { return k >= s.prog.LearnAfter && !s.learnOff }
 
 // Step runs one step: stimuli for t = k*dt, targets from the teachers as
 // they were at the start of the step, the student's kernels (learning from
@@ -375,7 +438,9 @@ func (s *Sim) begin(k int) {
 	s.fillInputs(k)
 	for i := range s.targets {
 		tc := &s.targets[i]
-		if tc.file != nil {
+		if tc.data {
+			s.feed.fillY(s.vals[tc.dst], len(s.vals[tc.dst])/s.batch)
+		} else if tc.file != nil {
 			tc.file.fill(s.vals[tc.dst], k)
 		} else {
 			copy(s.vals[tc.dst], tc.teacher.vals[tc.src])
@@ -397,7 +462,7 @@ func (s *Sim) finish(k int) {
 }
 
 func (s *Sim) runKernels(k int) {
-	learn := k >= s.prog.LearnAfter
+	learn := k >= s.prog.LearnAfter && !s.learnOff
 	s.learning = learn
 	for i, st := range s.kernels {
 		if st == nil || (s.learn[i] && !learn) {

@@ -45,6 +45,7 @@ type inputSource struct {
 	file   *series
 	static bool // filled once
 	bound  int  // for a teacher: the parent's input buffer, else -1
+	data   bool // a data set's inputs (Sim.feed)
 	env    stimEnv
 }
 
@@ -79,6 +80,11 @@ func (s *Sim) setupInputs() error {
 			continue
 		}
 		switch {
+		case in.Data != nil:
+			if s.feed == nil || s.feed.set.ds != in.Data {
+				return positioned(in.Pos, fmt.Errorf("input %s: dataset %s is not the task's", in.Name, in.Data.Name))
+			}
+			src.data = true
 		case in.File != "":
 			ser, err := loadSeries(in.File, in.Size, s.batch, s.steps, "input "+in.Name)
 			if err != nil {
@@ -110,6 +116,8 @@ func (s *Sim) fillInputs(k int) {
 		case in.bound >= 0:
 			copy(s.vals[in.buf], s.parent.vals[in.bound])
 		case in.static:
+		case in.data:
+			s.feed.fillX(s.vals[in.buf], in.size)
 		case in.file != nil:
 			in.file.fill(s.vals[in.buf], k)
 		default:
@@ -267,11 +275,12 @@ func (c *stimCompiler) call(e *check.Call) (stimFn, error) {
 }
 
 // ou is an Ornstein-Uhlenbeck process with one state and one random
-// stream per entry (neuron, batch element).
+// stream per entry (neuron, batch element), registered with the simulator
+// so that a checkpoint can save them.
 func (c *stimCompiler) ou(a []stimFn) stimFn {
 	n := c.input.Size * c.s.batch
-	state := make([]float64, n)
-	rngs := make([]*rand.Rand, n)
+	p := &ouNoise{state: make([]float64, n), rngs: make([]*rand.Rand, n), pcgs: make([]*rand.PCG, n)}
+	c.s.noise = append(c.s.noise, p)
 	dt := c.s.prog.Dt
 	size := c.input.Size
 	c.nOU++
@@ -279,17 +288,26 @@ func (c *stimCompiler) ou(a []stimFn) stimFn {
 	simSeed := c.s.seed
 	return func(v *stimEnv) float64 {
 		tau, sigma, mean := a[0](v), a[1](v), a[2](v)
-		if v.k == 0 || rngs[v.idx] == nil {
+		if v.k == 0 || p.rngs[v.idx] == nil {
 			seed := uint64(a[3](v))
 			base := newRand(seed, simSeed, stream)
 			// one stream per entry: mix the base draw with the entry's index
-			rngs[v.idx] = rand.New(rand.NewPCG(base.Uint64(), uint64(v.b)<<32|uint64(v.idx%size)))
-			state[v.idx] = mean
+			p.pcgs[v.idx] = rand.NewPCG(base.Uint64(), uint64(v.b)<<32|uint64(v.idx%size))
+			p.rngs[v.idx] = rand.New(p.pcgs[v.idx])
+			p.state[v.idx] = mean
 			return mean
 		}
-		x := state[v.idx]
-		x += dt/tau*(mean-x) + sigma*math.Sqrt(2*dt/tau)*rngs[v.idx].NormFloat64()
-		state[v.idx] = x
+		x := p.state[v.idx]
+		x += dt/tau*(mean-x) + sigma*math.Sqrt(2*dt/tau)*p.rngs[v.idx].NormFloat64()
+		p.state[v.idx] = x
 		return x
 	}
+}
+
+// ouNoise is the state of one ou generator: the process value and the
+// random stream of every entry (nil until its first step).
+type ouNoise struct {
+	state []float64
+	rngs  []*rand.Rand
+	pcgs  []*rand.PCG
 }

@@ -48,6 +48,12 @@ type Summary struct {
 	// cannot hold: the field is null and its value here ("NaN", "+Inf",
 	// "-Inf"), keyed by its JSON path ("cost_end").
 	Nonfinite map[string]string `json:"nonfinite,omitempty"`
+	// Task summarises a task's run: epochs, final and best metrics.
+	Task *TaskSummary `json:"task,omitempty"`
+	// From names the file the parameters were initialised from.
+	From *FromFile `json:"from,omitempty"`
+	// ResumedFrom names the checkpoint the run continued.
+	ResumedFrom *Resumed `json:"resumed_from,omitempty"`
 	// Read lists every file the run read: the model, its imports and
 	// teacher models, and the data files (inputs, teachers, weights).
 	Read []FileHash `json:"read"`
@@ -56,6 +62,34 @@ type Summary struct {
 	Files []string `json:"files"`
 	// Dir is the output directory (not in the JSON: the summary sits in it).
 	Dir string `json:"-"`
+}
+
+// TaskSummary is the outcome of a task: the epochs run, why it stopped
+// early (the stopping rule), the last epoch's metrics and the best test
+// accuracy (or, without one, the lowest test loss) with its epoch.
+type TaskSummary struct {
+	Epochs    int           `json:"epochs"`
+	Planned   int           `json:"planned"`
+	Stop      string        `json:"stop,omitempty"`
+	Final     *EpochMetrics `json:"final,omitempty"`
+	Best      *EpochMetrics `json:"best,omitempty"`
+	BestBy    string        `json:"best_by,omitempty"`
+	LRFactor  Float         `json:"lr_factor"`
+	Metrics   string        `json:"metrics_file"`
+	Predicted string        `json:"predict,omitempty"` // the quantity whose argmax is the class
+}
+
+// FromFile is the file a run took its initial parameters from.
+type FromFile struct {
+	Path   string   `json:"path"`
+	Params []string `json:"params"`
+}
+
+// Resumed is the checkpoint a run continued from.
+type Resumed struct {
+	Path  string `json:"path"`
+	Step  int    `json:"step"`
+	Epoch int    `json:"epoch,omitempty"`
 }
 
 // Learning are the learning settings a summary records.
@@ -74,6 +108,20 @@ type Learning struct {
 // ±Inf, which JSON cannot hold, are written as null and named in the
 // summary's "nonfinite" map.
 type Float float64
+
+// UnmarshalJSON reads null as NaN (a checkpoint's metrics).
+func (f *Float) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = Float(math.NaN())
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = Float(v)
+	return nil
+}
 
 // MarshalJSON writes a finite value as a number, anything else as null.
 func (f Float) MarshalJSON() ([]byte, error) {

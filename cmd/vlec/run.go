@@ -24,6 +24,9 @@ func newRunCmd() *cobra.Command {
 		maxMem    string
 		backend   string
 		precision string
+		resume    string
+		from      string
+		ckpt      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -74,7 +77,7 @@ those with --backend interp.`,
 			if backend == backendGo {
 				return runGoBackend(cmd, args[0], copts)
 			}
-			opts := runtime.RunOptions{OutDir: out}
+			opts := runtime.RunOptions{OutDir: out, Resume: resume, From: from, Checkpoint: ckpt}
 			if cmd.Flags().Changed("seed") {
 				opts.Seed, opts.SeedSet = seed, true
 			}
@@ -85,6 +88,9 @@ those with --backend interp.`,
 			opts.Sources = sources
 			if out == "" {
 				opts.OutDir, opts.NewDir = runDir(prog.Model.Name, time.Now()), true
+			}
+			if duration != "" && prog.Model.Task != nil {
+				return fmt.Errorf("--duration: model %s runs a task, whose epochs set its length (%s)", prog.Model.Name, prog.Model.Task)
 			}
 			if duration != "" {
 				if opts.Steps, err = flagSteps("--duration", duration, prog.Dt); err != nil {
@@ -120,6 +126,14 @@ those with --backend interp.`,
 				// first rate and ETA it shows are measured, not guessed.
 				opts.ProgressEvery = max(1, steps/10000)
 			}
+			if !quiet && prog.Model.Task != nil {
+				opts.Epoch = func(m runtime.EpochMetrics, epochs int) {
+					if bar != nil {
+						bar.Clear()
+					}
+					fmt.Fprintf(stderr, "%s: %s\n", prog.Model.Name, m.Line(epochs))
+				}
+			}
 			sum, err := runtime.Run(ctx, prog, opts)
 			if bar != nil {
 				bar.Clear()
@@ -134,6 +148,9 @@ those with --backend interp.`,
 	cmd.Flags().StringVar(&backend, "backend", backendInterp, "interp (the interpreter) or go (the generated Go simulator, compiled once and cached in $"+cacheEnv+")")
 	precisionFlag(cmd, &precision)
 	cmd.Flags().StringVar(&maxMem, "max-memory", "", "most memory the model may need (e.g. 8GiB, 512MiB, 16GB; default: what the machine has available)")
+	cmd.Flags().StringVar(&resume, "resume", "", "continue from the checkpoint of an earlier run of this model (MODEL.checkpoint.npz), bit for bit as if it had not stopped")
+	cmd.Flags().StringVar(&from, "from", "", "initialise the parameters from the named arrays of a checkpoint or .npz (W1, h.tau_m, ...)")
+	cmd.Flags().BoolVar(&ckpt, "checkpoint", false, "write MODEL.checkpoint.npz at the end (a task's run always does)")
 	return cmd
 }
 

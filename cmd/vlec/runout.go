@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/vlec-dev/vlec/lang/check"
 	"context"
 	"errors"
 	"fmt"
@@ -120,6 +121,19 @@ func report(w io.Writer, s *runtime.Summary) error {
 		printf("no learning (learning would start at step %d; the run has %d steps)\n", s.LearnAfter, s.Planned)
 	case s.Steps > 0 && s.Steps <= s.LearnAfter:
 		printf("no learning yet (the run stopped before step %d, where learning starts)\n", s.LearnAfter)
+	}
+	if t := s.Task; t != nil {
+		line := fmt.Sprintf("task: %d of %d epochs", t.Epochs, t.Planned)
+		if t.Final != nil {
+			line += "; last: " + t.Final.Line(t.Planned)[len(fmt.Sprintf("epoch %d/%d", t.Final.Epoch, t.Planned)):]
+		}
+		printf("%s\n", strings.TrimSpace(strings.ReplaceAll(line, "  ", " ")))
+		if t.Best != nil {
+			printf("best %s: %.6g at epoch %d\n", t.BestBy, t.Best.Metric(check.Metric(t.BestBy)), t.Best.Epoch)
+		}
+		if t.Stop != "" {
+			printf("stopped early: %s\n", t.Stop)
+		}
 	}
 	if len(s.Files) > 0 {
 		paths := make([]string, len(s.Files))
