@@ -1,10 +1,10 @@
 package main
 
 import (
-	"github.com/vlec-dev/vlec/lang/check"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vlec-dev/vlec/lang/check"
 	"io"
 	"os"
 	"os/signal"
