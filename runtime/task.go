@@ -420,3 +420,74 @@ func (tr *trainer) summary() *TaskSummary {
 	}
 	return out
 }
+
+// EvalOptions configure Evaluate.
+type EvalOptions struct {
+	Options
+	// From holds the parameters to evaluate (a checkpoint or an .npz of
+	// named arrays; Sim.LoadParams). "": the model's own.
+	From string
+	// Split is "test" (the default), "train" or "both".
+	Split string
+}
+
+// EvalResult holds the metrics of an evaluation (NaN where a split was not
+// evaluated) and the parameters loaded.
+type EvalResult struct {
+	Metrics EpochMetrics
+	Params  []string
+	Steps   int
+}
+
+// Evaluate presents the split(s) of a task's data set to the model with
+// learning off, from rest, and returns the loss and accuracy, as a task's
+// evaluation computes them.
+func Evaluate(ctx context.Context, prog *schedule.Program, opts EvalOptions) (*EvalResult, error) {
+	if prog.Model.Task == nil {
+		return nil, fmt.Errorf("model %s has no task: evaluation presents a task's data set", prog.Model.Name)
+	}
+	sim, err := NewContext(ctx, prog, opts.Options)
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Close()
+	res := &EvalResult{Metrics: EpochMetrics{LRFactor: 1, TrainLoss: nan, TrainAccuracy: nan, TestLoss: nan, TestAccuracy: nan}}
+	if opts.From != "" {
+		if res.Params, err = sim.LoadParams(opts.From); err != nil {
+			return nil, err
+		}
+	}
+	tr, err := newTrainer(sim)
+	if err != nil {
+		return nil, err
+	}
+	tr.after = func(int) error { return nil }
+	split := opts.Split
+	if split == "" {
+		split = "test"
+	}
+	set := sim.feed.set
+	if (split == "test" || split == "both") && set.test == nil {
+		return nil, positioned(prog.Model.Task.Data.Pos, fmt.Errorf("dataset %s has no test split to evaluate (test.x, test.y); evaluate the training split with --split train", prog.Model.Task.Data.Name))
+	}
+	start := time.Now()
+	if split == "train" || split == "both" {
+		r, err := tr.split(ctx, set.train, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		l, a := r.metrics()
+		res.Metrics.TrainLoss, res.Metrics.TrainAccuracy = Float(l), tr.accuracy(a)
+	}
+	if split == "test" || split == "both" {
+		r, err := tr.split(ctx, set.test, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		l, a := r.metrics()
+		res.Metrics.TestLoss, res.Metrics.TestAccuracy = Float(l), tr.accuracy(a)
+	}
+	res.Metrics.WallSeconds = Float(time.Since(start).Seconds())
+	res.Steps = sim.K()
+	return res, nil
+}

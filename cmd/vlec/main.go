@@ -55,7 +55,7 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newCheckCmd(), newFmtCmd(), newDeriveCmd())
-	root.AddCommand(newRunCmd(), newBenchCmd())
+	root.AddCommand(newRunCmd(), newEvalCmd(), newBenchCmd())
 	root.AddCommand(newGradCmd(), newGradcheckCmd())
 	root.AddCommand(newGenCmd(), newBuildCmd())
 	root.AddCommand(newCompletionCmd())

@@ -116,6 +116,9 @@ func refuse(prog *schedule.Program) error {
 	if m.Sim.Method == check.Adjoint {
 		return lang.ErrorList{lang.Errorf(m.Sim.Pos, "vlec gen go does not support method adjoint yet (exact gradients by a reverse sweep); use vlec run, or method le or gle")}
 	}
+	if m.Task != nil {
+		return lang.ErrorList{lang.Errorf(m.Task.Pos, "vlec gen go does not support tasks yet (data sets, epochs, evaluation, checkpoints); run them with vlec run, the interpreter")}
+	}
 	if prog.Batch < 1 {
 		return fmt.Errorf("model %s: batch %d", m.Name, prog.Batch)
 	}

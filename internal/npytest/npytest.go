@@ -3,6 +3,8 @@
 package npytest
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -45,4 +47,29 @@ func V1(descr string, shape []int, values []float64) []byte {
 		}
 	}
 	return out
+}
+
+// Array is one array of an .npz archive built by NPZ.
+type Array struct {
+	Name   string
+	Descr  string
+	Shape  []int
+	Values []float64
+}
+
+// NPZ returns the bytes of an uncompressed .npz archive of the arrays.
+func NPZ(arrays ...Array) []byte {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	for _, a := range arrays {
+		w, err := z.CreateHeader(&zip.FileHeader{Name: a.Name + ".npy", Method: zip.Store})
+		if err != nil {
+			panic(err)
+		}
+		w.Write(V1(a.Descr, a.Shape, a.Values))
+	}
+	if err := z.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
 }
