@@ -13,8 +13,8 @@ import (
 
 	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/internal/npy"
-	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/internal/npytest"
+	"github.com/vlec-dev/vlec/ir/schedule"
 )
 
 // compile compiles a model into its step program.
