@@ -44,7 +44,7 @@ func (m Metric) Lower() bool { return strings.HasSuffix(string(m), ".loss") }
 // block are multiplied by a factor that changes between epochs.
 type Schedule struct {
 	Kind      string // "constant", "step" or "plateau"
-	Every     int    // step: multiply by Factor after every N epochs
+	Every     int    // step: multiply by Factor after every Every epochs (step(epochs = N))
 	Factor    float64
 	Metric    Metric  // plateau: the metric watched
 	Patience  int     // plateau: epochs without improvement before the factor applies
@@ -202,17 +202,17 @@ func (c *checker) schedule(e lang.Expr) Schedule {
 	}
 	call, ok := e.(*lang.CallExpr)
 	if !ok || (call.Fun.Name != "step" && call.Fun.Name != "plateau") {
-		c.errorf(e.Pos(), "lr_schedule is constant, step(every = N, factor = F) or plateau(metric = test.loss, factor = F, patience = N)")
+		c.errorf(e.Pos(), "lr_schedule is constant, step(epochs = N, factor = F) or plateau(metric = test.loss, factor = F, patience = N)")
 		return s
 	}
 	s.Kind, s.Factor, s.MinFactor = call.Fun.Name, 0.5, 0
 	var args map[string]lang.Expr
 	if s.Kind == "step" {
-		args = c.ruleArgs(call, "every", "factor", "min")
-		if args["every"] == nil {
-			c.errorf(call.Lparen, "step needs every = N (epochs)")
+		args = c.ruleArgs(call, "epochs", "factor", "min")
+		if args["epochs"] == nil {
+			c.errorf(call.Lparen, "step needs epochs = N: the factor applies after every N epochs")
 		} else {
-			s.Every, _ = c.intIn(args["every"], "every", 1, 1<<30, "")
+			s.Every, _ = c.intIn(args["epochs"], "epochs", 1, 1<<30, "")
 		}
 	} else {
 		args = c.ruleArgs(call, "metric", "factor", "patience", "threshold", "min")
