@@ -217,6 +217,7 @@ func (r *run) restore() error {
 			}
 		}
 		r.sum.ResumedFrom = &Resumed{Path: r.opts.Resume, Step: r.sim.K()}
+		r.sum.Steps = r.sim.K()
 		if ts != nil {
 			r.sum.ResumedFrom.Epoch = ts.Epoch
 		}
@@ -320,6 +321,13 @@ func (r *run) finish(ctx context.Context, runErr error) (*Summary, error) {
 	}
 	if r.trainer != nil {
 		sum.Task = r.trainer.summary()
+		if !r.wroteMetrics && len(r.trainer.state.History) > 0 { // resumed with nothing left to run
+			if err := writeAtomic(r.metricsPath, metricsCSV(r.trainer.state.History)); err == nil {
+				r.wroteMetrics = true
+			} else if runErr == nil {
+				runErr = &WriteError{Path: r.metricsPath, Err: err}
+			}
+		}
 	}
 	if sum.WallSeconds > 0 {
 		sum.StepsPerSecond = Float(float64(sum.Steps) / float64(sum.WallSeconds))

@@ -125,7 +125,7 @@ func report(w io.Writer, s *runtime.Summary) error {
 	if t := s.Task; t != nil {
 		line := fmt.Sprintf("task: %d of %d epochs", t.Epochs, t.Planned)
 		if t.Final != nil {
-			line += "; last: " + t.Final.Line(t.Planned)[len(fmt.Sprintf("epoch %d/%d", t.Final.Epoch, t.Planned)):]
+			line += "; last: " + strings.TrimSpace(t.Final.Line(t.Planned)[len(fmt.Sprintf("epoch %d/%d", t.Final.Epoch, t.Planned)):])
 		}
 		printf("%s\n", strings.TrimSpace(strings.ReplaceAll(line, "  ", " ")))
 		if t.Best != nil {
