@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/vlec-dev/vlec/internal/npy"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -100,7 +101,7 @@ func (s *Sim) initWeights(b *schedule.Buffer, v []float64) error {
 			}
 		}
 	case check.InitFile:
-		data, shape, err := readMatrixFile(in.File)
+		data, shape, err := weightFile(in)
 		if err != nil {
 			return fmt.Errorf("weights %s: %v", c.Name, err)
 		}
@@ -146,4 +147,28 @@ func (s *Sim) mask(b *schedule.Buffer) ([]bool, error) {
 		return m, nil
 	}
 	return nil, nil
+}
+
+// weightFile reads a weight matrix from a CSV or .npy file, or the array
+// of an .npz archive (a checkpoint); its shape as rows and columns.
+func weightFile(in check.Init) ([]float64, [2]int, error) {
+	if in.Array == "" {
+		return readMatrixFile(in.File)
+	}
+	z, err := npy.OpenArchive(in.File)
+	if err != nil {
+		return nil, [2]int{}, err
+	}
+	defer z.Close()
+	data, shape, err := z.Read(in.Array)
+	if err != nil {
+		return nil, [2]int{}, err
+	}
+	if len(shape) != 2 {
+		return nil, [2]int{}, fmt.Errorf("%s array %s has shape %s, not a matrix", in.File, in.Array, shapeText(shape))
+	}
+	if err := finiteNPY(in.File+" array "+in.Array, data, shape); err != nil {
+		return nil, [2]int{}, err
+	}
+	return data, [2]int{shape[0], shape[1]}, nil
 }

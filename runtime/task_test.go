@@ -288,6 +288,24 @@ func TestEvaluateFromCheckpoint(t *testing.T) {
 	if res.Metrics.TestLoss != want.TestLoss || res.Metrics.TestAccuracy != want.TestAccuracy {
 		t.Errorf("evaluation: loss %v accuracy %v; the run's last epoch: %v %v", res.Metrics.TestLoss, res.Metrics.TestAccuracy, want.TestLoss, want.TestAccuracy)
 	}
+	// the same parameters named in the model: file("....npz") per weight
+	// matrix and population parameter
+	src, _ := os.ReadFile(filepath.Join(dir, "tiny.vle"))
+	ckpt := filepath.Join(out, "tiny.checkpoint.npz")
+	text := strings.NewReplacer(
+		"W1 = glorot(seed = 1)", `W1 = file("`+ckpt+`")`,
+		"W2 = glorot(seed = 2)", `W2 = file("`+ckpt+`", "W2")`,
+		"phi = tanh, gamma = 0)", `phi = tanh, gamma = 0, b = file("`+ckpt+`"))`,
+	).Replace(string(src))
+	named := filepath.Join(dir, "named.vle")
+	os.WriteFile(named, []byte(text), 0o644)
+	res2, err := Evaluate(context.Background(), compile(t, named), EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Metrics.TestLoss != want.TestLoss || res2.Metrics.TestAccuracy != want.TestAccuracy {
+		t.Errorf("parameters named in the model: loss %v accuracy %v; the run's last epoch: %v %v", res2.Metrics.TestLoss, res2.Metrics.TestAccuracy, want.TestLoss, want.TestAccuracy)
+	}
 	// the model's own initial parameters give other numbers
 	res0, err := Evaluate(context.Background(), prog, EvalOptions{})
 	if err != nil {

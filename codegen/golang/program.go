@@ -409,6 +409,9 @@ func (p *progGen) emitInit(b *schedule.Buffer) error {
 		}
 		p.printf("for i := range %s {\n%s[i] = %s\n}\n}\n", p.f(b), p.f(b), p.st(draw))
 	case check.InitFile:
+		if in.Array != "" {
+			return lang.Errorf(c.Pos, "vlec gen go does not support weights from an .npz archive yet (%s array %s); use vlec run, or save the matrix as .npy", filepath.Base(in.File), in.Array)
+		}
 		return p.emitWeightFile(b)
 	default:
 		return lang.Errorf(c.Pos, "vlec gen go does not support the initialiser %s", in.Kind)

@@ -207,15 +207,28 @@ func (c *checker) checkGroup(group string, at lang.Pos) bool {
 // recordVars are the population quantities a recording may name.
 var recordVars = []string{"u", "r", "e", "v", "uhat_m", "uhat_r", "I", "b", "tau_m", "tau_r"}
 
+// recordReductions are the reductions of a recorded item over the
+// record's interval: `record mean(y.r), sum(cost)`.
+var recordReductions = []string{"mean", "sum"}
+
 // checkRecord checks a record declaration.
 func (c *checker) checkRecord(d *lang.RecordDecl) {
 	rec := &Record{Pos: d.At, Every: 1}
 	for _, item := range d.Items {
+		op := ""
+		if call, ok := item.(*lang.CallExpr); ok {
+			if op, item = c.recordReduction(call); item == nil {
+				continue
+			}
+		}
 		if ref := c.recordItem(item); ref != nil {
 			rec.Items = append(rec.Items, ref)
+			rec.Reduce = append(rec.Reduce, op)
 		}
 	}
-	if d.Every != nil {
+	if id, ok := d.Every.(*lang.Ident); ok && id.Name == "sample" && d.Unit == nil {
+		rec.EverySample, rec.sampleAt = true, id.At // resolved by recordSamples
+	} else if d.Every != nil {
 		rec.Every = c.recordEvery(d)
 	}
 	if d.To != nil {
@@ -258,6 +271,45 @@ func (c *checker) recordFiles() {
 	}
 }
 
+// recordReduction checks a reduced item, mean(X) or sum(X), and returns
+// the reduction and X (nil after an error).
+func (c *checker) recordReduction(call *lang.CallExpr) (string, lang.Expr) {
+	name := call.Fun.Name
+	if !contains(recordReductions, name) {
+		c.errorf(call.Fun.At, "unknown reduction %s%s (a record reduces a quantity over its interval with mean or sum, such as mean(y.r))", name, didYouMean(name, recordReductions))
+		return "", nil
+	}
+	if len(call.Args) != 1 || call.Args[0].Name != nil {
+		c.errorf(call.Fun.At, "%s takes one recorded quantity: record %s(y.r)", name, name)
+		return "", nil
+	}
+	x := call.Args[0].Value
+	if inner, ok := x.(*lang.CallExpr); ok {
+		c.errorf(inner.Fun.At, "reductions do not nest: %s reduces a recorded quantity over the interval, such as %s(y.r)", name, name)
+		return "", nil
+	}
+	return name, x
+}
+
+// recordSamples resolves `every sample` to the steps of one sample of the
+// task's data set, once the task is checked (it may follow the record).
+func (c *checker) recordSamples() {
+	for _, r := range c.m.Records {
+		if !r.EverySample {
+			continue
+		}
+		t := c.m.Task
+		switch {
+		case t == nil:
+			c.errorf(r.sampleAt, "every sample needs a task's data set, and the model has no task block; write every N steps, or a time such as every 100ms")
+		case t.Data != nil && t.Data.Steps > 0:
+			r.Every = t.Data.Steps
+		}
+		// a task without a data set, or a data set without a length,
+		// is reported by the task and the data set
+	}
+}
+
 // recordEvery is the recording interval in steps: `every 10 steps` or a
 // time that is a whole number of steps.
 func (c *checker) recordEvery(d *lang.RecordDecl) int {
@@ -293,6 +345,10 @@ func (c *checker) recordEvery(d *lang.RecordDecl) int {
 func (c *checker) recordItem(e lang.Expr) *Ref {
 	path := flattenPath(e)
 	if path == nil {
+		if fix := reductionInside(e); fix != "" {
+			c.errorf(e.Pos(), "write the reduction around the whole quantity: %s", fix)
+			return nil
+		}
 		c.errorf(e.Pos(), "record names quantities such as h.u, y.r, W0, h.tau_m")
 		return nil
 	}
@@ -360,6 +416,33 @@ func (c *checker) recordPopVar(p *Population, sel *lang.Ident, kind RefKind, t *
 		kind = RefParam
 	}
 	return &Ref{At: sel.At, Kind: kind, Pop: p, Teacher: t, Var: sel.Name, Shp: Vector(p.Size)}
+}
+
+// reductionInside returns, for a path selecting from a reduction such as
+// mean(y).r, the reduction around the whole path, mean(y.r); or "".
+func reductionInside(e lang.Expr) string {
+	var sels []string
+	for {
+		sel, ok := e.(*lang.SelectorExpr)
+		if !ok {
+			break
+		}
+		sels = append([]string{sel.Sel.Name}, sels...)
+		e = sel.X
+	}
+	call, ok := e.(*lang.CallExpr)
+	if !ok || len(sels) == 0 || len(call.Args) != 1 {
+		return ""
+	}
+	inner := flattenPath(call.Args[0].Value)
+	if inner == nil {
+		return ""
+	}
+	names := make([]string, 0, len(inner)+len(sels))
+	for _, id := range inner {
+		names = append(names, id.Name)
+	}
+	return call.Fun.Name + "(" + strings.Join(append(names, sels...), ".") + ")"
 }
 
 // flattenPath turns a.b.c into its identifiers, or nil.

@@ -269,6 +269,7 @@ func (c *checker) checkBlocks(f *lang.File) {
 		}
 	}
 	c.checkDataUse(f)
+	c.recordSamples()
 	c.recordFiles()
 	if _, ok := seen["learn"]; !ok {
 		c.m.Learn = defaultLearn(c.m.Sim.Dt)

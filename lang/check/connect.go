@@ -178,6 +178,13 @@ func (c *checker) initCall(conn *Connection, e *lang.CallExpr) bool {
 	switch e.Fun.Name {
 	case "file":
 		in.Kind = InitFile
+		if archive, name, isNPZ, ok := c.npzArg(e, conn.Name); isNPZ {
+			if !ok {
+				return false
+			}
+			in.File, in.Array = archive, name
+			return c.npzShape(e, archive, name, []int{conn.Dst.NodeSize(), conn.Src.NodeSize()}, "connection "+conn.Name)
+		}
 		in.File, ok = c.fileArg(e, "a weight matrix", ".csv", ".npy")
 		return ok
 	case "constant":

@@ -138,6 +138,50 @@ func TestTaskSteps(t *testing.T) {
 	}
 }
 
+// TestParamsFromArchive: weights and population parameters named in an
+// .npz archive are checked when the model is.
+func TestParamsFromArchive(t *testing.T) {
+	for _, c := range []struct{ name, conn, pop, err string }{
+		{"ok", `file("d.npz", "w")`, `file("d.npz")`, ""},
+		{"default name", `file("d.npz")`, `0.2`, `d.npz holds no array W for connection W`},
+		{"shape", `file("d.npz", "xh")`, `0.2`, `d.npz array xh has shape \(6, 3\), but connection W needs \(3, 1\)`},
+		{"population", `constant(1)`, `file("d.npz", "x")`, `array x has shape \(6, 4\), but tau_m of population y needs \(3,\)`},
+		{"missing", `constant(1)`, `file("e.npz")`, `file .*e.npz does not exist`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "d.npz"), npytest.NPZ(
+				npytest.Array{Name: "w", Descr: "<f8", Shape: []int{3, 1}, Values: []float64{1, 2, 3}},
+				npytest.Array{Name: "y.tau_m", Descr: "<f8", Shape: []int{3}, Values: []float64{0.2, 0.3, 0.4}},
+				npytest.Array{Name: "xh", Descr: "<f8", Shape: []int{6, 3}, Values: make([]float64, 18)},
+				npytest.Array{Name: "x", Descr: "<f8", Shape: []int{6, 4}, Values: make([]float64, 24)},
+			), 0o644)
+			path := filepath.Join(dir, "m.vle")
+			os.WriteFile(path, []byte(`model m
+import "std/gle"
+sim { dt = 0.1 }
+input x[1] = 1
+population y[3] : gle(tau_m = `+c.pop+`, tau_r = 0.1)
+connect x -> y W = `+c.conn+`
+energy { mismatch(y) }
+`), 0o644)
+			m, _, err := check.Load(path)
+			if c.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := m.Populations[0].TauM.Values; got[2] != 0.4 || m.Connections[0].Init.Array != "w" {
+					t.Errorf("tau_m %v, init %+v", got, m.Connections[0].Init)
+				}
+				return
+			}
+			if err == nil || !regexp.MustCompile(c.err).MatchString(err.Error()) {
+				t.Errorf("error %v; want %q", err, c.err)
+			}
+		})
+	}
+}
+
 // TestListBuilders: repeat and concat build per-neuron lists.
 func TestListBuilders(t *testing.T) {
 	dir := t.TempDir()

@@ -165,6 +165,9 @@ type Init struct {
 	A, B    float64
 	Seed    uint64
 	File    string
+	// Array names the array of an .npz File (a checkpoint's "W1"); "" for
+	// .csv and .npy files.
+	Array string
 }
 
 // Connection is a weight matrix from Src to Dst, shaped [Dst][Src].
@@ -219,6 +222,29 @@ type Learn struct {
 type Record struct {
 	Pos   lang.Pos
 	Items []*Ref
-	Every int    // in steps
-	To    string // output file name, relative to the output directory
+	// Reduce parallels Items: "" for an item recorded as it is at the
+	// row's step, "mean" or "sum" for one reduced over the steps of the
+	// interval (`record mean(y.r)`): the mean or the sum of the values a
+	// plain record would take at each of the Every steps since the
+	// previous row. A record with a reduced item writes its rows at the
+	// end of each interval, after steps Every-1, 2*Every-1, ...
+	Reduce []string
+	Every  int // in steps
+	// EverySample says the interval was written `every sample`: Every is
+	// the number of steps of one sample of the task's data set.
+	EverySample bool
+	To          string // output file name, relative to the output directory
+
+	sampleAt lang.Pos // the word sample of `every sample`
+}
+
+// Reduced reports whether a record reduces any of its items over its
+// interval, and so writes its rows at the end of each interval.
+func (r *Record) Reduced() bool {
+	for _, op := range r.Reduce {
+		if op != "" {
+			return true
+		}
+	}
+	return false
 }

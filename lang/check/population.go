@@ -1,10 +1,13 @@
 package check
 
 import (
-	"github.com/vlec-dev/vlec/internal/npy"
+	"fmt"
+	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/vlec-dev/vlec/internal/npy"
 	"github.com/vlec-dev/vlec/lang"
 )
 
@@ -92,6 +95,79 @@ func (c *checker) checkInput(d *lang.InputDecl) {
 		c.errorf(d.Value.Pos(), "a stimulus must be dimensionless, got %s", v.d)
 	}
 	in.Stimulus = v.e
+}
+
+// npzArg reads file("x.npz") or file("x.npz", "NAME"): the archive, the
+// array's name (def unless given) and whether the call names an .npz at
+// all (false: another kind of file, for fileArg).
+func (c *checker) npzArg(call *lang.CallExpr, def string) (archive, name string, isNPZ, ok bool) {
+	if len(call.Args) == 0 || call.Args[0].Name != nil {
+		return "", "", false, false
+	}
+	lit, isLit := call.Args[0].Value.(*lang.StringLit)
+	if !isLit || !strings.HasSuffix(strings.ToLower(lit.Value), ".npz") {
+		return "", "", false, false
+	}
+	name = def
+	switch len(call.Args) {
+	case 1:
+	case 2:
+		n, isStr := call.Args[1].Value.(*lang.StringLit)
+		if !isStr || call.Args[1].Name != nil {
+			c.errorf(call.Args[1].Value.Pos(), "the second argument of file names the array in the archive, in double quotes")
+			return "", "", true, false
+		}
+		name = n.Value
+	default:
+		c.errorf(call.Lparen, "file takes an .npz archive and the name of an array in it (by default %s)", def)
+		return "", "", true, false
+	}
+	archive = c.u.resolvePath(lit.Value)
+	return archive, name, true, c.fileExists(archive, lit.At)
+}
+
+// npzShape checks that an .npz archive holds the array with the shape
+// want (a 0-d or 1-entry array fits a single value).
+func (c *checker) npzShape(call *lang.CallExpr, archive, name string, want []int, what string) bool {
+	z, err := npy.OpenArchive(archive)
+	if err != nil {
+		c.errorf(call.Args[0].Value.Pos(), "%v", err)
+		return false
+	}
+	defer z.Close()
+	if !z.Has(name) {
+		c.errorf(call.Args[0].Value.Pos(), "%s holds no array %s for %s%s (it holds %s)", filepath.Base(archive), name, what, didYouMean(name, z.Names()), strings.Join(z.Names(), ", "))
+		return false
+	}
+	h, err := z.Header(name)
+	if err != nil {
+		c.errorf(call.Args[0].Value.Pos(), "%v", err)
+		return false
+	}
+	if !equalInts(h.Shape, want) {
+		c.errorf(call.Args[0].Value.Pos(), "%s array %s has shape %s, but %s needs %s", filepath.Base(archive), name, npy.ShapeText(h.Shape), what, npy.ShapeText(want))
+		return false
+	}
+	return true
+}
+
+// npzValues reads an array of an archive, which must hold finite values.
+func npzValues(archive, name string) ([]float64, error) {
+	z, err := npy.OpenArchive(archive)
+	if err != nil {
+		return nil, err
+	}
+	defer z.Close()
+	v, _, err := z.Read(name)
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%s array %s, entry [%d]: %v is not a finite number", filepath.Base(archive), name, i, x)
+		}
+	}
+	return v, nil
 }
 
 // fileArg checks a call file("path") and returns the resolved path.
@@ -239,6 +315,23 @@ func (c *checker) neuronParam(p *Population, d *lang.PopulationDecl, a *lang.Arg
 	example := "a time (e.g. 10ms or 0.5s)"
 	if want == dimensionless {
 		example = "a dimensionless number"
+	}
+	if call, isCall := a.Value.(*lang.CallExpr); isCall && call.Fun.Name == "file" {
+		archive, name, isNPZ, ok := c.npzArg(call, p.Name+"."+a.Name.Name)
+		if !isNPZ {
+			c.errorf(call.Fun.At, "%s from a file takes an .npz archive (a checkpoint), file(\"run.checkpoint.npz\"), reading the array %s.%s", what, p.Name, a.Name.Name)
+			return np, false
+		}
+		if !ok || !c.npzShape(call, archive, name, []int{p.Size}, what) {
+			return np, false
+		}
+		vals, err := npzValues(archive, name)
+		if err != nil {
+			c.errorf(call.Lparen, "%v", err)
+			return np, false
+		}
+		np.Values, np.PerNeuron = vals, true
+		return np, true
 	}
 	v, ok := c.eval(a.Value)
 	if !ok {
