@@ -21,6 +21,14 @@ import (
 // <teacher>.<pop>.<var>[<batch>][<i>], cost[<batch>]. lang/SPEC.md
 // (Outputs) documents the layouts.
 //
+// A record with a reduced item (mean(y.r), sum(cost)) writes its rows at
+// the end of each interval instead, after steps Every-1, 2*Every-1, ...:
+// a reduced item, named mean(y.r) (columns mean(y.r)[<batch>][<i>]), holds
+// the mean or the sum of its values over the Every steps of the interval,
+// each taken as a plain record takes it at that step; the plain items are
+// taken at the row's step. An interval the run did not step through
+// whole (stopped early, or resumed within it) writes no row.
+//
 // .npy files hold one float64 matrix [rows][2 + columns] in the CSV's
 // column order (step, t, then the columns); .npz archives hold one array
 // per item shaped [rows][batch][n] (batched) or [rows][n] / [rows][n][m]
@@ -36,6 +44,10 @@ type item struct {
 	rows    int // batch rows (1 for shared)
 	shape   []int
 	cols    []string
+	// a reduced item: "mean" or "sum" ("" for a plain one), and the
+	// values accumulated over the interval so far
+	op  string
+	acc []float64
 }
 
 func (it *item) values() []float64 {
@@ -48,6 +60,25 @@ func (it *item) values() []float64 {
 	return it.sim.vals[it.buf.ID]
 }
 
+// reduceBy makes the item a reduction over the record's interval: named
+// op(name), with its accumulator.
+func (it *item) reduceBy(op string) {
+	it.op = op
+	it.name = op + "(" + it.name + ")"
+	it.cols = nil
+	it.layout(it.rows, it.buf.Shape.Rank, it.buf.Shape.Rows(), it.buf.Shape.Cols())
+	it.acc = make([]float64, len(it.cols))
+}
+
+// row is what the item writes in a row: its value, or its reduction
+// over the interval.
+func (it *item) row() []float64 {
+	if it.op != "" {
+		return it.acc
+	}
+	return it.values()
+}
+
 // recorder writes one record declaration's file.
 type recorder struct {
 	pos   lang.Pos // the record declaration
@@ -55,9 +86,13 @@ type recorder struct {
 	path  string
 	every int
 	items []*item
-	kind  string // csv, npy, npz
-	nrows int
-	ncols int
+	// reduced: the record has a reduced item; count is the number of
+	// steps accumulated in the current interval
+	reduced bool
+	count   int
+	kind    string // csv, npy, npz
+	nrows   int
+	ncols   int
 	// csv / npy
 	f   *atomicFile
 	w   *bufio.Writer
@@ -206,25 +241,27 @@ func (s *Sim) newRecorders(costScale float64) ([]*recorder, error) {
 		if len(r.Items) == 0 {
 			return nil, lang.ErrorList{lang.Errorf(r.Pos, "the record names nothing")}
 		}
-		rec := &recorder{pos: r.Pos, name: to, every: max(r.Every, 1), kind: strings.TrimPrefix(filepath.Ext(to), ".")}
-		for _, ref := range r.Items {
+		rec := &recorder{pos: r.Pos, name: to, every: max(r.Every, 1), kind: strings.TrimPrefix(filepath.Ext(to), "."), reduced: r.Reduced()}
+		for i, ref := range r.Items {
+			var items []*item
+			var err error
 			if ref.Kind == check.RefEnergy {
-				items, err := s.energyItems()
-				if err != nil {
-					return nil, lang.ErrorList{lang.Errorf(ref.At, "record %s: %v", ref, err)}
-				}
-				for _, it := range items {
-					rec.items = append(rec.items, it)
-					rec.ncols += len(it.cols)
-				}
-				continue
+				items, err = s.energyItems()
+			} else {
+				var it *item
+				it, err = s.resolve(ref, costScale)
+				items = []*item{it}
 			}
-			it, err := s.resolve(ref, costScale)
 			if err != nil {
 				return nil, lang.ErrorList{lang.Errorf(ref.At, "record %s: %v", ref, err)}
 			}
-			rec.items = append(rec.items, it)
-			rec.ncols += len(it.cols)
+			for _, it := range items {
+				if i < len(r.Reduce) && r.Reduce[i] != "" {
+					it.reduceBy(r.Reduce[i])
+				}
+				rec.items = append(rec.items, it)
+				rec.ncols += len(it.cols)
+			}
 		}
 		out = append(out, rec)
 	}
@@ -272,7 +309,11 @@ func (r *recorder) open() error {
 
 // record writes the row of step k (time t) if it is due.
 func (r *recorder) record(k int, t float64) error {
-	if k%r.every != 0 {
+	if r.reduced {
+		if !r.accumulate(k) {
+			return nil
+		}
+	} else if k%r.every != 0 {
 		return nil
 	}
 	r.nrows++
@@ -283,7 +324,7 @@ func (r *recorder) record(k int, t float64) error {
 		b = append(b, ',')
 		b = strconv.AppendFloat(b, t, 'g', -1, 64)
 		for _, it := range r.items {
-			for _, v := range it.values() {
+			for _, v := range it.row() {
 				b = append(b, ',')
 				b = strconv.AppendFloat(b, v, 'g', -1, 64)
 			}
@@ -295,7 +336,7 @@ func (r *recorder) record(k int, t float64) error {
 	case "npy":
 		b := appendFloats(r.buf[:0], []float64{float64(k), t})
 		for _, it := range r.items {
-			b = appendFloats(b, it.values())
+			b = appendFloats(b, it.row())
 		}
 		r.buf = b
 		_, err := r.w.Write(b)
@@ -308,12 +349,49 @@ func (r *recorder) record(k int, t float64) error {
 		return err
 	}
 	for i, it := range r.items {
-		r.buf = appendFloats(r.buf[:0], it.values())
+		r.buf = appendFloats(r.buf[:0], it.row())
 		if _, err := r.rawWs[i+2].Write(r.buf); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// accumulate adds step k's values to the reduced items' accumulators and
+// reports whether k ends an interval (k+1 a multiple of every) that the
+// run stepped through whole; the accumulators then hold the reductions.
+func (r *recorder) accumulate(k int) bool {
+	first := r.count == 0
+	for _, it := range r.items {
+		if it.op == "" {
+			continue
+		}
+		if first {
+			copy(it.acc, it.values())
+			continue
+		}
+		for i, v := range it.values() {
+			it.acc[i] += v
+		}
+	}
+	r.count++
+	if (k+1)%r.every != 0 {
+		return false
+	}
+	whole := r.count == r.every
+	r.count = 0
+	if !whole {
+		return false // resumed within the interval
+	}
+	n := float64(r.every)
+	for _, it := range r.items {
+		if it.op == "mean" {
+			for i := range it.acc {
+				it.acc[i] /= n
+			}
+		}
+	}
+	return true
 }
 
 // close completes the file and renames it into place.

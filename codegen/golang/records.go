@@ -56,6 +56,11 @@ func (p *progGen) emitRecords() (string, error) {
 		if len(r.Items) == 0 {
 			return "", lang.Errorf(r.Pos, "the record names nothing")
 		}
+		for i, op := range r.Reduce {
+			if op != "" {
+				return "", lang.Errorf(r.Items[i].At, "vlec gen go does not support reduced records yet (record %s(%s); use vlec run)", op, r.Items[i])
+			}
+		}
 		var items []recordItem
 		for _, ref := range r.Items {
 			its, err := p.resolve(ref)
