@@ -65,8 +65,8 @@ func run(t *testing.T, path string, opts runtime.RunOptions) *runtime.Summary {
 // TestReducedProtocol runs the paper's protocol on the first 2000
 // training and 500 test samples for 3 epochs (27,000 steps, about 20 s)
 // and requires learning well above chance (10%): measured on this
-// machine, a training accuracy of 31.6% in the last epoch (measured while
-// learning) and a best test accuracy of 21.2%; the thresholds leave room
+// machine, a training accuracy of 32.9% in the last epoch (measured while
+// learning) and a best test accuracy of 21.8%; the thresholds leave room
 // for other CPUs' rounding.
 func TestReducedProtocol(t *testing.T) {
 	if testing.Short() {
@@ -81,10 +81,10 @@ func TestReducedProtocol(t *testing.T) {
 	t.Logf("last epoch: train accuracy %.3f, test accuracy %.3f; best test accuracy %.3f (epoch %d)",
 		float64(task.Final.TrainAccuracy), float64(task.Final.TestAccuracy), float64(task.Best.TestAccuracy), task.Best.Epoch)
 	if a := float64(task.Final.TrainAccuracy); a < 0.2 {
-		t.Errorf("training accuracy %.3f in the last epoch; chance is 0.1, measured 0.316", a)
+		t.Errorf("training accuracy %.3f in the last epoch; chance is 0.1, measured 0.329", a)
 	}
 	if a := float64(task.Best.TestAccuracy); a < 0.15 {
-		t.Errorf("best test accuracy %.3f; chance is 0.1, measured 0.212", a)
+		t.Errorf("best test accuracy %.3f; chance is 0.1, measured 0.218", a)
 	}
 	if l := float64(task.Final.TrainLoss); !(l < math.Log(10)) {
 		t.Errorf("training loss %.4f in the last epoch, not below chance's ln 10 = 2.3026", l)
@@ -146,4 +146,27 @@ func arrays(t *testing.T, path string) map[string][]float64 {
 		out[n] = v
 	}
 	return out
+}
+
+// BenchmarkStep times one step of the protocol's network (batch 100,
+// learning on): go test -bench Step ./examples/mnist1d.
+func BenchmarkStep(b *testing.B) {
+	c, src, err := vlec.Compile("mnist1d.vle", vlec.Options{})
+	if err != nil {
+		b.Fatal(src.Format(err))
+	}
+	sim, err := runtime.New(c.Program, runtime.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sim.Close()
+	for range 10 {
+		sim.Step()
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := sim.Step(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
