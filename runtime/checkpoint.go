@@ -117,6 +117,30 @@ func (s *Sim) SaveCheckpoint(path string, ts *TaskState) error {
 	return f.Commit()
 }
 
+// SaveParams writes the parameters alone, each under its name (as a
+// checkpoint holds them), to an .npz archive at path, atomically: a small
+// file of trained weights that --from and file("....npz") read.
+func (s *Sim) SaveParams(path string) error {
+	f, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	z := zip.NewWriter(w)
+	err = s.writeParams(z)
+	if err == nil {
+		err = z.Close()
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
 // writeArray writes one float64 array into the archive.
 func writeArray(z *zip.Writer, name string, shape []int, v []float64) error {
 	e, err := z.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store})

@@ -112,8 +112,9 @@ type run struct {
 	trainer        *trainer
 	metricsPath    string
 	checkpointPath string
-	// wroteMetrics and wroteCheckpoint say the files exist
-	wroteMetrics, wroteCheckpoint bool
+	paramsPath     string
+	// wroteMetrics, wroteCheckpoint and wroteParams say the files exist
+	wroteMetrics, wroteCheckpoint, wroteParams bool
 }
 
 // startRun checks and opens everything a run writes, before its first
@@ -145,12 +146,13 @@ func startRun(sim *Sim, opts RunOptions) (*run, error) {
 	name := prog.Model.Name
 	r.metricsPath = filepath.Join(r.out.dir, name+".metrics.csv")
 	r.checkpointPath = filepath.Join(r.out.dir, name+".checkpoint.npz")
+	r.paramsPath = filepath.Join(r.out.dir, name+".params.npz")
 	if prog.Model.Task != nil {
 		if r.trainer, err = newTrainer(sim); err != nil {
 			r.out.abort()
 			return nil, err
 		}
-		for _, p := range []string{r.metricsPath, r.checkpointPath} {
+		for _, p := range []string{r.metricsPath, r.checkpointPath, r.paramsPath} {
 			if err := checkTarget(p); err != nil {
 				r.out.abort()
 				return nil, fmt.Errorf("cannot write %s: %v", p, err)
@@ -310,6 +312,10 @@ func (r *run) saveCheckpoint() error {
 		return &WriteError{Path: r.checkpointPath, Err: err}
 	}
 	r.wroteCheckpoint = true
+	if err := r.sim.SaveParams(r.paramsPath); err != nil {
+		return &WriteError{Path: r.paramsPath, Err: err}
+	}
+	r.wroteParams = true
 	return nil
 }
 
@@ -349,6 +355,9 @@ func (r *run) finish(ctx context.Context, runErr error) (*Summary, error) {
 	}
 	if r.wroteCheckpoint {
 		sum.Files = append(sum.Files, filepath.Base(r.checkpointPath))
+	}
+	if r.wroteParams {
+		sum.Files = append(sum.Files, filepath.Base(r.paramsPath))
 	}
 	sum.Stopped = stopReason(ctx, runErr)
 	if runErr != nil {
