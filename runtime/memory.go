@@ -268,8 +268,29 @@ func (e *estimator) files() {
 		}
 	}
 	for _, c := range m.Connections {
-		if c.Init.Kind == check.InitFile {
+		if c.Init.Kind == check.InitFile && c.Init.Array == "" {
 			e.file(c.Init.File, c.Pos)
+		}
+	}
+	if t := m.Task; t != nil && t.Data != nil {
+		e.dataset(t.Data)
+	}
+}
+
+// dataset counts a data set's arrays as float64 values (the samples used,
+// in the shapes the checker read), twice: the values read and the
+// decoding's growing slice.
+func (e *estimator) dataset(ds *check.Dataset) {
+	for _, sp := range []*check.Split{&ds.Train, ds.Test} {
+		if sp == nil {
+			continue
+		}
+		for _, a := range []check.Array{sp.X, sp.Y} {
+			n := int64(1)
+			for _, d := range a.Shape {
+				n = mul(n, int64(d))
+			}
+			e.add("dataset "+ds.Name+" "+a.Describe(), a.Pos, mul(n, 16))
 		}
 	}
 }
