@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -83,51 +84,47 @@ func persistent(b *schedule.Buffer) bool {
 // not nil) to path atomically: the file is complete or absent, and an
 // earlier checkpoint at path stays intact until the new one is whole.
 func (s *Sim) SaveCheckpoint(path string, ts *TaskState) error {
-	f, err := createAtomic(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	z := zip.NewWriter(w)
-	meta := checkpointMeta{Format: CheckpointFormat, Model: s.prog.Model.Name, Method: string(s.prog.Model.Sim.Method),
-		Precision: PrecisionOf(s.prog), Batch: s.batch, Seed: s.seed, Step: s.k, Task: ts}
-	err = s.writeParams(z)
-	if err == nil {
-		meta.Sim, err = s.writeState(z, "vlec/")
-	}
-	if err == nil {
-		var data []byte
-		if data, err = json.MarshalIndent(meta, "", " "); err == nil {
-			var e io.Writer
-			if e, err = z.CreateHeader(&zip.FileHeader{Name: "checkpoint.json", Method: zip.Store}); err == nil {
-				_, err = e.Write(data)
-			}
+	return writeArchive(path, func(z *zip.Writer) error {
+		meta := checkpointMeta{Format: CheckpointFormat, Model: s.prog.Model.Name, Method: string(s.prog.Model.Sim.Method),
+			Precision: PrecisionOf(s.prog), Batch: s.batch, Seed: s.seed, Step: s.k, Task: ts}
+		if err := s.writeParams(z); err != nil {
+			return err
 		}
-	}
-	if err == nil {
-		err = z.Close()
-	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err != nil {
-		f.Abort()
+		var err error
+		if meta.Sim, err = s.writeState(z, "vlec/"); err != nil {
+			return err
+		}
+		data, err := json.MarshalIndent(meta, "", " ")
+		if err != nil {
+			return err
+		}
+		e, err := z.CreateHeader(&zip.FileHeader{Name: "checkpoint.json", Method: zip.Store})
+		if err != nil {
+			return err
+		}
+		_, err = e.Write(data)
 		return err
-	}
-	return f.Commit()
+	})
 }
 
 // SaveParams writes the parameters alone, each under its name (as a
 // checkpoint holds them), to an .npz archive at path, atomically: a small
 // file of trained weights that --from and file("....npz") read.
 func (s *Sim) SaveParams(path string) error {
+	return writeArchive(path, s.writeParams)
+}
+
+// writeArchive writes an uncompressed zip archive at path atomically: the
+// entries fill writes, in a temporary file renamed into place when it is
+// complete.
+func writeArchive(path string, fill func(z *zip.Writer) error) error {
 	f, err := createAtomic(path)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
+	w := bufio.NewWriterSize(f, 1<<20)
 	z := zip.NewWriter(w)
-	err = s.writeParams(z)
+	err = fill(z)
 	if err == nil {
 		err = z.Close()
 	}
@@ -331,7 +328,7 @@ func sameShape(a, b []int) bool {
 	if len(a) == 0 && len(b) == 1 && b[0] == 1 || len(b) == 0 && len(a) == 1 && a[0] == 1 {
 		return true
 	}
-	return equalShape(a, b)
+	return slices.Equal(a, b)
 }
 
 // resume loads a checkpoint written by SaveCheckpoint into a fresh

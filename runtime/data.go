@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/vlec-dev/vlec/internal/npy"
@@ -90,7 +91,7 @@ func loadDataArray(a check.Array, n int) ([]float64, int, error) {
 	if err != nil {
 		return nil, 0, positioned(a.Pos, err)
 	}
-	if !equalShape(shape, a.Shape) {
+	if !slices.Equal(shape, a.Shape) {
 		return nil, 0, positioned(a.Pos, fmt.Errorf("%s now holds shape %s; it held %s when the model was checked", a.Describe(), shapeText(shape), shapeText(a.Shape)))
 	}
 	per := 1
@@ -114,18 +115,6 @@ func loadDataArray(a check.Array, n int) ([]float64, int, error) {
 		}
 	}
 	return data, per, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // dataFeed is the presentation in progress: which sample of which split

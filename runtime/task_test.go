@@ -100,18 +100,9 @@ const tinyTask = "epochs = 4; predict = y.r; lr_schedule = plateau(metric = test
 // checkpointArrays reads every array of a checkpoint.
 func checkpointArrays(t *testing.T, path string) map[string][]float64 {
 	t.Helper()
-	z, err := npy.OpenArchive(path)
+	out, err := npy.ReadAll(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer z.Close()
-	out := map[string][]float64{}
-	for _, n := range z.Names() {
-		v, _, err := z.Read(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[n] = v
 	}
 	return out
 }

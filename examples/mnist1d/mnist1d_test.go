@@ -132,18 +132,9 @@ func TestReducedResume(t *testing.T) {
 
 func arrays(t *testing.T, path string) map[string][]float64 {
 	t.Helper()
-	z, err := npy.OpenArchive(path)
+	out, err := npy.ReadAll(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer z.Close()
-	out := map[string][]float64{}
-	for _, n := range z.Names() {
-		v, _, err := z.Read(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[n] = v
 	}
 	return out
 }

@@ -274,3 +274,21 @@ func ShapeText(shape []int) string {
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }
+
+// ReadAll reads every array of an .npz archive, by name.
+func ReadAll(path string) (map[string][]float64, error) {
+	a, err := OpenArchive(path)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	out := map[string][]float64{}
+	for _, n := range a.Names() {
+		v, _, err := a.Read(n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = v
+	}
+	return out, nil
+}

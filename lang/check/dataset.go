@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -367,7 +368,7 @@ func (c *checker) datasetShapes(ds *Dataset, set map[string]*lang.Setting) {
 	if ds.Test != nil {
 		for _, pair := range [][2]Array{{x, ds.Test.X}, {y, ds.Test.Y}} {
 			a, b := pair[0], pair[1]
-			if len(a.Shape) != len(b.Shape) || !equalInts(a.Shape[1:], b.Shape[1:]) {
+			if len(a.Shape) != len(b.Shape) || !slices.Equal(a.Shape[1:], b.Shape[1:]) {
 				c.errorf(b.Pos, "%s holds %s, %s holds %s: a test sample must have the shape of a training sample", b.Describe(), npy.ShapeText(b.Shape), a.Describe(), npy.ShapeText(a.Shape))
 			}
 		}
@@ -386,18 +387,6 @@ func (c *checker) datasetShapes(ds *Dataset, set map[string]*lang.Setting) {
 			c.errorf(set["settle"].Value.Pos(), "settle = %d steps leaves none of the %d steps of a sample to learn from", ds.Settle, ds.Steps)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // dataField resolves `D.x` or `D.y` of a data set named by an input or a

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -144,7 +145,7 @@ func (c *checker) npzShape(call *lang.CallExpr, archive, name string, want []int
 		c.errorf(call.Args[0].Value.Pos(), "%v", err)
 		return false
 	}
-	if !equalInts(h.Shape, want) {
+	if !slices.Equal(h.Shape, want) {
 		c.errorf(call.Args[0].Value.Pos(), "%s array %s has shape %s, but %s needs %s", filepath.Base(archive), name, npy.ShapeText(h.Shape), what, npy.ShapeText(want))
 		return false
 	}
