@@ -124,6 +124,21 @@ type dataFeed struct {
 	split *dataSplit
 	rows  []int // the sample of each batch row
 	pos   int   // the step within the sample, 0 to Steps-1
+	// driven says a trainer moves the feed; otherwise (vlec bench, grad,
+	// the stability analysis) step k presents the training samples in
+	// order, batch after batch (at).
+	driven bool
+}
+
+// at places an undriven feed at step k: the training split in order, a
+// sample per batch row, Steps steps per batch.
+func (f *dataFeed) at(k int) {
+	steps := f.set.ds.Steps
+	batch := k / steps
+	f.split, f.pos = f.set.train, k%steps
+	for b := range f.rows {
+		f.rows[b] = (batch*len(f.rows) + b) % f.split.n
+	}
 }
 
 // at returns the index of the values of step pos of a streamed sample

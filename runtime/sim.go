@@ -435,6 +435,9 @@ func (s *Sim) advance(k int) {
 // begin fills the stimuli and the targets of step k, the first part of a
 // step (the adjoint sweep runs its own kernels between begin and finish).
 func (s *Sim) begin(k int) {
+	if s.feed != nil && !s.feed.driven {
+		s.feed.at(k)
+	}
 	s.fillInputs(k)
 	for i := range s.targets {
 		tc := &s.targets[i]

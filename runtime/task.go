@@ -92,6 +92,7 @@ func newTrainer(sim *Sim) (*trainer, error) {
 	if sim.feed == nil {
 		return nil, fmt.Errorf("model %s: the task's data set is not loaded", sim.prog.Model.Name)
 	}
+	sim.feed.driven = true
 	if t.Predict != nil {
 		name := t.Predict.Pop.Name + "." + t.Predict.Var
 		b := sim.prog.Named[name]
