@@ -188,11 +188,11 @@ func (tr *trainer) accuracy(a float64) Float {
 	return Float(a)
 }
 
-// split presents the samples of a split in the given order, learning or
-// not, and returns its metrics.
+// split presents the samples of a split in the given order (nil: in
+// order), learning or not, and returns its metrics.
 func (tr *trainer) split(ctx context.Context, sp *dataSplit, order []int, learn bool) (splitResult, error) {
 	var res splitResult
-	if !learn {
+	if order == nil {
 		order = make([]int, sp.n)
 		for i := range order {
 			order[i] = i

@@ -399,3 +399,59 @@ func TestDatasetLabelsOutOfRange(t *testing.T) {
 		t.Errorf("label out of range: %v", err)
 	}
 }
+
+// TestValueTargets: a data set without classes streams its targets like
+// its inputs; the recorded target of step k is y[sample][k mod L] of the
+// sample of its batch row, and the task has a loss but no accuracy.
+func TestValueTargets(t *testing.T) {
+	dir := t.TempDir()
+	const n, L = 6, 5
+	x, y := make([]float64, n*L), make([]float64, n*L)
+	for i := range x {
+		x[i], y[i] = float64(i%7)/7, float64(i)
+	}
+	os.WriteFile(filepath.Join(dir, "v.npz"), npytest.NPZ(
+		npytest.Array{Name: "x", Descr: "<f8", Shape: []int{n, L}, Values: x},
+		npytest.Array{Name: "y", Descr: "<f8", Shape: []int{n, L}, Values: y},
+	), 0o644)
+	path := filepath.Join(dir, "v.vle")
+	os.WriteFile(path, []byte(`model v
+import "std/gle"
+sim { dt = 0.1; batch = 4 }
+dataset d { file = "v.npz"; x = "x"; y = "y"; shuffle = false }
+input x[1] = d.x
+teacher T = d.y
+population y[1] : gle(tau_m = 0.2, tau_r = 0.2)
+connect x -> y W = constant(0.5) plastic
+energy {
+  mismatch(y)
+  loss(mse(y.r, T))
+}
+learn { lr = 0.01 }
+task { epochs = 2 }
+record T to "t.npz"
+`), 0o644)
+	sum, err := Run(context.Background(), compile(t, path), RunOptions{OutDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := sum.Task.Final; math.IsNaN(float64(m.TrainLoss)) || !math.IsNaN(float64(m.TrainAccuracy)) || !math.IsNaN(float64(m.TestLoss)) {
+		t.Errorf("metrics %+v: want a training loss only", m)
+	}
+	rec, err := npy.ReadAll(filepath.Join(dir, "out", "t.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	T := rec["T"]
+	// 6 samples in batches of 4: 2 batches per epoch, the second
+	// wrapping around to samples 0 and 1
+	for k := range sum.Steps {
+		batch, pos := (k/L)%2, k%L
+		for b := range 4 {
+			sample := (batch*4 + b) % n
+			if got, want := T[k*4+b], y[sample*L+pos]; got != want {
+				t.Fatalf("step %d, row %d: target %v, want y[%d][%d] = %v", k, b, got, sample, pos, want)
+			}
+		}
+	}
+}

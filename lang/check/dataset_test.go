@@ -84,6 +84,7 @@ func TestDatasets(t *testing.T) {
 		{"accuracy without predict", dataModel(okData, "1", "y", "epochs = 1; stop = target(metric = test.accuracy, value = 0.9)"), `watches test.accuracy, which needs predict`},
 		{"test metric without test", dataModel(`file = "d.npz"; x = "x"; y = "y"; classes = 3`, "1", "y", "epochs = 1; lr_schedule = plateau(metric = test.loss)"), `dataset d has no test split`},
 		{"unknown task setting", dataModel(okData, "1", "y", "epoch = 3"), `unknown task setting epoch; did you mean epochs\?`},
+		{"predict without classes", dataModel(`file = "d.npz"; x = "x"; y = "yv"`, "1", "y", "epochs = 1; predict = y.r"), `predict gives an accuracy against class labels, and dataset d has none`},
 		{"factor", dataModel(okData, "1", "y", "lr_schedule = step(epochs = 2, factor = 2)"), `factor must be in \(0, 1\], got 2`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -110,6 +110,10 @@ func (c *checker) checkTask(d *lang.TaskDecl) {
 			c.errorf(d.At, "the model declares %d datasets; name the one to train on: data = %s", len(c.m.Datasets), c.m.Datasets[0].Name)
 		}
 	}
+	if t.Predict != nil && t.Data != nil && t.Data.Classes == 0 && t.Data.Steps > 0 {
+		c.errorf(seen["predict"].Value.Pos(), "predict gives an accuracy against class labels, and dataset %s has none (classes = N)", t.Data.Name)
+		t.Predict = nil
+	}
 	for _, m := range []Metric{t.Schedule.Metric, stopMetric(t.Stop)} {
 		if m == "" || t.Data == nil {
 			continue
