@@ -369,6 +369,20 @@ func metricsCSV(hist []EpochMetrics) []byte {
 	return []byte(b.String())
 }
 
+// Brief is the epoch's headline metric for a progress bar: the test
+// accuracy, else the test loss, else the training loss; "" without one.
+func (m EpochMetrics) Brief() string {
+	switch {
+	case !math.IsNaN(float64(m.TestAccuracy)):
+		return fmt.Sprintf(", test acc %.1f%%", 100*float64(m.TestAccuracy))
+	case !math.IsNaN(float64(m.TestLoss)):
+		return fmt.Sprintf(", test loss %.4g", float64(m.TestLoss))
+	case !math.IsNaN(float64(m.TrainLoss)):
+		return fmt.Sprintf(", train loss %.4g", float64(m.TrainLoss))
+	}
+	return ""
+}
+
 // Line is the metrics of an epoch as the progress line shows them.
 func (m EpochMetrics) Line(epochs int) string {
 	var parts []string

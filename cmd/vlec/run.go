@@ -130,6 +130,9 @@ those with --backend interp.`,
 				opts.Epoch = func(m runtime.EpochMetrics, epochs int) {
 					if bar != nil {
 						bar.Clear()
+						// the bar's label keeps the last epoch's test accuracy
+						// (or loss) in view between the epoch lines
+						bar.Describe(fmt.Sprintf("%s epoch %d/%d%s", prog.Model.Name, m.Epoch, epochs, m.Brief()))
 					}
 					fmt.Fprintf(stderr, "%s: %s\n", prog.Model.Name, m.Line(epochs))
 				}
