@@ -36,7 +36,8 @@
 //     version 3 (IV.A.2.i): compact (data in the header) up to
 //     CompactMax bytes, contiguous after the object headers above that.
 //     No chunking, no filters.
-//   - Attributes: attribute messages version 3 (IV.A.2.m) in the object
+//   - Attributes: an attribute info message (IV.A.2.v) without dense
+//     storage and attribute messages version 3 (IV.A.2.m) in the object
 //     header, of the same types and shapes as datasets (compact
 //     attribute storage: each attribute below 64 KiB).
 //   - Checksums: Jenkins' lookup3 hashlittle with initial value 0
@@ -47,16 +48,18 @@
 //
 // # What the reader reads
 //
-// The files above, and those h5py writes with its default settings, as
-// nir.write does:
+// The files above, and those h5py writes with its default settings (as
+// nir.write does) or in the latest format (libver="latest"):
 //
 //   - Superblock versions 0 to 3 (a user block before it is skipped);
 //     2-, 4- and 8-byte addresses and lengths.
 //   - Object headers version 1 and 2 with continuation chunks (IV.A.1);
 //     version 2 checksums are verified.
-//   - Groups in compact link storage (hard links) or in symbol tables:
-//     version 1 B-trees of symbol table nodes with names in a local heap
-//     (III.A.1, III.B, III.C, III.D).
+//   - Groups in symbol tables: version 1 B-trees of symbol table nodes
+//     with names in a local heap (III.A.1, III.B, III.C, III.D); in
+//     compact link storage (hard link messages); or in dense link
+//     storage: link messages in a fractal heap (III.G) indexed by a
+//     version 2 B-tree (III.A.2, record type 5).
 //   - Dataspaces versions 1 and 2; datatypes versions 1 to 4 of the
 //     classes integer (1, 2, 4, 8 bytes, either byte order), IEEE
 //     floating point (4 and 8 bytes, either byte order), fixed-length
@@ -64,16 +67,17 @@
 //     variable-length string.
 //   - Data layout versions 3 and 4: compact, contiguous (unallocated
 //     data reads as zeros), and chunked with a version 1 B-tree index
-//     (version 3) or a single-chunk or implicit index (version 4);
-//     filters deflate and shuffle (IV.A.2.l); missing chunks read as
-//     zeros, not as a fill value.
-//   - Attribute messages versions 1 to 3 in the object header.
+//     (version 3) or a single-chunk, implicit or fixed array index
+//     (version 4); filters deflate and shuffle (IV.A.2.l); missing
+//     chunks read as zeros, not as a fill value.
+//   - Attribute messages versions 1 to 3, in the object header or in
+//     dense attribute storage (fractal heap, version 2 B-tree record
+//     type 8).
 //
-// Everything else is an error that names the feature: dense (fractal
-// heap) link or attribute storage, which the C library uses for groups
-// with more than 8 links in the latest file format; chunk indexes of
-// type fixed array, extensible array or version 2 B-tree; filters other
-// than deflate and shuffle (fletcher32, szip, lzf, ...); soft and
+// Everything else is an error that names the feature: chunk indexes of
+// type extensible array or version 2 B-tree (datasets with unlimited
+// dimensions); filters other than deflate and shuffle (fletcher32,
+// szip, lzf, ...); fractal heaps with filters or huge objects; soft and
 // external links; committed datatypes and shared messages; compound,
 // enumeration (h5py's bool), array, reference, opaque, bitfield and time
 // datatypes; variable-length sequences; null dataspaces; virtual

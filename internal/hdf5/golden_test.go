@@ -3,6 +3,7 @@ package hdf5
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -125,15 +126,32 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// A file that h5py wrote as nir.write writes (testdata/make_h5py.py):
+// Files that h5py wrote as nir.write writes (testdata/make_h5py.py):
 // the oldest file format (superblock 0, symbol table groups, version 1
 // object headers and attributes), gzip and shuffle filters on chunked
-// datasets.
+// datasets; and the same in the latest format (superblock 3, dense
+// links and attributes, fixed array and single-chunk indexes).
 func TestReadH5py(t *testing.T) {
-	f, err := ReadFile(filepath.Join("testdata", "h5py.h5"))
-	if err != nil {
-		t.Fatal(err)
+	for _, latest := range []bool{false, true} {
+		name := "h5py.h5"
+		if latest {
+			name = "h5py_latest.h5"
+		}
+		f, err := ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := h5pyWant(latest)
+		if err := sameGroup(want.Root, f.Root, "/"); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// What was read can be written in this package's format.
+		roundTrip(t, f)
 	}
+}
+
+// h5pyWant is what testdata/make_h5py.py writes.
+func h5pyWant(latest bool) *File {
 	want := NewFile()
 	want.Root.SetString("version", "1.0.6")
 	node := want.Root.Group("node")
@@ -157,9 +175,14 @@ func TestReadH5py(t *testing.T) {
 	lif.SetAttr("__type__", NewString("TimeGriddedData"))
 	lif.SetAttr("dt", NewFloat64(nil, []float64{0.25}))
 	lif.SetAttr("n_neurons", NewInt64(nil, []int64{7}))
-	if err := sameGroup(want.Root, f.Root, "/"); err != nil {
-		t.Fatal(err)
+	if latest {
+		g := want.Root.Group("extra")
+		for i := range 12 {
+			g.SetInt64(fmt.Sprintf("d%02d", i), nil, []int64{int64(i)})
+			if i < 10 {
+				g.SetAttr(fmt.Sprint("a", i), NewFloat64(nil, []float64{float64(i)}))
+			}
+		}
 	}
-	// What was read can be written in this package's format.
-	roundTrip(t, f)
+	return want
 }

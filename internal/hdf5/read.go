@@ -510,11 +510,24 @@ func (r *reader) links(g *Group, msgs []hmsg, path string, depth int) error {
 		if c.u8()&1 != 0 {
 			c.skip(8)
 		}
-		if heap := c.addr(); c.err == nil && heap != undefAddr {
-			return fmt.Errorf("hdf5: %s: dense link storage (fractal heap) is not supported", path)
-		}
+		heap, names := c.addr(), c.addr()
 		if c.err != nil {
 			return c.err
+		}
+		if heap != undefAddr {
+			msgs, err := r.denseMessages(heap, names, 5, 4, path+" links")
+			if err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				name, addr, err := r.link(m, path)
+				if err != nil {
+					return err
+				}
+				if err := add(name, addr); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	for _, m := range msgs {
@@ -696,69 +709,91 @@ func (r *reader) symbolNode(addr uint64, heap []byte, path string, add func(stri
 	return nil
 }
 
-// attributes decodes the attribute messages (IV.A.2.m, versions 1-3).
+// attributes decodes the attributes of an object: attribute messages
+// in its header and, with dense attribute storage, in a fractal heap.
 func (r *reader) attributes(msgs []hmsg, path string) (map[string]*Value, error) {
+	var raw [][]byte
+	for _, m := range msgs {
+		if m.typ == msgAttribute {
+			raw = append(raw, m.data)
+		}
+	}
 	if m := find(msgs, msgAttrInfo); m != nil {
 		c := r.cursor(m.data, "attribute info message")
-		c.u8()
-		flags := c.u8()
-		if flags&1 != 0 {
-			c.skip(2)
+		if v := c.u8(); v != 0 {
+			return nil, fmt.Errorf("hdf5: %s: attribute info message version %d not supported", path, v)
 		}
-		if heap := c.addr(); c.err == nil && heap != undefAddr {
-			return nil, fmt.Errorf("hdf5: %s: dense attribute storage (fractal heap) is not supported", path)
+		if c.u8()&1 != 0 {
+			c.skip(2) // maximum creation index
+		}
+		heap, names := c.addr(), c.addr()
+		if c.err != nil {
+			return nil, c.err
+		}
+		if heap != undefAddr {
+			dense, err := r.denseMessages(heap, names, 8, 0, path+" attributes")
+			if err != nil {
+				return nil, err
+			}
+			raw = append(raw, dense...)
 		}
 	}
 	var attrs map[string]*Value
-	for _, m := range msgs {
-		if m.typ != msgAttribute {
-			continue
-		}
-		c := r.cursor(m.data, "attribute message")
-		version := c.u8()
-		flags := c.u8()
-		nameSize, dtSize, dsSize := int(c.u16()), int(c.u16()), int(c.u16())
-		padded := func(n int) int { return n }
-		switch version {
-		case 1:
-			padded = func(n int) int { return (n + 7) &^ 7 }
-		case 2:
-		case 3:
-			c.skip(1) // name character set
-		default:
-			return nil, fmt.Errorf("hdf5: %s: attribute message version %d not supported", path, version)
-		}
-		if flags&3 != 0 {
-			return nil, fmt.Errorf("hdf5: %s: attributes with shared datatypes or dataspaces are not supported", path)
-		}
-		name := c.bytes(padded(nameSize))
-		dt := c.bytes(padded(dtSize))
-		ds := c.bytes(padded(dsSize))
-		if c.err != nil {
-			return nil, fmt.Errorf("%v (%s)", c.err, path)
-		}
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		apath := fmt.Sprintf("%s attribute %q", path, name)
-		typ, err := r.datatype(dt, apath)
-		if err != nil {
-			return nil, err
-		}
-		shape, err := r.dataspace(ds, apath)
-		if err != nil {
-			return nil, err
-		}
-		v, err := r.decode(typ, shape, c.b[c.off:], apath)
+	for _, b := range raw {
+		name, v, err := r.attribute(b, path)
 		if err != nil {
 			return nil, err
 		}
 		if attrs == nil {
 			attrs = map[string]*Value{}
 		}
-		attrs[string(name)] = v
+		attrs[name] = v
 	}
 	return attrs, nil
+}
+
+// attribute decodes an attribute message (IV.A.2.m, versions 1-3).
+func (r *reader) attribute(b []byte, path string) (string, *Value, error) {
+	c := r.cursor(b, "attribute message")
+	version := c.u8()
+	flags := c.u8()
+	nameSize, dtSize, dsSize := int(c.u16()), int(c.u16()), int(c.u16())
+	padded := func(n int) int { return n }
+	switch version {
+	case 1:
+		padded = func(n int) int { return (n + 7) &^ 7 }
+	case 2:
+	case 3:
+		c.skip(1) // name character set
+	default:
+		return "", nil, fmt.Errorf("hdf5: %s: attribute message version %d not supported", path, version)
+	}
+	if flags&3 != 0 {
+		return "", nil, fmt.Errorf("hdf5: %s: attributes with shared datatypes or dataspaces are not supported", path)
+	}
+	name := c.bytes(padded(nameSize))
+	dt := c.bytes(padded(dtSize))
+	ds := c.bytes(padded(dsSize))
+	if c.err != nil {
+		return "", nil, fmt.Errorf("%v (%s)", c.err, path)
+	}
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	apath := fmt.Sprintf("%s attribute %q", path, name)
+	typ, err := r.datatype(dt, apath)
+	if err != nil {
+		return "", nil, err
+	}
+	shape, err := r.dataspace(ds, apath)
+	if err != nil {
+		return "", nil, err
+	}
+	v, err := r.decode(typ, shape, c.b[c.off:], apath)
+	if err != nil {
+		return "", nil, err
+	}
+	return string(name), v, nil
 }
 
 // dataspace decodes a dataspace message (IV.A.2.b, versions 1 and 2)

@@ -178,7 +178,20 @@ func (r *reader) layout(b []byte, shape []int, esize int, need uint64, filters [
 			}
 			return out, nil
 		}
-		names := map[uint8]string{3: "fixed array", 4: "extensible array", 5: "version 2 B-tree"}
+		if index == 3 {
+			c.u8() // page bits, also in the array's header
+			addr := c.addr()
+			if c.err != nil {
+				return nil, fmt.Errorf("%v (%s)", c.err, path)
+			}
+			if addr != undefAddr {
+				if err := ch.fixedArray(addr); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		}
+		names := map[uint8]string{4: "extensible array", 5: "version 2 B-tree"}
 		name := names[index]
 		if name == "" {
 			name = fmt.Sprintf("type %d", index)
@@ -323,12 +336,7 @@ func (ch *chunking) implicit(addr uint64) error {
 	if len(ch.filters) > 0 {
 		return fmt.Errorf("hdf5: %s: filtered implicit chunk index", ch.path)
 	}
-	counts := make([]uint64, len(ch.dims))
-	total := uint64(1)
-	for i, d := range ch.dims {
-		counts[i] = (uint64(ch.shape[i]) + d - 1) / d
-		total *= counts[i]
-	}
+	counts, total := ch.grid()
 	size := ch.chunkBytes()
 	pos := make([]uint64, len(ch.dims))
 	for k := uint64(0); k < total; k++ {
@@ -347,6 +355,154 @@ func (ch *chunking) implicit(addr uint64) error {
 		}
 	}
 	return nil
+}
+
+// fixedArray reads the chunks of a fixed array index ("FAHD", "FADB"):
+// one entry per chunk, in row-major order of chunk positions, its
+// entries in pages when there are more than 2^page bits.
+func (ch *chunking) fixedArray(addr uint64) error {
+	r := ch.r
+	b, err := r.read(addr, uint64(4+1+1+1+1+r.sl+r.so+4))
+	if err != nil {
+		return err
+	}
+	c := r.cursor(b, "fixed array header")
+	if string(c.bytes(4)) != "FAHD" {
+		return fmt.Errorf("hdf5: %s: no fixed array header at %#x", ch.path, addr)
+	}
+	if v := c.u8(); v != 0 {
+		return fmt.Errorf("hdf5: %s: fixed array version %d not supported", ch.path, v)
+	}
+	client := c.u8()
+	esize := int(c.u8())
+	pageBits := int(c.u8())
+	n := c.length()
+	dblock := c.addr()
+	if c.err != nil {
+		return c.err
+	}
+	if err := checkSum(b, "fixed array header"); err != nil {
+		return err
+	}
+	filtered := client == 1
+	if client > 1 || (!filtered && esize != r.so) || (filtered && esize < r.so+5) || pageBits > 32 {
+		return fmt.Errorf("hdf5: %s: malformed fixed array header", ch.path)
+	}
+	counts, total := ch.grid()
+	if n != total {
+		return fmt.Errorf("hdf5: %s: fixed array of %d entries for %d chunks", ch.path, n, total)
+	}
+	if dblock == undefAddr {
+		return nil
+	}
+	pageLen := uint64(1) << pageBits
+	paged := n > pageLen
+	var npages uint64
+	prefix := uint64(4 + 1 + 1 + r.so)
+	if paged {
+		npages = (n + pageLen - 1) / pageLen
+		prefix += (npages + 7) / 8
+	}
+	// The entries, gathered from the data block or its pages.
+	var entries []byte
+	if !paged {
+		if n > r.size {
+			return fmt.Errorf("hdf5: %s: fixed array larger than the file", ch.path)
+		}
+		b, err := r.read(dblock, prefix+n*uint64(esize)+4)
+		if err != nil {
+			return err
+		}
+		if string(b[:4]) != "FADB" {
+			return fmt.Errorf("hdf5: %s: no fixed array data block at %#x", ch.path, dblock)
+		}
+		if err := checkSum(b, "fixed array data block"); err != nil {
+			return err
+		}
+		entries = b[prefix : len(b)-4]
+	} else {
+		b, err := r.read(dblock, prefix+4)
+		if err != nil {
+			return err
+		}
+		if string(b[:4]) != "FADB" {
+			return fmt.Errorf("hdf5: %s: no fixed array data block at %#x", ch.path, dblock)
+		}
+		if err := checkSum(b, "fixed array data block"); err != nil {
+			return err
+		}
+		bitmap := b[4+1+1+r.so : prefix]
+		page := dblock + prefix + 4
+		for p := uint64(0); p < npages; p++ {
+			m := min(pageLen, n-p*pageLen)
+			size := m*uint64(esize) + 4
+			if bitmap[p/8]&(0x80>>(p%8)) == 0 {
+				// Page never written: no chunks in it.
+				for range m {
+					entries = append(entries, undefBytes(r.so)...)
+					entries = append(entries, make([]byte, esize-r.so)...)
+				}
+			} else {
+				pb, err := r.read(page, size)
+				if err != nil {
+					return err
+				}
+				if err := checkSum(pb, "fixed array page"); err != nil {
+					return err
+				}
+				entries = append(entries, pb[:len(pb)-4]...)
+			}
+			page += pageLen*uint64(esize) + 4
+		}
+	}
+	pos := make([]uint64, len(ch.dims))
+	for k := uint64(0); k < n; k++ {
+		e := r.cursor(entries[k*uint64(esize):(k+1)*uint64(esize)], "fixed array entry")
+		caddr := e.addr()
+		size, mask := ch.chunkBytes(), uint32(0)
+		if filtered {
+			size = e.uint(esize - r.so - 4)
+			mask = e.u32()
+		}
+		if e.err != nil {
+			return e.err
+		}
+		if caddr != undefAddr {
+			offs := make([]uint64, len(ch.dims))
+			for i := range offs {
+				offs[i] = pos[i] * ch.dims[i]
+			}
+			if err := ch.chunk(caddr, size, mask, offs); err != nil {
+				return err
+			}
+		}
+		for i := len(pos) - 1; i >= 0; i-- {
+			if pos[i]++; pos[i] < counts[i] {
+				break
+			}
+			pos[i] = 0
+		}
+	}
+	return nil
+}
+
+func undefBytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 0xff
+	}
+	return b
+}
+
+// grid is the number of chunks along each dimension, and in all.
+func (ch *chunking) grid() ([]uint64, uint64) {
+	counts := make([]uint64, len(ch.dims))
+	total := uint64(1)
+	for i, d := range ch.dims {
+		counts[i] = (uint64(ch.shape[i]) + d - 1) / d
+		total *= counts[i]
+	}
+	return counts, total
 }
 
 // chunk reads, unfilters and places one chunk whose first element is at

@@ -415,6 +415,16 @@ func (w *writer) header(o object) ([]byte, error) {
 		}
 		msgs = append(msgs, message{typ: msgLayout, data: layout})
 	}
+	if len(attrs) > 0 {
+		// Attribute info (IV.A.2.v), without dense storage: the C library
+		// counts the attributes of a version 2 object header only when
+		// it has this message (else h5py's len(obj.attrs) is 0 and
+		// h5repack drops them).
+		ainfo := []byte{0, 0}
+		ainfo = binary.LittleEndian.AppendUint64(ainfo, undefAddr) // no fractal heap
+		ainfo = binary.LittleEndian.AppendUint64(ainfo, undefAddr) // no name index
+		msgs = append(msgs, message{typ: msgAttrInfo, data: ainfo})
+	}
 	for _, name := range sortedKeys(attrs) {
 		msgs = append(msgs, message{typ: msgAttribute, data: w.attribute(name, attrs[name])})
 	}

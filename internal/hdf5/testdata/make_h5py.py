@@ -1,12 +1,17 @@
 # Writes testdata/h5py.h5 with h5py (Debian: python3-h5py), as NIR's
 # nir.write does: h5py's default (oldest) file format, gzip-compressed
-# chunked arrays, variable-length UTF-8 strings, scalars, attributes.
-# TestReadH5py reads it; run this script only to regenerate the file:
+# chunked arrays, variable-length UTF-8 strings, scalars, attributes;
+# and testdata/h5py_latest.h5, the same in the latest file format
+# (libver="latest": dense link and attribute storage for more than 8,
+# fixed array and single-chunk indexes) with 12 extra links and 10
+# extra attributes.
+# TestReadH5py reads them; run this script only to regenerate them:
 #   cd internal/hdf5/testdata && /usr/bin/python3 make_h5py.py
 import h5py
 import numpy as np
 
-with h5py.File("h5py.h5", "w") as f:
+
+def write(f, extra):
     f.create_dataset("version", data="1.0.6", dtype=h5py.string_dtype())
     node = f.create_group("node")
     node.create_dataset("type", data="NIRGraph", dtype=h5py.string_dtype())
@@ -27,3 +32,15 @@ with h5py.File("h5py.h5", "w") as f:
     lif.attrs["dt"] = 0.25
     lif.attrs["n_neurons"] = 7
     node.create_group("metadata").create_dataset("empty", data=np.asarray([]))
+    if extra:
+        g = f.create_group("extra")
+        for i in range(12):
+            g.create_dataset("d%02d" % i, data=i)
+            if i < 10:
+                g.attrs["a%d" % i] = float(i)
+
+
+with h5py.File("h5py.h5", "w") as f:
+    write(f, False)
+with h5py.File("h5py_latest.h5", "w", libver="latest") as f:
+    write(f, True)
