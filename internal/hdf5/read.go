@@ -19,14 +19,13 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("hdf5: negative file size")
 	}
 	rd := &reader{
-		r:       r,
-		size:    uint64(size),
-		objs:    map[uint64]any{},
-		active:  map[uint64]bool{},
-		heaps:   map[uint64]map[uint16][]byte{},
-		strs:    map[heapKey]string{},
-		expand:  1032*uint64(size) + 16<<20,
-		headers: 0,
+		r:      r,
+		size:   uint64(size),
+		objs:   map[uint64]any{},
+		active: map[uint64]bool{},
+		heaps:  map[uint64]map[uint16][]byte{},
+		strs:   map[heapKey]string{},
+		expand: 1032*uint64(size) + 16<<20,
 	}
 	root, err := rd.superblock()
 	if err != nil {
@@ -436,8 +435,11 @@ func (r *reader) object(addr uint64, path string, depth int) (any, error) {
 		return nil, fmt.Errorf("%v (object %s)", err, path)
 	}
 	for _, m := range msgs {
-		if m.flags&0x02 != 0 {
-			return nil, fmt.Errorf("hdf5: %s: shared header messages (committed datatypes, shared dataspaces) are not supported", path)
+		switch m.typ {
+		case msgDataspace, msgDatatype, msgLayout, msgFilters, msgAttribute:
+			if m.flags&0x02 != 0 {
+				return nil, fmt.Errorf("hdf5: %s: shared header messages (committed datatypes, shared dataspaces) are not supported", path)
+			}
 		}
 	}
 	attrs, err := r.attributes(msgs, path)
@@ -802,7 +804,7 @@ func (r *reader) dataspace(b []byte, path string) ([]int, error) {
 	c := r.cursor(b, "dataspace message")
 	version := c.u8()
 	rank := int(c.u8())
-	flags := c.u8()
+	c.u8() // flags: maximum dimensions and permutation present (ignored)
 	switch version {
 	case 1:
 		c.skip(5)
@@ -830,7 +832,6 @@ func (r *reader) dataspace(b []byte, path string) ([]int, error) {
 		}
 		shape = append(shape, int(d))
 	}
-	_ = flags
 	if c.err != nil {
 		return nil, fmt.Errorf("%v (%s)", c.err, path)
 	}
