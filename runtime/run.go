@@ -325,6 +325,9 @@ func (r *run) finish(ctx context.Context, runErr error) (*Summary, error) {
 	if r.trainer == nil && r.opts.Checkpoint && runErr == nil {
 		runErr = r.saveCheckpoint()
 	}
+	if r.trainer != nil && runErr == nil && !r.wroteCheckpoint {
+		runErr = r.saveCheckpoint() // resumed with nothing left to run: the end's files still
+	}
 	if r.trainer != nil {
 		sum.Task = r.trainer.summary()
 		if !r.wroteMetrics && len(r.trainer.state.History) > 0 { // resumed with nothing left to run
@@ -335,8 +338,8 @@ func (r *run) finish(ctx context.Context, runErr error) (*Summary, error) {
 			}
 		}
 	}
-	if sum.WallSeconds > 0 {
-		sum.StepsPerSecond = Float(float64(sum.Steps) / float64(sum.WallSeconds))
+	if ran := sum.Steps - sum.ResumedFrom.steps(); sum.WallSeconds > 0 && ran > 0 {
+		sum.StepsPerSecond = Float(float64(ran) / float64(sum.WallSeconds))
 	}
 	if r.sim.HasCost() {
 		sum.CostStart, sum.CostEnd = r.costs.means()

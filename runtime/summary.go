@@ -92,6 +92,14 @@ type Resumed struct {
 	Epoch int    `json:"epoch,omitempty"`
 }
 
+// steps is the step the run resumed at, 0 for a run from the start.
+func (r *Resumed) steps() int {
+	if r == nil {
+		return 0
+	}
+	return r.Step
+}
+
 // Learning are the learning settings a summary records.
 type Learning struct {
 	LR        Float            `json:"lr"`

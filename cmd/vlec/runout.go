@@ -112,6 +112,13 @@ func report(w io.Writer, s *runtime.Summary) error {
 			_, werr = fmt.Fprintf(w, format, args...)
 		}
 	}
+	if r := s.ResumedFrom; r != nil {
+		printf("%s: resumed from %s at step %d", s.Model, r.Path, r.Step)
+		if r.Epoch > 0 {
+			printf(" (after epoch %d)", r.Epoch)
+		}
+		printf("\n")
+	}
 	printf("%s: %d steps (%ss simulated) in %.3gs, %.0f steps/s\n", s.Model, s.Steps,
 		runtime.FormatTime(s.Steps, float64(s.Dt)), float64(s.WallSeconds), float64(s.StepsPerSecond))
 	switch {
