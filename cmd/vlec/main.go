@@ -58,6 +58,7 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 	root.AddCommand(newRunCmd(), newEvalCmd(), newBenchCmd())
 	root.AddCommand(newGradCmd(), newGradcheckCmd())
 	root.AddCommand(newGenCmd(), newBuildCmd())
+	root.AddCommand(newExportCmd(), newImportCmd())
 	root.AddCommand(newCompletionCmd())
 	setVersion(root)
 	return root
