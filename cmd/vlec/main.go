@@ -48,7 +48,9 @@ func newRootCmd() *cobra.Command {
 derives the neuron, error and synapse dynamics from the energy, and checks
 and formats them, prints the derived equations and step program, simulates
 and trains them, computes exact gradients (the adjoint method) and compares
-the local learning rules with them, and times the interpreter.
+the local learning rules with them, times the interpreter, and exports
+the forward network as NIR graphs for neuromorphic hardware (and imports
+them back).
 
 The language is described in lang/SPEC.md; examples are in examples/.`,
 		SilenceUsage:  true,
