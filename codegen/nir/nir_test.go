@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,8 +78,9 @@ func export(t *testing.T, path string, opts Options) *Result {
 }
 
 // examples are the models exported in the tests, with the --phi they
-// need; bench/n1..n5 are benchmark networks of the same kind, too large
-// to be worth exporting in every test run.
+// need; bench/n4 and n5 (1000-neuron layers, 784 inputs) are the same
+// kind of network as n1..n3, too large to be worth exporting in every
+// test run.
 var examples = []struct {
 	path string
 	phi  string
@@ -92,6 +94,9 @@ var examples = []struct {
 	{"../../examples/mlp_gamma0.vle", PhiLinearize},
 	{"../../examples/mlp_teacher.vle", PhiDrop},
 	{"../../examples/mnist1d/mnist1d.vle", PhiLinearize},
+	{"../../examples/bench/n1.vle", PhiDrop},
+	{"../../examples/bench/n2.vle", PhiLinearize},
+	{"../../examples/bench/n3.vle", PhiDrop},
 }
 
 // Every example exports, h5dump reads the file without an error, and the
@@ -204,16 +209,35 @@ func trajectory(t *testing.T, path string) (prog *schedule.Program, inputs, outp
 // follows vlec's own simulation of the same model. The graph is the
 // continuous-time system; vlec steps it by forward Euler with dt = 1ms
 // and reads every connection's input rate from the previous step, so the
-// two differ by O(dt) per layer (measured: 4.7e-4 on outputs of 0.45,
-// about 0.1%; vlec's step 0, which reads the rates "as left by step -1",
-// is not compared): the tolerance is 0.5% of the outputs'
-// largest magnitude.
+// two differ by O(dt) per layer (measured with dt = 1ms: lin 4.7e-4 on
+// outputs up to 0.45, chain2 1.7e-4 of 0.12, mlp 2.0e-3 of 1.46, all
+// within 0.15%; vlec's step 0, which reads the rates "as left by step
+// -1", is not compared): the tolerance is 0.5% of the outputs' largest
+// magnitude.
 func TestIntegratorAgrees(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs python")
 	}
 	py := pythonTool(t)
-	for _, model := range []string{"testdata/lin.vle"} {
+	// Besides lin.vle, the examples with phi dropped: the model vlec
+	// simulates is then their import, whose phi is the identity.
+	models := []string{"testdata/lin.vle"}
+	// Their dt of 10ms gives differences of 1.6% and 1.9% (O(dt)); they
+	// are simulated with dt = 1ms over 5s instead.
+	for _, ex := range []string{"../../examples/chain2.vle", "../../examples/mlp.vle"} {
+		res := export(t, ex, Options{Phi: PhiDrop})
+		src, _, err := Import(res.Graph, "imported")
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = regexp.MustCompile(`(?s)sim \{.*?\n\}`).ReplaceAll(src, []byte("sim {\n  dt = 1ms\n  duration = 5s\n}"))
+		path := filepath.Join(t.TempDir(), filepath.Base(ex))
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		models = append(models, path)
+	}
+	for _, model := range models {
 		prog, inputs, outputs := trajectory(t, model)
 		res := export(t, model, Options{})
 		dir := t.TempDir()
