@@ -12,7 +12,7 @@ import (
 // FuzzImport: reading a NIR file and importing it gives a model or an
 // error, never a panic, whatever the bytes.
 func FuzzImport(f *testing.F) {
-	for _, p := range []string{"../../internal/hdf5/testdata/nir_graph.h5", "../../internal/hdf5/testdata/h5py.h5"} {
+	for _, p := range []string{"../../internal/hdf5/testdata/nir_graph.h5", "../../internal/hdf5/testdata/h5py.h5", "testdata/lin_nirwrite.nir"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
