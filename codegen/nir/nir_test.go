@@ -13,6 +13,7 @@ import (
 
 	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/internal/hdf5"
+	"github.com/vlec-dev/vlec/internal/npytest"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/runtime"
 )
@@ -340,5 +341,73 @@ func TestImportNIRWritten(t *testing.T) {
 	got := export(t, path, Options{}).Graph
 	if !reflect.DeepEqual(want.Nodes, got.Nodes) || !reflect.DeepEqual(want.Edges, got.Edges) {
 		t.Errorf("the import of NIR's own file exports to another graph")
+	}
+}
+
+// The parameters of a checkpoint (--from) are the ones exported.
+func TestExportFrom(t *testing.T) {
+	ckpt := filepath.Join(t.TempDir(), "trained.npz")
+	w0 := []float64{1, 2, 3, 4, 5, 6}
+	tau := []float64{0.7, 0.8, 0.9}
+	if err := os.WriteFile(ckpt, npytest.NPZ(
+		npytest.Array{Name: "W0", Descr: "<f8", Shape: []int{3, 2}, Values: w0},
+		npytest.Array{Name: "h.tau_m", Descr: "<f8", Shape: []int{3}, Values: tau},
+	), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog, sim := compile(t, "testdata/lin.vle")
+	if _, err := sim.LoadParams(ckpt); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Export(prog, sim.Values, Options{From: ckpt, Float32: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := res.Graph
+	w, _ := g.Nodes["W0"].Data["weight"].Float64s()
+	if g.Nodes["W0"].Data["weight"].Type() != hdf5.Float32 || !reflect.DeepEqual(w, w0) {
+		t.Errorf("W0 = %v (%s), want %v as float32", w, g.Nodes["W0"].Data["weight"].Type(), w0)
+	}
+	got, _ := g.Nodes["h"].Data["tau"].Float64s()
+	for i := range tau {
+		if float32(got[i]) != float32(tau[i]) {
+			t.Errorf("h tau = %v, want %v", got, tau)
+		}
+	}
+	if g.MetaString("vlec.parameters") != ckpt {
+		t.Errorf("vlec.parameters = %q", g.MetaString("vlec.parameters"))
+	}
+}
+
+// What the graph cannot express is refused, naming the construct.
+func TestExportRefuses(t *testing.T) {
+	dir := t.TempDir()
+	model := func(body string) string {
+		path := filepath.Join(dir, "m.vle")
+		src := "model m\nimport \"std/gle\"\nsim {\n  dt = 10ms\n  duration = 1s\n}\ninput x[1] = sine(freq = 1)\n" + body + "\n"
+		if !strings.Contains(body, "energy") {
+			src += "energy {\n  mismatch(h)\n}\n"
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, c := range []struct{ body, phi, want string }{
+		{"population h[1] : gle(phi = softplus)\nconnect x -> h W = [[1.0]]", "", "population h: phi = softplus has no NIR node"},
+		{"fn sq(v) = v * v\npopulation h[1] : gle(phi = sq)\nconnect x -> h W = [[1.0]]", PhiLinearize, "population h: phi = sq is a user function"},
+		{"population h[1] : gle(phi = linear)\npopulation g[1] : gle\nconnect x -> h W = [[1.0]]\nconnect h -> g V = [[1.0]]\nconnect g -> h U = [[1.0]]\npopulation z[1] : gle\nenergy {\n  mismatch(h) + mismatch(g) + mismatch(z)\n}", "", "population z has no incoming connection"},
+	} {
+		prog, sim := compile(t, model(c.body))
+		_, err := Export(prog, sim.Values, Options{Phi: c.phi})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.body, err, c.want)
+		}
+	}
+	// An affine user function is exact.
+	prog, sim := compile(t, model("fn lin(v) = 2 * v + 0.5\npopulation h[1] : gle(phi = lin)\nconnect x -> h W = [[1.0]]"))
+	res, err := Export(prog, sim.Values, Options{})
+	if err != nil || !res.Exact || res.Graph.Nodes["h_r"].Type != "Affine" {
+		t.Errorf("affine fn: %v, %+v", err, res)
 	}
 }
