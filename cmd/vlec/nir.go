@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -145,14 +147,21 @@ graphs outside that pattern, are refused with the node's name.`,
 				return fmt.Errorf("import nir: %v", err)
 			}
 			name := strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
-			src, notes, err := nir.Import(g, name)
+			imp, err := nir.Import(g, name)
 			if err != nil {
 				return fmt.Errorf("import nir %s: %v", args[0], err)
 			}
-			if err := writeFileAtomic(out, src); err != nil {
+			for _, file := range slices.Sorted(maps.Keys(imp.Files)) {
+				p := filepath.Join(filepath.Dir(out), file)
+				if err := writeFileAtomic(p, imp.Files[file]); err != nil {
+					return fmt.Errorf("writing %s: %v", p, err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
+			}
+			if err := writeFileAtomic(out, imp.Source); err != nil {
 				return fmt.Errorf("writing %s: %v", out, err)
 			}
-			for _, n := range notes {
+			for _, n := range imp.Notes {
 				fmt.Fprintln(cmd.OutOrStdout(), "note:", n)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)

@@ -72,13 +72,18 @@
 // writes a .vle model: tau_r = k tau_m, b the sum of the Affine biases
 // into the population, phi linear (or `fn phi_P(v) = a * v + c` when the
 // rate is another affine function, the same for every neuron), every
-// population's energy term mismatch(P), connections plastic (for a graph
+// population's energy term mismatch(P), weights as literals (a matrix of
+// more than MaxLiteral weights as a .npy file beside the model, which
+// `file("MODEL.W.npy")` reads), connections plastic (for a graph
 // made elsewhere; as the metadata says for one vlec exported). It uses
 // vlec's metadata when present (dt, duration, stimuli, exact tau_r, gamma,
 // learnable). Other node types, an LI read directly as the rate (tau_r =
 // 0, which vlec cannot express) and nodes outside the pattern are refused
 // with the node's name; a malformed or foreign file is an error, never a
-// panic (FuzzImport). Export, import, export gives the same graph.
+// panic (FuzzImport). Export, import, export gives the same graph, also
+// through a file NIR's own nir.write rewrote (testdata/lin_nirwrite.nir;
+// NIR's nir.read, which checks the types along the edges, reads the
+// exported files).
 //
 // # Tests
 //

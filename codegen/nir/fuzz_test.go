@@ -43,7 +43,7 @@ func FuzzImport(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _, _ = Import(g, "fuzz")
+		_, _ = Import(g, "fuzz")
 	})
 }
 
@@ -54,7 +54,7 @@ func TestImportForeign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = Import(g, "m")
+	_, err = Import(g, "m")
 	if err == nil || !strings.Contains(err.Error(), "is not imported") {
 		t.Errorf("import of a foreign graph: %v", err)
 	}

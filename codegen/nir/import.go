@@ -2,6 +2,7 @@ package nir
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -34,16 +35,38 @@ type impConn struct {
 	plastic        bool
 }
 
+// MaxLiteral is the most weights Import writes as a literal in the
+// model; a larger matrix goes to a .npy file beside it.
+const MaxLiteral = 10000
+
+// An Imported model: its source, the weight files it reads (by file
+// name, to be written beside the model), and notes about what the import
+// assumed (dt, stimuli, activations).
+type Imported struct {
+	Source []byte
+	Files  map[string][]byte
+	Notes  []string
+}
+
 // Import turns a graph of the node types and the pattern Export writes
-// into the source of a .vle model called model. It returns notes about
-// what it assumed (dt, stimuli) and refuses, naming the node, graphs it
-// cannot express.
-func Import(g *Graph, model string) (src []byte, notes []string, err error) {
+// into a .vle model called model, refusing, with the node's name, graphs
+// it cannot express.
+func Import(g *Graph, model string) (imp *Imported, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			src, notes, err = nil, nil, fmt.Errorf("malformed graph: %v", r)
+			imp, err = nil, fmt.Errorf("malformed graph: %v", r)
 		}
 	}()
+	imp = &Imported{Files: map[string][]byte{}}
+	src, notes, err := importGraph(g, model, imp.Files)
+	if err != nil {
+		return nil, err
+	}
+	imp.Source, imp.Notes = src, notes
+	return imp, nil
+}
+
+func importGraph(g *Graph, model string, files map[string][]byte) (src []byte, notes []string, err error) {
 	for _, name := range g.NodeNames() {
 		if t := g.Nodes[name].Type; !slices.Contains(importable, t) {
 			return nil, nil, fmt.Errorf("node %s: type %s is not imported (vlec import nir reads %s)", name, t, strings.Join(importable, ", "))
@@ -478,13 +501,19 @@ func Import(g *Graph, model string) (src []byte, notes []string, err error) {
 	}
 	b.WriteString("\n")
 	for _, c := range conns {
-		rows := make([]string, c.rows)
-		for i := range c.rows {
-			rows[i] = list(c.w[i*c.cols : (i+1)*c.cols])
-		}
 		pl := ""
 		if c.plastic {
 			pl = " plastic"
+		}
+		if len(c.w) > MaxLiteral {
+			file := identifier(model) + "." + c.name + ".npy"
+			files[file] = npyFile([]int{c.rows, c.cols}, c.w)
+			fmt.Fprintf(&b, "connect %s -> %s %s = file(%q)%s\n", c.src, c.dst, c.name, file, pl)
+			continue
+		}
+		rows := make([]string, c.rows)
+		for i := range c.rows {
+			rows[i] = list(c.w[i*c.cols : (i+1)*c.cols])
 		}
 		fmt.Fprintf(&b, "connect %s -> %s %s = [%s]%s\n", c.src, c.dst, c.name, strings.Join(rows, ", "), pl)
 	}
@@ -504,6 +533,25 @@ func Import(g *Graph, model string) (src []byte, notes []string, err error) {
 		fmt.Fprintf(&b, "\nrecord %s\n", strings.Join(rec, ", "))
 	}
 	return b.Bytes(), notes, nil
+}
+
+// npyFile is a .npy file (format 1.0) of float64 values in C order.
+func npyFile(shape []int, v []float64) []byte {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", strings.Join(dims, ", "))
+	total := 10 + len(header) + 1
+	header += strings.Repeat(" ", (64-total%64)%64) + "\n"
+	out := make([]byte, 0, 10+len(header)+8*len(v))
+	out = append(out, "\x93NUMPY\x01\x00"...)
+	out = binary.LittleEndian.AppendUint16(out, uint16(len(header)))
+	out = append(out, header...)
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(x))
+	}
+	return out
 }
 
 func b2i(b bool) int {

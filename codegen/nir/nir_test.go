@@ -227,11 +227,11 @@ func TestIntegratorAgrees(t *testing.T) {
 	// are simulated with dt = 1ms over 5s instead.
 	for _, ex := range []string{"../../examples/chain2.vle", "../../examples/mlp.vle"} {
 		res := export(t, ex, Options{Phi: PhiDrop})
-		src, _, err := Import(res.Graph, "imported")
+		imp, err := Import(res.Graph, "imported")
 		if err != nil {
 			t.Fatal(err)
 		}
-		src = regexp.MustCompile(`(?s)sim \{.*?\n\}`).ReplaceAll(src, []byte("sim {\n  dt = 1ms\n  duration = 5s\n}"))
+		src := regexp.MustCompile(`(?s)sim \{.*?\n\}`).ReplaceAll(imp.Source, []byte("sim {\n  dt = 1ms\n  duration = 5s\n}"))
 		path := filepath.Join(t.TempDir(), filepath.Base(ex))
 		if err := os.WriteFile(path, src, 0o644); err != nil {
 			t.Fatal(err)
@@ -285,18 +285,12 @@ func TestRoundTrip(t *testing.T) {
 			continue
 		}
 		res := export(t, ex.path, Options{Phi: ex.phi})
-		src, _, err := Import(res.Graph, "imported")
+		imp, err := Import(res.Graph, "imported")
 		if err != nil {
 			t.Fatalf("%s: import: %v", ex.path, err)
 		}
-		path := filepath.Join(dir, strings.TrimSuffix(filepath.Base(ex.path), ".vle")+"_imported.vle")
-		if err := os.WriteFile(path, src, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(ex.path, "mnist1d") {
-			// Its input is a data set's samples: the import gives a
-			// placeholder stimulus, but the graph is the same.
-		}
+		sub := filepath.Join(dir, strings.TrimSuffix(filepath.Base(ex.path), ".vle"))
+		path := writeImported(t, sub, imp)
 		res2 := export(t, path, Options{})
 		a, b := res.Graph, res2.Graph
 		if !reflect.DeepEqual(a.Edges, b.Edges) {
@@ -329,14 +323,11 @@ func TestImportNIRWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, _, err := Import(g, "lin")
+	imp, err := Import(g, "lin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "lin.vle")
-	if err := os.WriteFile(path, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeImported(t, t.TempDir(), imp)
 	want := export(t, "testdata/lin.vle", Options{}).Graph
 	got := export(t, path, Options{}).Graph
 	if !reflect.DeepEqual(want.Nodes, got.Nodes) || !reflect.DeepEqual(want.Edges, got.Edges) {
@@ -409,5 +400,45 @@ func TestExportRefuses(t *testing.T) {
 	res, err := Export(prog, sim.Values, Options{})
 	if err != nil || !res.Exact || res.Graph.Nodes["h_r"].Type != "Affine" {
 		t.Errorf("affine fn: %v, %+v", err, res)
+	}
+}
+
+// writeImported writes an imported model and its weight files into dir
+// and returns the model's path.
+func writeImported(t *testing.T, dir string, imp *Imported) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range imp.Files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "imported.vle")
+	if err := os.WriteFile(path, imp.Source, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A matrix of more than MaxLiteral weights goes to a .npy file beside
+// the model, and the round trip still gives the same graph.
+func TestImportLargeWeights(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exports bench/n4: 784 x 1000 and 1000 x 1000 weights")
+	}
+	res := export(t, "../../examples/bench/n4.vle", Options{Phi: PhiDrop})
+	imp, err := Import(res.Graph, "imported")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.Files) == 0 {
+		t.Fatal("no weight file")
+	}
+	path := writeImported(t, t.TempDir(), imp)
+	got := export(t, path, Options{}).Graph
+	if !reflect.DeepEqual(res.Graph.Nodes, got.Nodes) || !reflect.DeepEqual(res.Graph.Edges, got.Edges) {
+		t.Error("the round trip through .npy weight files changed the graph")
 	}
 }
