@@ -185,7 +185,7 @@ func importGraph(g *Graph, model string, files map[string][]byte) (src []byte, n
 			return nil, nil, err
 		}
 		if typeOf(p.junction) != "Scale" {
-			return nil, nil, fmt.Errorf("node %s: its input comes from %s (%s), not from a Scale(1) junction summing the population's currents", name, p.junction, typeOf(p.junction))
+			return nil, nil, fmt.Errorf("node %s: its input comes from %s (%s), not from a Scale(1) junction summing the population's currents; vlec imports populations in the pattern vlec export nir writes (codegen/nir/doc.go), where the rate is (1-k) u + k I: a graph reading the LI membrane itself as the rate has tau_r = 0, which vlec cannot express (tau_r >= dt)", name, p.junction, typeOf(p.junction))
 		}
 		js, err := vector(p.junction, "scale", p.n)
 		if err != nil {
