@@ -34,7 +34,14 @@ func FuzzImport(f *testing.F) {
 	f.Add(b)
 	f.Add(b[:len(b)/2])
 	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(t *testing.T, b []byte) { readImport(t, b) })
+}
+
+// readImport reads and imports b; the import without Import's recover,
+// so that a panic fails the test.
+func readImport(t *testing.T, b []byte) {
+	t.Helper()
+	{
 		file, err := hdf5.Read(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return
@@ -43,8 +50,29 @@ func FuzzImport(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = Import(g, "fuzz")
-	})
+		_, _, _ = importGraph(g, "fuzz", map[string][]byte{})
+	}
+}
+
+// Corrupting any single byte of an exported file gives an error or a
+// graph, never a panic, in the reader and the importer.
+func TestImportCorrupt(t *testing.T) {
+	res := export(t, "testdata/lin.vle", Options{})
+	b, err := res.Graph.File().MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	for i := 0; i < len(b); i += step {
+		c := append([]byte(nil), b...)
+		c[i] ^= 0xff
+		readImport(t, c)
+		c[i] ^= 0xfe // the byte + 1 bit
+		readImport(t, c)
+	}
 }
 
 // A foreign graph (written by nir.write: an LIF network) reads, and its
