@@ -75,7 +75,8 @@
 // population's energy term mismatch(P), weights as literals (a matrix of
 // more than MaxLiteral weights as a .npy file beside the model, which
 // `file("MODEL.W.npy")` reads), connections plastic (for a graph
-// made elsewhere; as the metadata says for one vlec exported). It uses
+// made elsewhere; as the metadata says for one vlec exported; a sparse or
+// one_to_one connection comes back dense, with a note). It uses
 // vlec's metadata when present (dt, duration, stimuli, exact tau_r, gamma,
 // learnable). Other node types, an LI read directly as the rate (tau_r =
 // 0, which vlec cannot express) and nodes outside the pattern are refused

@@ -387,6 +387,9 @@ func importGraph(g *Graph, model string, files map[string][]byte) (src []byte, n
 				dst.bias[i] += b[i]
 			}
 		}
+		if topo := g.MetaString("vlec.conn." + name + ".topology"); topo != "" {
+			notes = append(notes, fmt.Sprintf("connection %s was %s: imported as a dense matrix, whose zero entries can learn", c.name, topo))
+		}
 		used[name] = true
 		conns = append(conns, c)
 	}
