@@ -26,7 +26,7 @@ func reduced(t *testing.T, train, test, epochs, every int) string {
 	}
 	text := string(src)
 	for _, r := range [][2]string{
-		{`test.x = "x_test"; test.y = "y_test"`, `test.x = "x_test"; test.y = "y_test"; samples = ` + itoa(train) + `; test.samples = ` + itoa(test)},
+		{`test.y = "y_test"`, `test.y = "y_test"; samples = ` + itoa(train) + `; test.samples = ` + itoa(test)},
 		{"epochs = 150", "epochs = " + itoa(epochs)},
 		{"checkpoint_every = 10", "checkpoint_every = " + itoa(every)},
 	} {
