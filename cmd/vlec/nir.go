@@ -153,12 +153,12 @@ graphs outside that pattern, are refused with the node's name.`,
 			}
 			for _, file := range slices.Sorted(maps.Keys(imp.Files)) {
 				p := filepath.Join(filepath.Dir(out), file)
-				if err := writeFileAtomic(p, imp.Files[file]); err != nil {
+				if err := nir.WriteFileAtomic(p, imp.Files[file]); err != nil {
 					return fmt.Errorf("writing %s: %v", p, err)
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
 			}
-			if err := writeFileAtomic(out, imp.Source); err != nil {
+			if err := nir.WriteFileAtomic(out, imp.Source); err != nil {
 				return fmt.Errorf("writing %s: %v", out, err)
 			}
 			for _, n := range imp.Notes {
@@ -188,28 +188,4 @@ func checkWritable(path string) error {
 	f.Close()
 	os.Remove(name)
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file renamed
-// into place.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(name, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
 }

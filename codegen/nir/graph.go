@@ -102,13 +102,19 @@ func (g *Graph) WriteFile(path string) error {
 	if _, err := g.File().WriteTo(&buf); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the
+// same directory renamed into place (mode 0644): an error leaves nothing
+// half written. vlec import nir writes its model and weight files with it.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
 	name := tmp.Name()
-	_, err = tmp.Write(buf.Bytes())
+	_, err = tmp.Write(data)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
