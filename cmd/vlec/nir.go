@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,7 @@ func newExportCmd() *cobra.Command {
 		Long:  "export writes a model in a format other tools read; `vlec export nir` writes a NIR graph (HDF5).",
 	}
 	cmd.AddCommand(newExportNIRCmd())
+	cmd.AddCommand(newExportSpiceCmd())
 	return cmd
 }
 
@@ -123,6 +125,7 @@ func newImportCmd() *cobra.Command {
 
 func newImportNIRCmd() *cobra.Command {
 	var out string
+	var dt time.Duration
 	cmd := &cobra.Command{
 		Use:   "nir NET.nir -o MODEL.vle",
 		Short: "Write a .vle model from a NIR graph",
@@ -147,7 +150,7 @@ graphs outside that pattern, are refused with the node's name.`,
 				return fmt.Errorf("import nir: %v", err)
 			}
 			name := strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
-			imp, err := nir.Import(g, name)
+			imp, err := nir.Import(g, name, nir.ImportOptions{Dt: dt.Seconds()})
 			if err != nil {
 				return fmt.Errorf("import nir %s: %v", args[0], err)
 			}
@@ -169,6 +172,7 @@ graphs outside that pattern, are refused with the node's name.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the .vle file to write")
+	cmd.Flags().DurationVar(&dt, "dt", 0, "the model's step (1ms, 100us); default: the graph's vlec.dt, else 1ms, shortened to the shortest time constant")
 	return cmd
 }
 
