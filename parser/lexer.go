@@ -3,6 +3,7 @@ package parser
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -482,3 +483,7 @@ func unquote(tok string) (string, int, error) {
 func toPos(p lexer.Position) lang.Pos {
 	return lang.Pos{File: p.Filename, Offset: p.Offset, Line: p.Line, Col: p.Column}
 }
+
+// IsKeyword tells whether name is a keyword of the language, which a
+// declaration cannot take as its name.
+func IsKeyword(name string) bool { return slices.Contains(keywords, name) }

@@ -129,14 +129,20 @@ func newImportNIRCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nir NET.nir -o MODEL.vle",
 		Short: "Write a .vle model from a NIR graph",
-		Long: `import nir reads a NIR graph (HDF5) of the node types vlec export nir
-writes — Input, Output, LI, Affine, Linear, Scale, in the pattern of one
-population each (codegen/nir/doc.go) — and writes the .vle model of it, with
-every population's energy term mismatch(P), so that it can be trained with
-GLE once a teacher and a loss are added. vlec's own metadata (phi, tau_r,
-the inputs' stimuli, dt) is used when the graph has it. Other node types, and
-graphs outside that pattern, are refused with the node's name.`,
-		Example: "  vlec import nir net.nir -o net.vle",
+		Long: `import nir reads a NIR graph (HDF5) of Input, Output, LI, CubaLI, Affine,
+Linear and Scale nodes and writes the .vle model of it, with every
+population's energy term mismatch(P), so that it can be trained with GLE
+once a teacher and a loss are added. A graph vlec exported comes back as its
+model (vlec's metadata gives phi, tau_r, the inputs' stimuli and dt). In a
+graph made elsewhere an LI node's membrane is its output: it becomes a
+population with tau_r = dt, at which vlec's rate is the membrane of the same
+step, so that the model steps the graph by forward Euler at dt (--dt, else
+1ms shortened to the shortest time constant). Chains of Affine, Linear and
+Scale nodes compose into one matrix per source and population; a CubaLI node
+becomes two populations. Spiking nodes, algebraic loops and Outputs that are
+not a population's rate are refused with the node's name; notes say what the
+import assumed. codegen/nir/doc.go describes the mapping.`,
+		Example: "  vlec import nir net.nir -o net.vle\n  vlec import nir snn_readout.nir --dt 0.5ms -o readout.vle",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vlec-dev/vlec/codegen/nir"
+	"github.com/vlec-dev/vlec/internal/hdf5"
 )
 
 func vlecRun(t *testing.T, args ...string) (int, string, string) {
@@ -88,5 +91,44 @@ func TestNIRBadInput(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("left a temporary file %s", e.Name())
 		}
+	}
+}
+
+// A graph made elsewhere (an LI readout whose membrane is its output)
+// imports with the step --dt gives; a --dt longer than a time constant
+// is refused and writes nothing.
+func TestImportForeignNIR(t *testing.T) {
+	dir := t.TempDir()
+	f64 := func(shape []int, v ...float64) *hdf5.Value { return hdf5.NewFloat64(shape, v) }
+	g := &nir.Graph{Nodes: map[string]*nir.Node{
+		"input":  {Type: "Input", Data: map[string]*hdf5.Value{"shape": hdf5.NewInt64([]int{1}, []int64{2})}},
+		"fc":     {Type: "Affine", Data: map[string]*hdf5.Value{"weight": f64([]int{1, 2}, 0.5, -0.25), "bias": f64([]int{1}, 0.1)}},
+		"li":     {Type: "LI", Data: map[string]*hdf5.Value{"tau": f64([]int{1}, 0.002), "r": f64([]int{1}, 1), "v_leak": f64([]int{1}, 0)}},
+		"output": {Type: "Output", Data: map[string]*hdf5.Value{"shape": hdf5.NewInt64([]int{1}, []int64{1})}},
+	}, Edges: []nir.Edge{{From: "input", To: "fc"}, {From: "fc", To: "li"}, {From: "li", To: "output"}}}
+	net := filepath.Join(dir, "readout.nir")
+	if err := g.WriteFile(net); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "readout.vle")
+	code, _, stderr := vlecRun(t, "import", "nir", net, "--dt", "5ms", "-o", model)
+	if code != 1 || !strings.Contains(stderr, "node li") || !strings.Contains(stderr, "time constant") {
+		t.Errorf("--dt 5ms against tau 2ms: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(model); err == nil {
+		t.Error("a refused import wrote its model")
+	}
+	code, stdout, stderr := vlecRun(t, "import", "nir", net, "--dt", "0.5ms", "-o", model)
+	if code != 0 || !strings.Contains(stdout, "imported with tau_r = dt (0.0005 s)") || !strings.Contains(stdout, "input input_: the graph does not say") {
+		t.Fatalf("import --dt 0.5ms: exit %d\n%s%s", code, stdout, stderr)
+	}
+	src, _ := os.ReadFile(model)
+	for _, want := range []string{"dt = 0.0005", "tau_r = [0.0005]", "b = [0.1]", "input input_[2] = 0", "connect input_ -> li fc = [[0.5, -0.25]] plastic", "record li.r"} {
+		if !bytes.Contains(src, []byte(want)) {
+			t.Errorf("the imported model lacks %q:\n%s", want, src)
+		}
+	}
+	if code, _, stderr := vlecRun(t, "run", model, "-q", "-o", filepath.Join(dir, "run")); code != 0 {
+		t.Errorf("run of the imported model: %s", stderr)
 	}
 }

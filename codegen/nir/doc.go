@@ -67,24 +67,62 @@
 //
 // # Import
 //
-// Import reads graphs of Input, Output, LI, Affine, Linear and Scale nodes
-// in the pattern above (any names; LI with r = 1 and v_leak = 0), and
-// writes a .vle model: tau_r = k tau_m, b the sum of the Affine biases
-// into the population, phi linear (or `fn phi_P(v) = a * v + c` when the
-// rate is another affine function, the same for every neuron), every
-// population's energy term mismatch(P), weights as literals (a matrix of
-// more than MaxLiteral weights as a .npy file beside the model, which
-// `file("MODEL.W.npy")` reads), connections plastic (for a graph
-// made elsewhere; as the metadata says for one vlec exported; a sparse or
-// one_to_one connection comes back dense, with a note). It uses
-// vlec's metadata when present (dt, duration, stimuli, exact tau_r, gamma,
-// learnable). Other node types, an LI read directly as the rate (tau_r =
-// 0, which vlec cannot express) and nodes outside the pattern are refused
-// with the node's name; a malformed or foreign file is an error, never a
-// panic (FuzzImport). Export, import, export gives the same graph, also
-// through a file NIR's own nir.write rewrote (testdata/lin_nirwrite.nir;
-// NIR's nir.read, which checks the types along the edges, reads the
-// exported files).
+// Import reads graphs of Input, Output, LI, CubaLI, Affine, Linear and
+// Scale nodes and writes a .vle model with every population's energy
+// term mismatch(P), ready for a teacher and a loss to train it with GLE.
+//
+// An LI node in the pattern above (LI with r = 1 and v_leak = 0, any
+// names) is one population: tau_r = k tau_m, phi linear (or
+// `fn phi_P(v) = a * v + c` when the rate is another affine function, the
+// same for every neuron). vlec's metadata, when present, gives the exact
+// tau_r, gamma, learnable, dt, duration and the inputs' stimuli, and
+// which connections are plastic; export, import, export gives the same
+// graph, also through a file NIR's own nir.write rewrote
+// (testdata/lin_nirwrite.nir; NIR's nir.read, which checks the types
+// along the edges, reads the exported files).
+//
+// Any other LI node is a graph made elsewhere, whose membrane v is the
+// node's output: it is a population with tau_r = dt. Under vlec's
+// synchronous forward Euler scheme the prospective potential u + tau_r
+// du/dt is then the membrane of the same step, u(k), so the imported
+// model is forward Euler of NIR's definitions at the model's dt (inputs
+// at step k, every other value from step k-1), to rounding
+// (TestImportForeignGraph, against an Euler integration of the graph
+// written from NIR's definitions; and within O(dt/tau) of the continuous
+// system, TestIntegratorAgreesForeign). Keep tau_r equal to dt when
+// changing dt. The LI's r and v_leak fold into the population's input
+// weights (rows scaled by r) and bias (r b + v_leak): tau du/dt = -u +
+// r I + v_leak. A CubaLI node (tau_syn dI/dt = -I + w_in x, tau_mem
+// dv/dt = v_leak - v + r I) becomes two populations of that kind: NAME_syn
+// (tau_syn, its inputs' weights scaled by w_in) and NAME (tau_mem), joined
+// by a fixed one_to_one connection of weight r, with bias v_leak.
+//
+// The connections into a population are traced back from its current
+// (the junction, or the LI's own input) through Affine, Linear and Scale
+// nodes to the sources they read (Input nodes and populations), summing
+// what arrives at a node as NIR does: a chain of linear nodes becomes one
+// matrix, the product of the chain, named after the Affine or Linear
+// node nearest the population (suffixed with the source and target when
+// that node feeds several populations, whose copies then learn apart);
+// the biases along the way become the population's bias b. An Input or a
+// population read without a weight node becomes a fixed one_to_one
+// connection P_SRC_DST. In a graph made elsewhere every connection with
+// a weight node is plastic; an imported model says in comments how each
+// matrix was made, and the command prints the same as notes. The
+// weights are literals (a matrix of more than MaxLiteral weights a .npy
+// file beside the model, which `file("MODEL.W.npy")` reads). Without
+// vlec.dt in the metadata dt is ImportOptions.Dt (`--dt`), else 1 ms,
+// shortened to the shortest time constant; the inputs' stimuli are 0,
+// to be replaced.
+//
+// Refused, with the node's name: other node types (spiking LIF, CubaLIF,
+// IF and Threshold, the leakless integrator I, convolutions, pooling,
+// Delay, Flatten, nested graphs); an Output that reads anything but one
+// population's rate (put an LI node before it); a cycle of linear nodes
+// without an LI node (an algebraic loop, which a step cannot order); a
+// composed matrix of more than 2^25 entries; sizes that disagree along an
+// edge; a --dt longer than a time constant. A malformed or foreign file
+// is an error, never a panic (FuzzImport).
 //
 // # Tests
 //

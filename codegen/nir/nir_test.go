@@ -227,7 +227,7 @@ func TestIntegratorAgrees(t *testing.T) {
 	// are simulated with dt = 1ms over 5s instead.
 	for _, ex := range []string{"../../examples/chain2.vle", "../../examples/mlp.vle"} {
 		res := export(t, ex, Options{Phi: PhiDrop})
-		imp, err := Import(res.Graph, "imported")
+		imp, err := Import(res.Graph, "imported", ImportOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +285,7 @@ func TestRoundTrip(t *testing.T) {
 			continue
 		}
 		res := export(t, ex.path, Options{Phi: ex.phi})
-		imp, err := Import(res.Graph, "imported")
+		imp, err := Import(res.Graph, "imported", ImportOptions{})
 		if err != nil {
 			t.Fatalf("%s: import: %v", ex.path, err)
 		}
@@ -323,7 +323,7 @@ func TestImportNIRWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	imp, err := Import(g, "lin")
+	imp, err := Import(g, "lin", ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +429,7 @@ func TestImportLargeWeights(t *testing.T) {
 		t.Skip("exports bench/n4: 784 x 1000 and 1000 x 1000 weights")
 	}
 	res := export(t, "../../examples/bench/n4.vle", Options{Phi: PhiDrop})
-	imp, err := Import(res.Graph, "imported")
+	imp, err := Import(res.Graph, "imported", ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

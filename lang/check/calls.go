@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vlec-dev/vlec/lang"
+	"github.com/vlec-dev/vlec/parser"
 )
 
 // builtinKind classifies builtin functions.
@@ -78,6 +79,10 @@ var reserved = func() map[string]bool {
 	}
 	return r
 }()
+
+// Reserved tells whether a declaration may not take name: a keyword, a
+// builtin function or pi.
+func Reserved(name string) bool { return reserved[name] || parser.IsKeyword(name) }
 
 // call checks a call of a user function or a builtin.
 func (c *checker) call(e *lang.CallExpr, en *env) (value, bool) {

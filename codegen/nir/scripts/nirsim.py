@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""nirsim.py NET.nir REF.h5 [SUBSTEPS]: step a NIR graph of LI, Affine,
-Linear, Scale, Input and Output nodes with numpy, from the file alone, and
+"""nirsim.py NET.nir REF.h5 [SUBSTEPS]: step a NIR graph of LI, CubaLI,
+Affine, Linear, Scale, Input and Output nodes with numpy, from the file alone, and
 compare it with a reference trajectory.
 
 REF.h5 holds "dt" (the reference's step, s), one dataset per Input node
 (steps x size: the input at t = n dt) and one per Output node (steps x
 size: the reference's output after step n). The graph is NIR's
 continuous-time system: an LI node is tau du/dt = v_leak - u + r I with I
-the sum of its incoming edges; Affine, Linear and Scale are instantaneous
+the sum of its incoming edges, a CubaLI node tau_syn ds/dt = -s + w_in I,
+tau_mem du/dt = v_leak - u + r s (its output u); Affine, Linear and Scale are instantaneous
 maps of the sum of their inputs. It is integrated by forward Euler with
 SUBSTEPS (default 10) steps per reference step, the inputs interpolated
 linearly. The static nodes are evaluated in topological order, LI nodes
@@ -52,13 +53,13 @@ def main():
         dt = float(f["dt"][()])
         data = {k: f[k][()] for k in f.keys() if k != "dt"}
     for n, d in nodes.items():
-        if d["type"] not in ("LI", "Affine", "Linear", "Scale", "Input", "Output"):
+        if d["type"] not in ("LI", "CubaLI", "Affine", "Linear", "Scale", "Input", "Output"):
             sys.exit(f"node {n}: type {d['type']} is not simulated")
     # Topological order of the static nodes; LI nodes are sources.
     order, state, back = [], {}, set()
 
     def visit(n):
-        if state.get(n) == 2 or nodes[n]["type"] == "LI":
+        if state.get(n) == 2 or nodes[n]["type"] in ("LI", "CubaLI"):
             return
         state[n] = 1
         for p in preds[n]:
@@ -80,10 +81,13 @@ def main():
             size[n] = d["weight"].shape[0]
         elif t == "Scale":
             size[n] = d["scale"].shape[0]
+        elif t == "CubaLI":
+            size[n] = d["tau_mem"].shape[0]
         else:
             size[n] = d["tau"].shape[0]
     val = {n: np.zeros(size[n]) for n in nodes}
-    u = {n: np.zeros(size[n]) for n in nodes if nodes[n]["type"] == "LI"}
+    u = {n: np.zeros(size[n]) for n in nodes if nodes[n]["type"] in ("LI", "CubaLI")}
+    syn = {n: np.zeros(size[n]) for n in nodes if nodes[n]["type"] == "CubaLI"}
     inputs = [n for n in nodes if nodes[n]["type"] == "Input"]
     outputs = [n for n in nodes if nodes[n]["type"] == "Output"]
     steps = data[inputs[0]].shape[0]
@@ -128,7 +132,12 @@ def main():
             for n in u:
                 d = nodes[n]
                 I = insum(n, val)
-                u[n] = u[n] + h / d["tau"] * (d["v_leak"] - u[n] + d["r"] * I)
+                if d["type"] == "CubaLI":
+                    s_old = syn[n]
+                    syn[n] = s_old + h / d["tau_syn"] * (d["w_in"] * I - s_old)
+                    u[n] = u[n] + h / d["tau_mem"] * (d["v_leak"] - u[n] + d["r"] * s_old)
+                else:
+                    u[n] = u[n] + h / d["tau"] * (d["v_leak"] - u[n] + d["r"] * I)
     print(f"maxerr {maxerr:.6g} scale {scale:.6g}")
 
 
