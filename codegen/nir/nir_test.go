@@ -78,26 +78,58 @@ func export(t *testing.T, path string, opts Options) *Result {
 	return res
 }
 
-// examples are the models exported in the tests, with the --phi they
-// need; bench/n4 and n5 (1000-neuron layers, 784 inputs) are the same
-// kind of network as n1..n3, too large to be worth exporting in every
-// test run.
-var examples = []struct {
+type example struct {
 	path string
 	phi  string
-}{
-	{"testdata/lin.vle", ""},
-	{"../../examples/chain2.vle", PhiDrop},
-	{"../../examples/chain2_adjoint.vle", PhiLinearize},
-	{"../../examples/chain2_gamma0.vle", PhiDrop},
-	{"../../examples/chain2_teacher.vle", PhiLinearize},
-	{"../../examples/mlp.vle", PhiDrop},
-	{"../../examples/mlp_gamma0.vle", PhiLinearize},
-	{"../../examples/mlp_teacher.vle", PhiDrop},
-	{"../../examples/mnist1d/mnist1d.vle", PhiLinearize},
-	{"../../examples/bench/n1.vle", PhiDrop},
-	{"../../examples/bench/n2.vle", PhiLinearize},
-	{"../../examples/bench/n3.vle", PhiDrop},
+}
+
+// id names an example uniquely by its folder and file: examples_chain2,
+// lagline_gle.
+func (ex example) id() string {
+	return filepath.Base(filepath.Dir(ex.path)) + "_" + strings.TrimSuffix(filepath.Base(ex.path), ".vle")
+}
+
+// exampleModels are the models exported in the tests: testdata/lin.vle,
+// every model under examples/ (new ones included as they are added) and
+// bench/n1..n3, each with the --phi it needs: "" when its activations are
+// affine, else linearize and drop in turn. bench/n4 and n5 (1000-neuron
+// layers, 784 inputs) are the same kind of network as n1..n3, too large
+// to be worth exporting in every test run (TestImportLargeWeights
+// exports n4).
+func exampleModels(t *testing.T) []example {
+	t.Helper()
+	paths := []string{"testdata/lin.vle"}
+	for _, pattern := range []string{"../../examples/*.vle", "../../examples/*/*.vle"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	var out []example
+	alt := 0
+	for _, p := range paths {
+		if base := filepath.Base(p); strings.Contains(p, "/bench/") && (base == "n4.vle" || base == "n5.vle") {
+			continue
+		}
+		c, sources, err := vlec.Compile(p, vlec.Options{})
+		if err != nil {
+			t.Fatalf("%s", sources.Format(err))
+		}
+		ex := example{path: p}
+		for _, pop := range c.Program.Model.Populations {
+			if _, _, how, err := activation(pop, Options{}); err != nil || how != "" {
+				ex.phi = []string{PhiLinearize, PhiDrop}[alt%2]
+				alt++
+				break
+			}
+		}
+		out = append(out, ex)
+	}
+	if len(out) < 12 {
+		t.Fatalf("found %d example models: %v", len(out), paths)
+	}
+	return out
 }
 
 // Every example exports, h5dump reads the file without an error, and the
@@ -105,9 +137,9 @@ var examples = []struct {
 func TestExportExamples(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
-	for _, ex := range examples {
+	for _, ex := range exampleModels(t) {
 		res := export(t, ex.path, Options{Phi: ex.phi, At: 0.5})
-		name := filepath.Join(dir, strings.TrimSuffix(filepath.Base(ex.path), ".vle")+".nir")
+		name := filepath.Join(dir, ex.id()+".nir")
 		if err := res.Graph.WriteFile(name); err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +312,7 @@ func TestIntegratorAgrees(t *testing.T) {
 // runs the same trajectory as the original (identity phi).
 func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	for _, ex := range examples {
+	for _, ex := range exampleModels(t) {
 		if strings.Contains(ex.path, "mnist1d") && testing.Short() {
 			continue
 		}
@@ -289,7 +321,7 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: import: %v", ex.path, err)
 		}
-		sub := filepath.Join(dir, strings.TrimSuffix(filepath.Base(ex.path), ".vle"))
+		sub := filepath.Join(dir, ex.id())
 		path := writeImported(t, sub, imp)
 		res2 := export(t, path, Options{})
 		a, b := res.Graph, res2.Graph
