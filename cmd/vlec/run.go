@@ -27,6 +27,7 @@ func newRunCmd() *cobra.Command {
 		resume    string
 		from      string
 		ckpt      bool
+		plotFig   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
@@ -39,7 +40,8 @@ wall time, steps/s, cost over the first and the last 10% of learning, the
 vlec version, a SHA-256 of every file read, the settings, start and end
 time, and why the run stopped). The output directory is -o DIR, or by
 default a new directory runs/MODEL-YYYYmmdd-HHMMSS; the last line printed
-names the files written.
+names the files written. --plot then draws the recordings into
+DIR/MODEL.png (see vlec plot).
 
 On a terminal a progress bar shows the rate and the time left (-q turns it
 off). Ctrl-C stops the run after the current step, keeps what was recorded
@@ -75,7 +77,14 @@ those with --backend interp.`,
 				return err
 			}
 			if backend == backendGo {
-				return runGoBackend(cmd, args[0], copts)
+				if plotFig && out == "" {
+					return fmt.Errorf("--plot with --backend go needs the output directory: give -o DIR")
+				}
+				err := runGoBackend(cmd, args[0], copts)
+				if plotFig {
+					return plotGoRun(cmd.OutOrStdout(), cmd.ErrOrStderr(), out, err)
+				}
+				return err
 			}
 			opts := runtime.RunOptions{OutDir: out, Resume: resume, From: from, Checkpoint: ckpt}
 			if cmd.Flags().Changed("seed") {
@@ -141,7 +150,11 @@ those with --backend interp.`,
 			if bar != nil {
 				bar.Clear()
 			}
-			return runResult(cmd.OutOrStdout(), stderr, sources, sum, err)
+			rerr := runResult(cmd.OutOrStdout(), stderr, sources, sum, err)
+			if plotFig && sum != nil && sum.Steps > 0 {
+				return plotAfterRun(cmd.OutOrStdout(), stderr, sum.Dir, prog.Model, rerr)
+			}
+			return rerr
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output directory (default: a new directory runs/MODEL-YYYYmmdd-HHMMSS)")
@@ -154,6 +167,7 @@ those with --backend interp.`,
 	cmd.Flags().StringVar(&resume, "resume", "", "continue from the checkpoint of an earlier run of this model (MODEL.checkpoint.npz), bit for bit as if it had not stopped")
 	cmd.Flags().StringVar(&from, "from", "", "initialise the parameters from the named arrays of a checkpoint or .npz (W1, h.tau_m, ...)")
 	cmd.Flags().BoolVar(&ckpt, "checkpoint", false, "write MODEL.checkpoint.npz at the end (a task's run always does)")
+	cmd.Flags().BoolVar(&plotFig, "plot", false, "draw the recordings into MODEL.png in the output directory at the end (see vlec plot)")
 	return cmd
 }
 

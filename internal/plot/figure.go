@@ -1,0 +1,378 @@
+package plot
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Options choose what a figure shows.
+type Options struct {
+	// Vars are the quantities to draw, by record item (y.r, W0, cost,
+	// energy, mean(y.r)), column (y.r[0][1]) or metric (test.accuracy,
+	// or metrics for all); empty: everything recorded.
+	Vars []string
+	// From and To limit the time shown, in seconds; NaN: no limit. They
+	// do not apply to the per-epoch metrics.
+	From, To float64
+	// MaxSeries is the most series a run draws in one panel; 0: 8.
+	MaxSeries int
+	// LogTime draws time on a logarithmic axis (from the first positive
+	// time recorded), to show the first seconds and the end of a long run
+	// in one figure.
+	LogTime bool
+	// Names are, per run (in the order of the runs), how its model names
+	// its quantities; missing entries fall back on the names' shapes.
+	Names []Names
+}
+
+// A series is one column of one run, decimated.
+type series struct {
+	run   int
+	col   column
+	label string
+	dec   *Decimator
+}
+
+// A panel is one plot of the figure.
+type panel struct {
+	key    panelKey
+	series []*series
+}
+
+// A figure is the panels to draw and the notes about what was left out.
+type figure struct {
+	title     string
+	runLabels []string // the runs' names in a comparison
+	panels    []*panel
+	notes     []string
+	xmin      float64 // the time range shown by every time panel
+	xmax      float64
+	span      bool    // xmin, xmax are set
+	logTime   bool    // time on a log axis
+	xpos      float64 // the first positive time drawn, for a log axis
+}
+
+// columnsPerPanel is the number of decimation buckets: about the pixel
+// width of a panel's data area, so min/max decimation keeps what a pixel
+// column can show.
+const columnsPerPanel = 800
+
+// build selects, groups and reads the series of runs.
+func build(runs []*Run, opts Options) (*figure, error) {
+	if opts.MaxSeries <= 0 {
+		opts.MaxSeries = 8
+	}
+	fig := &figure{logTime: opts.LogTime, xpos: math.Inf(1)}
+	cols := make([][]column, len(runs))
+	for i, r := range runs {
+		cols[i] = r.columns()
+	}
+	if err := checkVars(runs, cols, opts.Vars); err != nil {
+		return nil, err
+	}
+	byKey := map[panelKey]*panel{}
+	for i, r := range runs {
+		names := Names{}
+		if i < len(opts.Names) {
+			names = opts.Names[i]
+		}
+		fig.add(byKey, i, r, cols[i], names, opts)
+	}
+	for _, p := range byKey {
+		fig.panels = append(fig.panels, p)
+	}
+	sort.SliceStable(fig.panels, func(a, b int) bool { return panelLess(fig.panels[a], fig.panels[b]) })
+	if err := fig.read(runs, opts); err != nil {
+		return nil, err
+	}
+	fig.title = title(runs)
+	fig.runLabels = labels(runs)
+	return fig, nil
+}
+
+// checkVars reports --vars entries that name nothing in any run, with
+// what the runs recorded.
+func checkVars(runs []*Run, cols [][]column, vars []string) error {
+	var all []column
+	for _, c := range cols {
+		all = append(all, c...)
+	}
+	for _, v := range vars {
+		if !slices.ContainsFunc(all, func(c column) bool { return selects(v, c) }) {
+			where := runs[0].Dir
+			if len(runs) > 1 {
+				where = "the runs"
+			}
+			return fmt.Errorf("--vars: %s was not recorded in %s; recorded: %s", v, where, strings.Join(available(all), ", "))
+		}
+	}
+	return nil
+}
+
+// add puts the selected columns of run i into their panels.
+func (fig *figure) add(byKey map[panelKey]*panel, i int, r *Run, cols []column, names Names, opts Options) {
+	// the student's quantities a teacher's are compared with: T.y.r -> y.r
+	compared := map[string]bool{}
+	for _, c := range cols {
+		if classify(c, names).kind == kindTarget {
+			if _, q, ok := strings.Cut(c.base, "."); ok {
+				compared[q] = true
+			}
+		}
+	}
+	perItem := map[*Recording]map[string]int{}
+	for _, c := range cols {
+		if perItem[c.rec] == nil {
+			perItem[c.rec] = map[string]int{}
+		}
+		perItem[c.rec][c.item]++
+	}
+	dropped := map[panelKey]int{}
+	for _, c := range cols {
+		if len(opts.Vars) > 0 && !slices.ContainsFunc(opts.Vars, func(v string) bool { return selects(v, c) }) {
+			continue
+		}
+		key := classify(c, names)
+		if compared[c.base] {
+			key = panelKey{kind: kindTarget}
+		}
+		p := byKey[key]
+		if p == nil {
+			p = &panel{key: key}
+			byKey[key] = p
+		}
+		n := 0
+		for _, s := range p.series {
+			if s.run == i {
+				n++
+			}
+		}
+		if n >= opts.MaxSeries {
+			dropped[key]++
+			continue
+		}
+		p.series = append(p.series, &series{run: i, col: c, label: legendName(c, perItem[c.rec][c.item] == 1, names), dec: fig.decimator(key)})
+	}
+	for key, n := range dropped {
+		fig.notes = append(fig.notes, fmt.Sprintf("%s: %q shows the first %d series of %s; %d more not drawn (choose them with --vars)",
+			r.Dir, key.title(), opts.MaxSeries, r.Label(), n))
+	}
+	sort.Strings(fig.notes)
+}
+
+// decimator returns the decimator of a series in panel key: on a log
+// time axis it starts with buckets of a thousandth of a decade.
+func (fig *figure) decimator(key panelKey) *Decimator {
+	d := &Decimator{Columns: columnsPerPanel}
+	if fig.logTime && !key.perEpoch() {
+		d.Width = 1e-3
+	}
+	return d
+}
+
+// panelLess orders panels by kind, then by where their first column
+// appears.
+func panelLess(a, b *panel) bool {
+	if a.key.kind != b.key.kind {
+		return a.key.kind < b.key.kind
+	}
+	sa, sb := a.series[0], b.series[0]
+	if sa.run != sb.run {
+		return sa.run < sb.run
+	}
+	if sa.col.rec != sb.col.rec {
+		return sa.col.rec.Name < sb.col.rec.Name
+	}
+	return sa.col.index < sb.col.index
+}
+
+// read streams every recording that holds a selected column once,
+// feeding the rows within [From, To] to the series' decimators.
+func (fig *figure) read(runs []*Run, opts Options) error {
+	byRec := map[*Recording][]*series{}
+	var recs []*Recording
+	for _, p := range fig.panels {
+		for _, s := range p.series {
+			if byRec[s.col.rec] == nil {
+				recs = append(recs, s.col.rec)
+			}
+			byRec[s.col.rec] = append(byRec[s.col.rec], s)
+		}
+	}
+	lo, hi := math.Inf(1), math.Inf(-1) // the time the recordings cover
+	for _, rec := range recs {
+		ss := byRec[rec]
+		idx := make([]int, len(ss))
+		for k, s := range ss {
+			idx[k] = s.col.index
+		}
+		timed := rec.XName == "t"
+		err := rec.Scan(idx, func(x float64, vals []float64) {
+			if timed {
+				lo, hi = math.Min(lo, x), math.Max(hi, x)
+				if x < opts.From || x > opts.To || fig.logTime && !(x > 0) {
+					return
+				}
+				if fig.logTime {
+					// decimate in log time: buckets of equal width on the axis
+					x = math.Log10(x)
+				}
+			}
+			for k, v := range vals {
+				ss[k].dec.Add(x, v)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return fig.prune(lo, hi, opts)
+}
+
+// prune drops the series without a finite value and the panels left
+// empty, notes the non-finite values, and sets the time range.
+func (fig *figure) prune(lo, hi float64, opts Options) error {
+	var kept []*panel
+	for _, p := range fig.panels {
+		var ss []*series
+		for _, s := range p.series {
+			if n := s.dec.NonFinite(); n > 0 {
+				fig.notes = append(fig.notes, fmt.Sprintf("%s: %d values are NaN or infinite (not drawn)", s.label, n))
+			}
+			if s.dec.Len() > 0 {
+				ss = append(ss, s)
+			}
+			if !p.key.perEpoch() && s.dec.Len() > 0 {
+				x0, x1 := s.dec.xRange()
+				if fig.logTime {
+					x0, x1 = math.Pow(10, x0), math.Pow(10, x1)
+				}
+				if !fig.span {
+					fig.xmin, fig.xmax, fig.span = x0, x1, true
+				}
+				fig.xmin, fig.xmax = math.Min(fig.xmin, x0), math.Max(fig.xmax, x1)
+				fig.xpos = math.Min(fig.xpos, x0)
+			}
+		}
+		if len(ss) > 0 {
+			p.series = ss
+			kept = append(kept, p)
+		}
+	}
+	fig.panels = kept
+	if len(kept) == 0 {
+		if lo <= hi && (!math.IsNaN(opts.From) || !math.IsNaN(opts.To)) {
+			return fmt.Errorf("no finite values recorded between %s and %s; the recordings cover t = %s s to %s s",
+				bound(opts.From, "the start"), bound(opts.To, "the end"), num(lo), num(hi))
+		}
+		return fmt.Errorf("nothing to draw: the chosen quantities hold no finite values")
+	}
+	if fig.logTime && fig.span && math.IsInf(fig.xpos, 1) {
+		return fmt.Errorf("a log time axis needs a positive time, and every time drawn is 0 or less")
+	}
+	if !math.IsNaN(opts.From) {
+		fig.xmin = opts.From
+	}
+	if !math.IsNaN(opts.To) {
+		fig.xmax = opts.To
+	}
+	return nil
+}
+
+func bound(v float64, none string) string {
+	if math.IsNaN(v) {
+		return none
+	}
+	return "t = " + num(v) + " s"
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// xRange is the x of the first and the last sample kept.
+func (d *Decimator) xRange() (lo, hi float64) {
+	all := d.all()
+	first, last := true, 0.0
+	for _, b := range all {
+		if b.n == 0 {
+			continue
+		}
+		if first {
+			lo, first = math.Min(b.xlo, b.xhi), false
+		}
+		last = math.Max(b.xlo, b.xhi)
+	}
+	return lo, last
+}
+
+// title names the runs and how each ended when it did not complete.
+func title(runs []*Run) string {
+	var parts []string
+	for _, r := range runs {
+		s := r.Label()
+		if r.Summary != nil {
+			if r.Summary.Method != "" {
+				s += " (" + r.Summary.Method + ")"
+			}
+			if st := r.Summary.Stopped; st != "" && st != "completed" {
+				st, _, _ = strings.Cut(st, ",")
+				s += ": " + st
+			}
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "  vs  ")
+}
+
+// labels names the runs of a comparison: by model, or by directory when
+// two runs share a model.
+func labels(runs []*Run) []string {
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		out[i] = r.Label()
+	}
+	for i := range out {
+		for j := range i {
+			if out[i] == out[j] {
+				for k, r := range runs {
+					out[k] = filepath.Base(filepath.Clean(r.Dir))
+				}
+				return trimCommon(out)
+			}
+		}
+	}
+	return trimCommon(out)
+}
+
+// trimCommon drops a prefix that every label shares up to a _ or -
+// (lagline_gle, lagline_le -> gle, le), when every label keeps a rest.
+func trimCommon(labels []string) []string {
+	if len(labels) < 2 {
+		return labels
+	}
+	cut := 0
+	for i := 0; i < len(labels[0]); i++ {
+		c := labels[0][i]
+		for _, l := range labels[1:] {
+			if i >= len(l)-1 || l[i] != c {
+				goto done
+			}
+		}
+		if c == '_' || c == '-' {
+			cut = i + 1
+		}
+	}
+done:
+	if cut == 0 || cut >= len(labels[0]) {
+		return labels
+	}
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = l[cut:]
+	}
+	return out
+}
