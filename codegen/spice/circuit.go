@@ -29,7 +29,7 @@ func (p printer) without(e ir.Expr) printer {
 			held[k] = v
 		}
 	}
-	return printer{vars: p.vars, held: held}
+	return printer{vars: p.vars, held: held, crossbar: p.crossbar}
 }
 
 // control returns a node holding expr: the node itself when expr is
@@ -200,33 +200,9 @@ func (s *scope) writeDrive(pn *popNodes, b, i int, target string) error {
 // W[i][j]/R controlled by src[j]; with --learn, W[i][j] is the voltage
 // of a capacitor node, and the G element's gain is that voltage.
 func (s *scope) writeWeights(w *ir.Var, src ir.Expr, b, i int, target, base string) error {
-	x := s.x
 	cols := w.Shape().Cols()
 	for j := range cols {
-		wv, err := s.p.entry(w, i*cols+j, b)
-		if err != nil {
-			return err
-		}
-		if wv == "0" {
-			continue
-		}
-		xv, err := s.p.entry(src, j, b)
-		if err != nil {
-			return err
-		}
-		name := fmt.Sprintf("G%s_%s_%d", sanitize(w.Name()), base, j)
-		what := fmt.Sprintf("weight %s[%d][%d] of sample %d", w.Name(), i, j, b)
-		if s.learned[w] {
-			if err := x.element(name, what, "0", target, fmt.Sprintf("value={%s*%s/%s}", wv, xv, num(x.rs))); err != nil {
-				return err
-			}
-			continue
-		}
-		ctrl, err := s.control(xv, fmt.Sprintf("x_%s_%d_%d", sanitize(src.String()), b, j), "the value of "+src.String())
-		if err != nil {
-			return err
-		}
-		if err := x.element(name, what, "0", target, ctrl, "0", x.perR(wv)); err != nil {
+		if err := s.weight(w, i*cols+j, src, j, b, target, fmt.Sprintf("G%s_%s_%d", sanitize(w.Name()), base, j)); err != nil {
 			return err
 		}
 	}
@@ -462,4 +438,80 @@ func floorNote(f float64) string {
 		return ""
 	}
 	return fmt.Sprintf(", kept at or above %s", num(f))
+}
+
+// crossbar returns the node that holds entry k of sample b of W @ x or
+// W^T @ x, writing it the first time: a summing node with a resistor R
+// to ground, into which one G element per weight W[k][j] (W[j][k] for
+// the transpose) drives W x_j / R, so that its voltage is the sum (a
+// crossbar column; with --learn the gain is the weight node's voltage).
+func (s *scope) crossbar(n *ir.Node, k, b int) (string, error) {
+	x := s.x
+	key := crossKey{n, k, b}
+	if node, ok := s.crossbars[key]; ok {
+		return "v(" + node + ")", nil
+	}
+	id, ok := s.crossIDs[n]
+	if !ok {
+		id = len(s.crossIDs)
+		s.crossIDs[n] = id
+	}
+	w, src := n.Args()[0].(*ir.Var), n.Args()[1]
+	node := fmt.Sprintf("m%d_%s%s_%d_%d", id, s.prefix, sanitize(w.Name()), b, k)
+	s.crossbars[key] = node
+	what := fmt.Sprintf("entry %d of %s (sample %d)", k, n, b)
+	if err := x.add(node, what); err != nil {
+		return "", err
+	}
+	if err := x.element("R"+node, "the summing resistor of "+what, node, "0", num(x.rs)); err != nil {
+		return "", err
+	}
+	rows, cols := w.Shape().Rows(), w.Shape().Cols()
+	inner, trans := cols, n.Op() == ir.OpMatTVec
+	if trans {
+		inner = rows
+	}
+	for j := range inner {
+		wk := k*cols + j
+		if trans {
+			wk = j*cols + k
+		}
+		if err := s.weight(w, wk, src, j, b, node, fmt.Sprintf("G%s_%d", node, j)); err != nil {
+			return "", err
+		}
+	}
+	return "v(" + node + ")", nil
+}
+
+// crossKey names one entry of one sample of a weight product.
+type crossKey struct {
+	n    *ir.Node
+	k, b int
+}
+
+// weight writes the G element that drives W[wk] * src[j] / R into
+// target: controlled by src[j]'s node with gain W/R, or, when W learns,
+// with the gain the voltage of W's node.
+func (s *scope) weight(w *ir.Var, wk int, src ir.Expr, j, b int, target, name string) error {
+	x := s.x
+	wv, err := s.p.entry(w, wk, b)
+	if err != nil {
+		return err
+	}
+	if wv == "0" {
+		return nil
+	}
+	xv, err := s.p.entry(src, j, b)
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("weight %s[%d] of sample %d", w.Name(), wk, b)
+	if s.learned[w] {
+		return x.element(name, what, "0", target, fmt.Sprintf("value={%s*%s/%s}", wv, xv, num(x.rs)))
+	}
+	ctrl, err := s.control(xv, fmt.Sprintf("x_%s%s_%d_%d", s.prefix, sanitize(src.String()), b, j), "the value of "+src.String())
+	if err != nil {
+		return err
+	}
+	return x.element(name, what, "0", target, ctrl, "0", x.perR(wv))
 }

@@ -361,6 +361,9 @@ type scope struct {
 	// their symbol.
 	learned map[*ir.Var]bool
 	pops    []*popNodes
+	// crossbars are the summing nodes of weight products written so far.
+	crossbars map[crossKey]string
+	crossIDs  map[*ir.Node]int
 }
 
 // popNodes are the node names of one population.
@@ -400,7 +403,8 @@ func (s *scope) value(name string, size int) ([]float64, error) {
 // bindParams tells the printer how the circuit holds every variable of
 // the equations.
 func (s *scope) bindParams() error {
-	s.p = printer{vars: map[*ir.Var]leaf{}, held: map[ir.Expr]leaf{}}
+	s.p = printer{vars: map[*ir.Var]leaf{}, held: map[ir.Expr]leaf{}, crossbar: s.crossbar}
+	s.crossbars, s.crossIDs = map[crossKey]string{}, map[*ir.Node]int{}
 	s.learned = map[*ir.Var]bool{}
 	if s.x.opts.Learn && s.prefix == "" {
 		for _, u := range s.sys.Updates {

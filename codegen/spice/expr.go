@@ -36,6 +36,11 @@ type leaf func(k, b int) string
 type printer struct {
 	vars map[*ir.Var]leaf
 	held map[ir.Expr]leaf
+	// crossbar, when set, gives a node holding entry k of sample b of a
+	// product of a weight matrix with a vector (W @ x, W^T @ x): a
+	// summing node fed by one G element per weight, instead of a sum
+	// in the expression.
+	crossbar func(n *ir.Node, k, b int) (string, error)
 }
 
 // refusal is an error at the source position of the construct refused.
@@ -109,6 +114,9 @@ func (p *printer) node(n *ir.Node, k, b int) (string, error) {
 		return function(n.Func(), x, n.Pos())
 	case ir.OpMatVec, ir.OpMatTVec:
 		w, x := args[0], args[1]
+		if v, ok := w.(*ir.Var); ok && v.Role() == ir.RoleParam && p.crossbar != nil {
+			return p.crossbar(n, k, b)
+		}
 		rows, cols := w.Shape().Rows(), w.Shape().Cols()
 		var terms []string
 		inner := cols
