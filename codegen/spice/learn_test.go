@@ -1,0 +1,77 @@
+package spice
+
+import (
+	"math"
+	"testing"
+)
+
+// meanOver is the mean of column i of rows whose time (column 0 of
+// times) lies in [from, to).
+func meanOver(rows [][]float64, times []float64, i int, from, to float64) float64 {
+	s, n := 0.0, 0
+	for j, r := range rows {
+		if times[j] >= from && times[j] < to {
+			s += r[i]
+			n++
+		}
+	}
+	return s / float64(n)
+}
+
+// TestChain2Learns exports chain2 (the LagLine) with --learn, runs it
+// through ngspice and compares the cost and the learned parameters with
+// vlec learning the same model at a fine dt (the learning rate scaled
+// with dt, so that the rate per second lr/dt is the model's).
+func TestChain2Learns(t *testing.T) {
+	bin := needNgspice(t)
+	const tstop, tstep = 30.0, 0.01
+	m := load(t, "chain2.vle")
+	res := exportExample(t, m, Options{Learn: true, Tstop: tstop, Tstep: tstep})
+	run := runNgspice(t, bin, res, "out.data")
+	cols := res.Columns
+	refAt := func(dt float64) [][]float64 {
+		fm := load(t, "chain2.vle")
+		refine(fm, dt)
+		_, prog := program(t, fm, false)
+		return trace(t, prog, cols, tstep, tstop)
+	}
+	fine, half := refAt(1e-3), refAt(5e-4)
+	want := make([][]float64, len(half))
+	for j := range half {
+		want[j] = make([]float64, len(half[j]))
+		for i := range half[j] {
+			want[j][i] = 2*half[j][i] - fine[j][i]
+		}
+	}
+	model := refAt(m.Sim.Dt)
+	times := make([]float64, len(run.rows))
+	got := make([][]float64, len(run.rows))
+	for j, r := range run.rows {
+		times[j], got[j] = r[0], r[1:]
+	}
+	last := len(got) - 1
+	for i, c := range cols {
+		if c.Sample >= 0 && c.Name != "cost" {
+			continue
+		}
+		if c.Name == "cost" {
+			before := [2]float64{meanOver(got, times, i, 0, 5), meanOver(want, times, i, 0, 5)}
+			after := [2]float64{meanOver(got, times, i, 25, 30), meanOver(want, times, i, 25, 30)}
+			t.Logf("cost, mean over 0-5 s (before learning) -> 25-30 s: circuit %.4g -> %.4g, vlec %.4g -> %.4g", before[0], after[0], before[1], after[1])
+			if after[0] > 0.5*before[0] {
+				t.Errorf("the circuit's cost fell from %.4g only to %.4g", before[0], after[0])
+			}
+			if r := math.Abs(after[0]-after[1]) / after[1]; r > 0.05 {
+				t.Errorf("the circuit's final cost %.4g is %.2g relative from vlec's %.4g", after[0], r, after[1])
+			}
+			continue
+		}
+		g, w, start := got[last][i], want[last][i], got[0][i]
+		rel := math.Abs(g-w) / math.Abs(w-start)
+		t.Logf("%s: %.6g -> circuit %.6g, vlec (dt -> 0) %.6g, vlec (dt = %g) %.6g; difference %.2g of vlec's change", c.label(), start, g, w, m.Sim.Dt, model[last][i], rel)
+		if rel > 0.01 {
+			t.Errorf("%s: the circuit ends at %.6g, vlec at %.6g: %.2g of the change", c.label(), g, w, rel)
+		}
+	}
+	t.Logf("ngspice %v for %g s", run.wall, tstop)
+}
