@@ -76,6 +76,9 @@ func (s *scope) writePopulations(errors bool) error {
 func (s *scope) writePopulation(pn *popNodes, errors bool) error {
 	x, eq := s.x, pn.eq
 	p := eq.Pop
+	if s.prefix != "" {
+		x.comment("teacher %s, population %s (nodes *_%s_*):", strings.TrimSuffix(s.prefix, "_"), p.Name, pn.name)
+	}
 	if pn.tunable {
 		x.comment("population %s[%d]: %s\n  (tau_m learns: the membrane integrates (I - u)/tau_m into C = 1/R from the summing node i_; i(V) = C du/dt)", p.Name, p.Size, membraneNote(eq, errors))
 	} else {
@@ -272,6 +275,9 @@ func (s *scope) writeReadout(pn *popNodes, b, i int) error {
 func (s *scope) writeErrors() error {
 	x := s.x
 	le := s.sys.Method() == check.LE
+	if err := s.refuseNormalisations(); err != nil {
+		return err
+	}
 	for _, pn := range s.pops {
 		eq := pn.eq
 		p := eq.Pop
@@ -514,4 +520,31 @@ func (s *scope) weight(w *ir.Var, wk int, src ir.Expr, j, b int, target, name st
 		return err
 	}
 	return x.element(name, what, "0", target, ctrl, "0", x.perR(wv))
+}
+
+// refuseNormalisations refuses errors that need a softmax or a
+// log-sum-exp (a softmax cross-entropy cost), naming the energy term
+// they come from.
+func (s *scope) refuseNormalisations() error {
+	norm := func(e ir.Expr) *ir.Node {
+		for _, x := range ir.Topo(e) {
+			if n, ok := x.(*ir.Node); ok && (n.Op() == ir.OpSoftmax || n.Op() == ir.OpLogSumExp) {
+				return n
+			}
+		}
+		return nil
+	}
+	for _, pn := range s.pops {
+		n := norm(pn.eq.Ebar)
+		if n == nil {
+			continue
+		}
+		for _, term := range s.sys.Terms {
+			if norm(term.Expr) != nil {
+				return refusal(term.Pos, "energy term %s: the error of %s needs %s, a normalisation over every neuron of the population that export spice has no elements for; use an mse cost, or export without --with-errors (the forward network)", strings.TrimSpace(term.Source), pn.eq.Pop.Name, n)
+			}
+		}
+		return refusal(n.Pos(), "the error of %s needs %s, a normalisation over every neuron of the population that export spice has no elements for; export without --with-errors", pn.eq.Pop.Name, n)
+	}
+	return nil
 }

@@ -75,3 +75,43 @@ func TestChain2Learns(t *testing.T) {
 	}
 	t.Logf("ngspice %v for %g s", run.wall, tstop)
 }
+
+// TestRscaleKeepsValues runs chain2 with --learn at R = 1 ohm and at R =
+// 1 Mohm (C = tau/R: microfarads, currents in microamperes): the node
+// voltages, which are the model's values, must not change.
+func TestRscaleKeepsValues(t *testing.T) {
+	bin := needNgspice(t)
+	m := load(t, "chain2.vle")
+	var runs [2]*ngspiceRun
+	var cols []Column
+	for k, r := range []float64{1, 1e6} {
+		res := exportExample(t, m, Options{Learn: true, Tstop: 10, Tstep: 0.01, Rscale: r})
+		runs[k], cols = runNgspice(t, bin, res, "out.data"), res.Columns
+	}
+	want := make([][]float64, len(runs[0].rows))
+	for j, r := range runs[0].rows {
+		want[j] = r[1:]
+	}
+	if err, which := relErr(runs[1].rows, want, cols, 0); err > 1e-5 {
+		t.Errorf("R = 1 Mohm differs from R = 1 ohm by %.3g (%s)", err, which)
+	}
+}
+
+// TestOverflowClamped runs a model whose rate exp(uhat_r) would reach
+// e^1000: ngspice must finish with finite numbers, the exponent clamped
+// at 80 in the expression.
+func TestOverflowClamped(t *testing.T) {
+	bin := needNgspice(t)
+	res, err := exportFile(t, "testdata/overflow.vle", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := runNgspice(t, bin, res, "out.data") // fails on a non-finite number
+	peak := 0.0
+	for _, r := range run.rows {
+		peak = math.Max(peak, r[1])
+	}
+	if want := math.Exp(expLimit); math.Abs(peak-want) > 1e-6*want {
+		t.Errorf("h.r peaks at %g, want the clamp e^%d = %g", peak, expLimit, want)
+	}
+}
