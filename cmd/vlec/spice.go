@@ -51,6 +51,9 @@ position. codegen/spice/doc.go describes the mapping.`,
 			if out == "" {
 				return fmt.Errorf("export spice: name the netlist to write with -o NET.cir")
 			}
+			if !(opts.Rscale > 0) {
+				return fmt.Errorf("--rscale %v: give a positive resistance in ohms", opts.Rscale)
+			}
 			if err := checkWritable(out); err != nil {
 				return err
 			}
