@@ -61,7 +61,7 @@ The language is described in lang/SPEC.md; examples are in examples/.`,
 	root.AddCommand(newGradCmd(), newGradcheckCmd())
 	root.AddCommand(newGenCmd(), newBuildCmd())
 	root.AddCommand(newExportCmd(), newImportCmd())
-	root.AddCommand(newPlotCmd())
+	root.AddCommand(newPlotCmd(), newSweepCmd())
 	root.AddCommand(newCompletionCmd())
 	setVersion(root)
 	return root

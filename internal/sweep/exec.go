@@ -1,0 +1,188 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RunFile is the file a run's directory gets when its process has ended:
+// its exit code and what it says.
+const RunFile = "run.json"
+
+// StderrFile holds the end of a failed run's standard error.
+const StderrFile = "stderr.txt"
+
+// stderrTail is how much of a run's standard error is kept.
+const stderrTail = 16 << 10
+
+// waitDelay is how long a run has to stop after SIGTERM before it is
+// killed: time to finish its step and write its summary.
+const waitDelay = 30 * time.Second
+
+// Exit records how a run's process ended.
+type Exit struct {
+	// Code is the exit status: 128 plus the signal when one killed the
+	// process, -1 when it could not start.
+	Code int `json:"exit_code"`
+	// Error says why the process failed to start or was killed.
+	Error string `json:"error,omitempty"`
+	Host  string `json:"host,omitempty"`
+}
+
+// Execute runs run r of the sweep in dir with the manifest's vlec binary
+// and waits for it: it empties the run's directory, runs
+// vlec ARGS -o RUNDIR -q, and writes RUNDIR/run.json, and on failure
+// the end of the run's standard error into RUNDIR/stderr.txt. The error
+// is about the sweep directory, not the run: a run that fails is an
+// Exit with a non-zero code.
+//
+// With own, the run gets a process group of its own and cancelling ctx
+// sends it SIGTERM (a vlec run then stops after its step and keeps its
+// data and summary), then kills it if it has not ended 30 s later: the
+// signal reaches it once, from the sweep. Without, it stays in the
+// caller's group and gets signals as the caller does: a Slurm task's
+// processes all get Slurm's SIGTERM, a terminal's foreground group its
+// Ctrl-C (a vlec run takes a second signal as the order to end at once,
+// so passing it on as well would lose its summary).
+func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exit, error) {
+	runDir := filepath.Join(dir, r.Dir)
+	if err := os.RemoveAll(runDir); err != nil {
+		return Exit{}, fmt.Errorf("run %d: cannot empty %s: %v", r.ID, runDir, err)
+	}
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return Exit{}, fmt.Errorf("run %d: %v", r.ID, err)
+	}
+	stderr := &tailBuffer{max: stderrTail}
+	cmd := exec.CommandContext(ctx, m.Vlec, r.Command(dir)...)
+	cmd.Stdout = nil // the last line names the files, which the summary lists too
+	cmd.Stderr = stderr
+	cmd.Dir = runDir
+	if own {
+		cmd.WaitDelay = waitDelay
+		setProcess(cmd)
+	}
+	err := cmd.Run()
+	ex := Exit{Code: 0}
+	ex.Host, _ = os.Hostname()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		ex.Code = exitCode(ee.ProcessState)
+		if !ee.Exited() {
+			ex.Error = "vlec was killed: " + ee.String()
+		}
+	default:
+		ex.Code = -1
+		ex.Error = "cannot run vlec: " + err.Error()
+	}
+	if ex.Code != 0 {
+		text := stderr.String()
+		if ex.Error != "" {
+			text += ex.Error + "\n"
+		}
+		if werr := os.WriteFile(filepath.Join(runDir, StderrFile), []byte(text), 0o644); werr != nil {
+			return ex, fmt.Errorf("run %d: %v", r.ID, werr)
+		}
+	}
+	data, _ := json.MarshalIndent(ex, "", "  ")
+	if werr := writeFileAtomic(filepath.Join(runDir, RunFile), append(data, '\n')); werr != nil {
+		return ex, fmt.Errorf("run %d: %v", r.ID, werr)
+	}
+	return ex, nil
+}
+
+// tailBuffer keeps the last max bytes written to it, after whole lines
+// where it can.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+	cut bool
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+		t.cut = true
+	}
+	return len(p), nil
+}
+
+// String gives the tail, starting at a line when it was cut.
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > t.max {
+		b, t.cut = b[len(b)-t.max:], true
+	}
+	if !t.cut {
+		return string(b)
+	}
+	if i := strings.IndexByte(string(b), '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	return "[...]\n" + string(b)
+}
+
+// Progress is told of every run that ends: done of total, the run and
+// how it went.
+type Progress func(done, total int, r Run, res Result)
+
+// Local runs the runs of the sweep in dir on this machine, at most jobs
+// at a time, and calls progress (if not nil) after each. Cancelling ctx
+// starts no more runs and stops those running (see Execute); the runs
+// not started are left as they were. The error is the first that was
+// about the sweep directory rather than a run.
+func Local(ctx context.Context, dir string, m *Manifest, runs []Run, jobs int, progress Progress) error {
+	jobs = max(1, min(jobs, len(runs)))
+	todo := make(chan Run)
+	var (
+		mu    sync.Mutex
+		first error
+		done  int
+		wg    sync.WaitGroup
+	)
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range todo {
+				_, err := Execute(ctx, dir, m, r, true)
+				res := Inspect(dir, r)
+				mu.Lock()
+				done++
+				if err != nil && first == nil {
+					first = err
+				}
+				if progress != nil {
+					progress(done, len(runs), r, res)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, r := range runs {
+		select {
+		case todo <- r:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(todo)
+	wg.Wait()
+	return first
+}

@@ -1,0 +1,271 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The files of a sweep submitted to Slurm, in the sweep directory.
+const (
+	ScriptFile = "sweep.sbatch" // the batch script of the last submission
+	SlurmFile  = "slurm.json"   // the submissions Slurm accepted
+	SlurmDir   = "slurm"        // the tasks' standard output and error, JOB_TASK.out and .err
+)
+
+// SlurmOptions are the resources of each task of a sweep's job array.
+type SlurmOptions struct {
+	Partition string // --partition; "" for the cluster's default
+	Time      string // --time, Slurm's format (30, 1:00:00, 2-00:00:00); "" for the partition's default
+	Mem       string // --mem (4G, 500M); "" for the cluster's default
+	CPUs      int    // --cpus-per-task; 0 for 1
+}
+
+// Submission is a job array Slurm accepted.
+type Submission struct {
+	JobID string `json:"job_id"`
+	// Array is the --array value; Tasks the run ids it holds.
+	Array     string `json:"array"`
+	Tasks     []int  `json:"tasks"`
+	Submitted string `json:"submitted"` // RFC 3339
+}
+
+// SlurmRecord lists the submissions of a sweep, oldest first.
+type SlurmRecord struct {
+	Submissions []Submission `json:"submissions"`
+}
+
+// LoadSlurm reads DIR/slurm.json; an empty record when the sweep was
+// never submitted.
+func LoadSlurm(dir string) (*SlurmRecord, error) {
+	path := filepath.Join(dir, SlurmFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &SlurmRecord{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec SlurmRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return &rec, nil
+}
+
+// Latest maps every run id to the last submission that holds it.
+func (rec *SlurmRecord) Latest() map[int]Submission {
+	out := map[int]Submission{}
+	for _, s := range rec.Submissions {
+		for _, id := range s.Tasks {
+			out[id] = s
+		}
+	}
+	return out
+}
+
+// ArraySpec writes run ids as an --array value: sorted, runs of
+// consecutive ids as ranges (0-5,7,9-11).
+func ArraySpec(ids []int) string {
+	ids = slices.Sorted(slices.Values(ids))
+	var parts []string
+	for i := 0; i < len(ids); {
+		j := i
+		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
+			j++
+		}
+		if j == i {
+			parts = append(parts, strconv.Itoa(ids[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", ids[i], ids[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
+}
+
+// Script gives the batch script of a job array running the given runs
+// of the sweep in dir: one task per run, its task id the run's id, each
+// task executing vlec sweep run-task DIR ID with the manifest's vlec.
+func Script(dir string, m *Manifest, ids []int, opt SlurmOptions) string {
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	b.WriteString("# Written by vlec sweep --slurm: a job array with a task per run of the\n")
+	b.WriteString("# sweep in this directory; a task's id is its run's id in sweep.json.\n")
+	fmt.Fprintf(&b, "#SBATCH --job-name=vlec-sweep-%s\n", jobName(m.Model))
+	fmt.Fprintf(&b, "#SBATCH --array=%s\n", ArraySpec(ids))
+	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, SlurmDir, "%A_%a.out"))
+	fmt.Fprintf(&b, "#SBATCH --error=%s\n", filepath.Join(dir, SlurmDir, "%A_%a.err"))
+	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", max(1, opt.CPUs))
+	if opt.Partition != "" {
+		fmt.Fprintf(&b, "#SBATCH --partition=%s\n", opt.Partition)
+	}
+	if opt.Time != "" {
+		fmt.Fprintf(&b, "#SBATCH --time=%s\n", opt.Time)
+	}
+	if opt.Mem != "" {
+		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", opt.Mem)
+	}
+	fmt.Fprintf(&b, "exec %s sweep run-task %s \"$SLURM_ARRAY_TASK_ID\"\n", shellQuote(m.Vlec), shellQuote(dir))
+	return b.String()
+}
+
+// jobName is the model file's base name without .vle, reduced to
+// characters every Slurm tool prints as they are.
+func jobName(model string) string {
+	name := strings.TrimSuffix(filepath.Base(model), ".vle")
+	return strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' {
+			return c
+		}
+		return '_'
+	}, name)
+}
+
+// shellQuote quotes s for sh: in single quotes, each quote in s
+// closed, escaped and reopened.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// checkSlurmPath refuses paths that #SBATCH lines cannot hold: Slurm
+// reads them without quotes and expands % in file names.
+func checkSlurmPath(what, path string) error {
+	if i := strings.IndexAny(path, " \t\n\"'%\\"); i >= 0 {
+		return fmt.Errorf("%s %s holds %q, which a Slurm batch script cannot hold: use a path without spaces, quotes, %% or \\", what, path, path[i])
+	}
+	return nil
+}
+
+// Submit writes DIR/sweep.sbatch for the given runs and submits it with
+// sbatch --parsable. When Slurm accepts it, the submission is added to
+// DIR/slurm.json and returned. When sbatch is missing or refuses, the
+// error holds its message and slurm.json is left as it was, so nothing
+// claims the runs were submitted.
+func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOptions) (Submission, error) {
+	if len(ids) == 0 {
+		return Submission{}, fmt.Errorf("no runs to submit")
+	}
+	if err := checkSlurmPath("the sweep directory", dir); err != nil {
+		return Submission{}, err
+	}
+	sbatch, err := exec.LookPath("sbatch")
+	if err != nil {
+		return Submission{}, fmt.Errorf("sbatch not found: --slurm needs Slurm's sbatch on the PATH (run it on a login node of the cluster): %v", err)
+	}
+	rec, err := LoadSlurm(dir)
+	if err != nil {
+		return Submission{}, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, SlurmDir), 0o755); err != nil {
+		return Submission{}, err
+	}
+	script := filepath.Join(dir, ScriptFile)
+	if err := writeFileAtomic(script, []byte(Script(dir, m, ids, opt))); err != nil {
+		return Submission{}, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, sbatch, "--parsable", script)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return Submission{}, fmt.Errorf("sbatch refused the job array (nothing was submitted):\n%s", msg)
+	}
+	// --parsable prints "JOBID" or "JOBID;CLUSTER".
+	line, _, _ := strings.Cut(strings.TrimSpace(stdout.String()), "\n")
+	job, _, _ := strings.Cut(line, ";")
+	if _, err := strconv.ParseUint(job, 10, 64); err != nil {
+		return Submission{}, fmt.Errorf("sbatch printed %q, not a job id: check squeue for a job named vlec-sweep-%s before submitting again", stdout.String(), jobName(m.Model))
+	}
+	sub := Submission{JobID: job, Array: ArraySpec(ids), Tasks: slices.Sorted(slices.Values(ids)), Submitted: time.Now().Format(time.RFC3339)}
+	rec.Submissions = append(rec.Submissions, sub)
+	data, _ := json.MarshalIndent(rec, "", "  ")
+	if err := writeFileAtomic(filepath.Join(dir, SlurmFile), append(data, '\n')); err != nil {
+		return sub, fmt.Errorf("job %s was submitted, but recording it failed: %v", job, err)
+	}
+	return sub, nil
+}
+
+// Queue asks squeue for the tasks of the given job arrays that Slurm
+// still holds, and returns their states (PENDING, RUNNING, ...) by job
+// id and task id ("5_3"). Jobs that have left the queue are absent. The
+// error says squeue could not be asked.
+func Queue(ctx context.Context, jobs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(jobs) == 0 {
+		return out, nil
+	}
+	squeue, err := exec.LookPath("squeue")
+	if err != nil {
+		return nil, fmt.Errorf("squeue not found")
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, squeue, "--noheader", "--array", "--jobs="+strings.Join(jobs, ","), "--format=%F|%K|%T")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		// squeue refuses a list of jobs that have all left the queue.
+		if strings.Contains(stderr.String(), "Invalid job id") {
+			return out, nil
+		}
+		return nil, fmt.Errorf("squeue: %s", strings.TrimSpace(stderr.String()+" "+err.Error()))
+	}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		f := strings.Split(strings.TrimSpace(line), "|")
+		if len(f) == 3 {
+			out[f[0]+"_"+f[1]] = f[2]
+		}
+	}
+	return out, nil
+}
+
+// Accounting asks sacct for the final states of the tasks of the given
+// job arrays (COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED ...),
+// by "job_task". The error says sacct is missing or accounting is off.
+func Accounting(ctx context.Context, jobs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(jobs) == 0 {
+		return out, nil
+	}
+	sacct, err := exec.LookPath("sacct")
+	if err != nil {
+		return nil, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, sacct, "--noheader", "--allocations", "--parsable2", "--jobs="+strings.Join(jobs, ","), "--format=JobID,State")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("sacct: %s", strings.TrimSpace(stderr.String()))
+	}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		id, state, ok := strings.Cut(strings.TrimSpace(line), "|")
+		if ok && strings.Contains(id, "_") && !strings.Contains(id, "[") {
+			state, _, _ = strings.Cut(state, " ") // "CANCELLED by 0"
+			out[id] = state
+		}
+	}
+	return out, nil
+}
+
+// Active reports whether a squeue state is a task waiting or running:
+// one that must not be submitted again.
+func Active(state string) bool {
+	switch state {
+	case "", "COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "OUT_OF_MEMORY", "NODE_FAIL", "BOOT_FAIL", "DEADLINE", "PREEMPTED", "SPECIAL_EXIT", "REVOKED":
+		return false
+	}
+	return true
+}
