@@ -24,6 +24,9 @@ type Options struct {
 	// Precision, when set ("float64" or "float32"), replaces the model's
 	// sim precision.
 	Precision string
+	// Set overrides settings of the model (`--set lr=0.1`), checked as if
+	// the file said them (check.Override).
+	Set []check.Override
 }
 
 // Compiled is a model taken through every phase.
@@ -54,7 +57,7 @@ func Check(path string) (*Compiled, lang.Sources, error) {
 // positioned (lang.ErrorList) where they come from the source; the
 // returned sources draw them with carets (lang.Sources.Format).
 func Compile(path string, opts Options) (*Compiled, lang.Sources, error) {
-	m, sources, err := check.Load(path)
+	m, sources, err := check.LoadWith(path, check.LoadOptions{Set: opts.Set})
 	if err != nil {
 		return nil, sources, err
 	}

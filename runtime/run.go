@@ -170,7 +170,7 @@ func startRun(sim *Sim, opts RunOptions) (*run, error) {
 func newSummary(sim *Sim, adjoint bool) *Summary {
 	prog := sim.prog
 	m := prog.Model
-	return &Summary{Model: m.Name, ModelFile: m.File, Vlec: Build(), Method: string(m.Sim.Method), Precision: PrecisionOf(prog),
+	return &Summary{Model: m.Name, ModelFile: m.File, Vlec: Build(), Method: string(m.Sim.Method), Precision: PrecisionOf(prog), Set: overrides(m.Set),
 		Planned: sim.Steps(), Dt: Float(prog.Dt), Batch: sim.batch, Seed: sim.seed, LearnAfter: prog.LearnAfter,
 		Learning: LearningOf(m, adjoint), Files: []string{}}
 }
@@ -441,4 +441,13 @@ func Bench(prog *schedule.Program, minTime time.Duration) (float64, int, error) 
 		return 0, n, fmt.Errorf("%s: no steps to time", prog.Model.Name)
 	}
 	return float64(n) / el, n, nil
+}
+
+// overrides are a model's --set overrides as NAME=VALUE.
+func overrides(set []check.Override) []string {
+	var out []string
+	for _, o := range set {
+		out = append(out, o.String())
+	}
+	return out
 }

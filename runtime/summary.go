@@ -18,6 +18,9 @@ type Summary struct {
 	// Precision is what the values were stored as: "float64" or
 	// "float32" (lang/SPEC.md, sim).
 	Precision string `json:"precision"`
+	// Set are the settings given on the command line (--set NAME=VALUE),
+	// in their order.
+	Set []string `json:"set,omitempty"`
 	// Steps run, of Planned.
 	Steps      int    `json:"steps"`
 	Planned    int    `json:"planned"`

@@ -20,7 +20,7 @@ import (
 
 // goRunFlags are the flags of vlec run that the generated simulator's
 // command takes too.
-var goRunFlags = map[string]bool{"backend": true, "out": true, "duration": true, "seed": true, "quiet": true, "precision": true, "plot": true}
+var goRunFlags = map[string]bool{"backend": true, "out": true, "duration": true, "seed": true, "quiet": true, "precision": true, "plot": true, "set": true}
 
 // runGoBackend is vlec run --backend go: the model's generated simulator,
 // compiled once into the cache, run with vlec run's flags translated,

@@ -5,12 +5,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/ir/schedule"
 )
 
 func newDeriveCmd() *cobra.Command {
 	var latex, program, fused bool
+	var sets []string
 	cmd := &cobra.Command{
 		Use:   "derive FILE",
 		Short: "Print the dynamics derived from a model's energy",
@@ -34,7 +34,11 @@ its weights (see ir/schedule.Fuse).`,
 			if latex && program {
 				return fmt.Errorf("--latex and --program cannot be combined: --latex prints the derived equations as LaTeX, --program the step program, which has no LaTeX form")
 			}
-			c, err := compile(cmd.ErrOrStderr(), args[0], vlec.Options{})
+			copts, err := compileOptions("", sets)
+			if err != nil {
+				return err
+			}
+			c, err := compile(cmd.ErrOrStderr(), args[0], copts)
 			if err != nil {
 				return err
 			}
@@ -59,5 +63,6 @@ its weights (see ir/schedule.Fuse).`,
 	cmd.Flags().BoolVar(&latex, "latex", false, "print the equations as LaTeX")
 	cmd.Flags().BoolVar(&program, "program", false, "print the step program instead of the equations")
 	cmd.Flags().BoolVar(&fused, "fused", false, "print the step program with the back ends' fusions (implies --program)")
+	setFlag(cmd, &sets)
 	return cmd
 }

@@ -17,6 +17,7 @@ func newEvalCmd() *cobra.Command {
 		split     string
 		seed      uint64
 		precision string
+		sets      []string
 	)
 	cmd := &cobra.Command{
 		Use:   "eval FILE",
@@ -34,7 +35,7 @@ named arrays (--from run/MODEL.checkpoint.npz). Nothing is written.`,
 			if split != "test" && split != "train" && split != "both" {
 				return fmt.Errorf("--split %s: one of test, train, both", split)
 			}
-			copts, err := precisionOptions(precision)
+			copts, err := compileOptions(precision, sets)
 			if err != nil {
 				return err
 			}
@@ -87,5 +88,6 @@ named arrays (--from run/MODEL.checkpoint.npz). Nothing is written.`,
 	cmd.Flags().StringVar(&split, "split", "test", "the split to evaluate: test, train or both")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed instead of the model's")
 	precisionFlag(cmd, &precision)
+	setFlag(cmd, &sets)
 	return cmd
 }

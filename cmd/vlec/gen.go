@@ -13,6 +13,7 @@ import (
 
 	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/codegen/golang"
+	"github.com/vlec-dev/vlec/lang/check"
 )
 
 func newGenCmd() *cobra.Command {
@@ -27,6 +28,7 @@ func newGenCmd() *cobra.Command {
 
 func newGenGoCmd() *cobra.Command {
 	var out, precision string
+	var sets []string
 	cmd := &cobra.Command{
 		Use:   "go FILE -o DIR",
 		Short: "Generate a Go simulator of a model (a library and a command)",
@@ -46,7 +48,7 @@ their position, and nothing is written. codegen/golang/doc.go describes the code
 			if out == "" {
 				return fmt.Errorf("gen go: name the output directory with -o DIR")
 			}
-			files, _, err := generate(cmd.ErrOrStderr(), args[0], precision)
+			files, _, err := generate(cmd.ErrOrStderr(), args[0], precision, sets)
 			if err != nil {
 				return err
 			}
@@ -59,11 +61,13 @@ their position, and nothing is written. codegen/golang/doc.go describes the code
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "output directory of the Go module")
 	precisionFlag(cmd, &precision)
+	setFlag(cmd, &sets)
 	return cmd
 }
 
 func newBuildCmd() *cobra.Command {
 	var out, precision string
+	var sets []string
 	cmd := &cobra.Command{
 		Use:   "build FILE -o BIN",
 		Short: "Compile a Go simulator of a model into an executable",
@@ -80,7 +84,7 @@ BIN. It needs the go command on the PATH.`,
 			if err != nil {
 				return fmt.Errorf("build: the Go toolchain (the go command) is not on the PATH; install Go from https://go.dev/dl or use vlec gen go and build elsewhere")
 			}
-			files, pkg, err := generate(cmd.ErrOrStderr(), args[0], precision)
+			files, pkg, err := generate(cmd.ErrOrStderr(), args[0], precision, sets)
 			if err != nil {
 				return err
 			}
@@ -89,6 +93,7 @@ BIN. It needs the go command on the PATH.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "the executable to write")
 	precisionFlag(cmd, &precision)
+	setFlag(cmd, &sets)
 	return cmd
 }
 
@@ -106,14 +111,35 @@ func precisionOptions(precision string) (vlec.Options, error) {
 	return vlec.Options{}, fmt.Errorf("--precision %s: give float64 or float32", precision)
 }
 
+// setFlag adds --set to cmd.
+func setFlag(cmd *cobra.Command, sets *[]string) {
+	cmd.Flags().StringArrayVar(sets, "set", nil, "NAME=VALUE: override a const, param, population parameter (h.tau_m), sim, learn or task setting (lr, method, sim.duration) without editing the file; repeatable")
+}
+
+// compileOptions are the compile options of --precision and --set.
+func compileOptions(precision string, sets []string) (vlec.Options, error) {
+	opts, err := precisionOptions(precision)
+	if err != nil {
+		return opts, err
+	}
+	for _, s := range sets {
+		o, err := check.ParseOverride(s)
+		if err != nil {
+			return opts, err
+		}
+		opts.Set = append(opts.Set, o)
+	}
+	return opts, nil
+}
+
 // goBuildEnv is the environment go build of generated code runs with:
 // the module on its own (no workspace, no toolchain download).
 var goBuildEnv = []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local"}
 
 // generate compiles the model at path and generates its Go module,
 // printing positioned errors; pkg is the generated command's directory.
-func generate(stderr io.Writer, path, precision string) (golang.Files, string, error) {
-	opts, err := precisionOptions(precision)
+func generate(stderr io.Writer, path, precision string, sets []string) (golang.Files, string, error) {
+	opts, err := compileOptions(precision, sets)
 	if err != nil {
 		return nil, "", err
 	}

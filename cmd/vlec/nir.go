@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/codegen/nir"
 	"github.com/vlec-dev/vlec/runtime"
 )
@@ -30,6 +29,7 @@ func newExportCmd() *cobra.Command {
 func newExportNIRCmd() *cobra.Command {
 	var out, from, phi, dtype string
 	var at float64
+	var sets []string
 	cmd := &cobra.Command{
 		Use:   "nir FILE -o NET.nir",
 		Short: "Write the forward network with its parameters as a NIR graph (HDF5)",
@@ -69,7 +69,11 @@ noted. codegen/nir/doc.go describes the mapping.`,
 			if err := checkWritable(out); err != nil {
 				return err
 			}
-			prog, sources, err := loadRun(cmd.ErrOrStderr(), args[0], vlec.Options{})
+			copts, err := compileOptions("", sets)
+			if err != nil {
+				return err
+			}
+			prog, sources, err := loadRun(cmd.ErrOrStderr(), args[0], copts)
 			if err != nil {
 				return err
 			}
@@ -110,6 +114,7 @@ noted. codegen/nir/doc.go describes the mapping.`,
 	cmd.Flags().StringVar(&phi, "phi", nir.PhiError, "an activation NIR has no node for: error (refuse), linearize (its tangent at --at) or drop (the identity)")
 	cmd.Flags().Float64Var(&at, "at", 0, "the point of the tangent of --phi=linearize")
 	cmd.Flags().StringVar(&dtype, "dtype", "f64", "the parameters' type in the file: f32 or f64")
+	setFlag(cmd, &sets)
 	return cmd
 }
 

@@ -24,6 +24,7 @@ func newRunCmd() *cobra.Command {
 		maxMem    string
 		backend   string
 		precision string
+		sets      []string
 		resume    string
 		from      string
 		ckpt      bool
@@ -55,6 +56,16 @@ machine has available or --max-memory allows) is reported before the run
 starts and exits with status 1 without writing anything. lang/SPEC.md
 (Outputs) describes the files.
 
+--set NAME=VALUE (repeatable) overrides a setting of the model without
+editing the file: a const or param by name (beta), a population parameter
+(h.tau_m), a sim setting (dt, duration, seed, method, ..., or sim.KEY), a
+learn setting (lr, lr.W0, optimizer, ..., or learn.KEY), a task setting
+(epochs, or task.KEY) or a data set's (digits.samples). The value is
+written as in the source (0.1, 100s, le, [0.5, 1.0]) and checked as the
+source would be: an unknown name gets a did-you-mean, a bad value the
+source's error, both pointing into the command line. The summary lists the
+overrides under "set".
+
 --backend go runs the model's generated Go simulator (see vlec gen go)
 instead of the interpreter: the same records and report, the same exit
 statuses, a summary with fewer fields. The simulator is compiled with the
@@ -63,16 +74,17 @@ Go toolchain (the go command) the first time, which takes about a second
 later runs of the unchanged model start at once. The cache is the
 directory $VLEC_CACHE_DIR, by default vlec/go in the user's cache
 directory (~/.cache/vlec/go on Linux); delete it at any time. The
-generated simulator takes -o, --duration, --seed and -q; the other flags
-are refused, as are the models the generator does not support yet: run
+generated simulator takes -o, --duration, --seed and -q (and --set and
+--precision, applied when it is generated: a new setting builds a new
+simulator); the other flags are refused, as are the models the generator does not support yet: run
 those with --backend interp.`,
-		Example: "  vlec run examples/chain2.vle -o out\n  vlec run examples/mlp.vle --duration 5s --seed 3 -q\n  vlec run --backend go examples/chain2.vle",
+		Example: "  vlec run examples/chain2.vle -o out\n  vlec run examples/mlp.vle --duration 5s --seed 3 -q\n  vlec run examples/chain2.vle --set lr=0.3 --set method=le --set sim.duration=100s\n  vlec run --backend go examples/chain2.vle",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkBackend(backend, backendInterp, backendGo); err != nil {
 				return err
 			}
-			copts, err := precisionOptions(precision)
+			copts, err := compileOptions(precision, sets)
 			if err != nil {
 				return err
 			}
@@ -163,6 +175,7 @@ those with --backend interp.`,
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	cmd.Flags().StringVar(&backend, "backend", backendInterp, "interp (the interpreter) or go (the generated Go simulator, compiled once and cached in $"+cacheEnv+")")
 	precisionFlag(cmd, &precision)
+	setFlag(cmd, &sets)
 	cmd.Flags().StringVar(&maxMem, "max-memory", "", "most memory the model may need (e.g. 8GiB, 512MiB, 16GB; default: what the machine has available)")
 	cmd.Flags().StringVar(&resume, "resume", "", "continue from the checkpoint of an earlier run of this model (MODEL.checkpoint.npz), bit for bit as if it had not stopped")
 	cmd.Flags().StringVar(&from, "from", "", "initialise the parameters from the named arrays of a checkpoint or .npz (W1, h.tau_m, ...)")

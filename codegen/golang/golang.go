@@ -102,12 +102,25 @@ func provenance(prog *schedule.Program, sources lang.Sources) (tmplProvenance, e
 		}
 		*f.dst = string(b)
 	}
+	if len(m.Set) > 0 {
+		set := make([]string, len(m.Set))
+		for i, o := range m.Set {
+			set[i] = o.String()
+		}
+		b, err := json.Marshal(set)
+		if err != nil {
+			return out, fmt.Errorf("internal error: vlec gen go: summary fields: %v", err)
+		}
+		out.GeneratedSet = string(b)
+	}
 	return out, nil
 }
 
-// tmplProvenance are JSON values the command's summary holds verbatim.
+// tmplProvenance are JSON values the command's summary holds verbatim;
+// GeneratedSet, the --set overrides the code was generated with, is ""
+// when there were none.
 type tmplProvenance struct {
-	ModelFile, Vlec, Learning, Read string
+	ModelFile, Vlec, Learning, Read, GeneratedSet string
 }
 
 // refuse rejects the models the generator does not handle yet.

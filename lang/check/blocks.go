@@ -403,7 +403,7 @@ func (c *checker) recordItem(e lang.Expr) *Ref {
 			return nil // a broken declaration, already reported
 		}
 	}
-	c.errorf(at, "cannot record %s, a %s", path[0].Name, s.kindName())
+	c.errorf(at, "cannot record %s, %s", path[0].Name, s.kindName())
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (c *checker) call(e *lang.CallExpr, en *env) (value, bool) {
 	if s, ok := c.globals[name]; ok {
 		fd, isFn := s.decl.(*lang.FuncDecl)
 		if !isFn {
-			c.errorf(e.Fun.At, "%s is a %s, not a function", name, s.kindName())
+			c.errorf(e.Fun.At, "%s is %s, not a function", name, s.kindName())
 			return value{}, false
 		}
 		return c.expand(e, fd, en)

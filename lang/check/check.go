@@ -20,8 +20,18 @@ type symbol struct {
 	entity any  // *Population, *Input, *Connection, *Teacher or *Param once built
 }
 
-// kindName names a declaration kind for messages.
+// kindName names a declaration kind for messages, with its article ("a
+// constant", "an input").
 func (s *symbol) kindName() string {
+	k := s.kind()
+	if strings.ContainsRune("aeiou", rune(k[0])) {
+		return "an " + k
+	}
+	return "a " + k
+}
+
+// kind names a declaration kind.
+func (s *symbol) kind() string {
 	switch s.decl.(type) {
 	case *lang.ConstDecl:
 		return "constant"
@@ -152,7 +162,7 @@ func (c *checker) declare(u *unit, name *lang.Ident, d lang.Decl) {
 		return
 	}
 	if prev, ok := c.globals[name.Name]; ok {
-		c.errorf(name.At, "%s redeclared; the %s %s is declared at %s", name.Name, prev.kindName(), name.Name, prev.decl.Pos())
+		c.errorf(name.At, "%s redeclared; the %s %s is declared at %s", name.Name, prev.kind(), name.Name, prev.decl.Pos())
 		return
 	}
 	if reserved[name.Name] {

@@ -25,7 +25,7 @@ func (c *checker) node(id *lang.Ident) Node {
 	if isNode(s) {
 		return nil // declared, but broken: already reported
 	}
-	c.errorf(id.At, "%s is a %s, not a population or input", id.Name, s.kindName())
+	c.errorf(id.At, "%s is %s, not a population or input", id.Name, s.kindName())
 	return nil
 }
 

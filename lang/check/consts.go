@@ -102,7 +102,7 @@ func (c *checker) evalIdent(e *lang.Ident) (cval, bool) {
 		return cval{}, false
 	}
 	if _, isConst := s.decl.(*lang.ConstDecl); !isConst {
-		c.errorf(e.At, "%s is a %s, not a constant; only constants can be used here", e.Name, s.kindName())
+		c.errorf(e.At, "%s is %s, not a constant; only constants can be used here", e.Name, s.kindName())
 		return cval{}, false
 	}
 	v, ok := c.constValue(s)

@@ -129,7 +129,7 @@ func (c *checker) ident(id *lang.Ident, en *env) (value, bool) {
 		if en.ctx == ctxActivation {
 			what = "an activation may use only its argument and constants"
 		}
-		c.errorf(id.At, "%s is a %s; %s", id.Name, s.kindName(), what)
+		c.errorf(id.At, "%s is %s; %s", id.Name, s.kindName(), what)
 		return value{}, false
 	}
 	return c.entityValue(id, s)

@@ -16,12 +16,7 @@ import (
 // sources read (for drawing error snippets) and every error found, as a
 // sorted lang.ErrorList.
 func Load(path string) (*Model, lang.Sources, error) {
-	l := &loader{sources: lang.Sources{}, units: map[string]*unit{}, loading: map[string]bool{}}
-	m := l.loadTop(path)
-	if err := l.errs.Err(); err != nil {
-		return nil, l.sources, err
-	}
-	return m, l.sources, nil
+	return LoadWith(path, LoadOptions{})
 }
 
 // loader reads files once each and remembers which models are being
@@ -32,6 +27,7 @@ type loader struct {
 	units   map[string]*unit
 	loading map[string]bool
 	chain   []string // display names of the models being loaded, outermost first
+	set     []Override
 }
 
 // unit is one parsed file.
@@ -52,7 +48,15 @@ func (l *loader) loadTop(path string) *Model {
 		l.errs.Add(lang.Pos{File: u.name, Line: 1, Col: 1}, "empty file: a model starts with `model NAME`")
 		return nil
 	}
-	return l.checkUnit(u)
+	l.override(u.file)
+	if len(l.errs) > 0 {
+		return nil
+	}
+	m := l.checkUnit(u)
+	if m != nil {
+		m.Set = l.set
+	}
+	return m
 }
 
 // checkUnit checks a model file, or a library file on its own.

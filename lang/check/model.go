@@ -18,6 +18,9 @@ type Model struct {
 	Energy      []*Term
 	Learn       Learn
 	Records     []*Record
+	// Set are the overrides the model was loaded with (LoadWith), in
+	// the order given.
+	Set []Override
 	// Warnings are positioned notes about what the file says but has no
 	// effect (learn.window without method adjoint); they never stop a
 	// run.

@@ -204,7 +204,7 @@ func (c *checker) kindDefaults(name string, at lang.Pos, depth int) (map[string]
 	}
 	d, ok := s.decl.(*lang.NeuronDecl)
 	if !ok {
-		c.errorf(at, "%s is a %s, not a neuron kind", name, s.kindName())
+		c.errorf(at, "%s is %s, not a neuron kind", name, s.kindName())
 		return nil, false
 	}
 	if depth > 32 {
