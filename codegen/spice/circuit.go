@@ -382,6 +382,9 @@ func (s *scope) writeLearnedParams() error {
 		base := "p_" + sanitize(v.Name())
 		x.comment("%s learns: a capacitor node per entry, C = 1/R charged to the initial value, shunt %s ohm", v.Name(), num(shuntFactor*x.rs))
 		for k, val := range vals {
+			if mask := s.masks[v]; mask != nil && !mask[k] {
+				continue
+			}
 			node := fmt.Sprintf("%s_%d", base, k)
 			if err := x.add(node, "the node of "+v.Name()); err != nil {
 				return err
@@ -411,6 +414,9 @@ func (s *scope) writeLearning() error {
 		x.comment("d%s/dt = eta * %s, eta = lr/dt = %s/%s per second, from t = %s s%s   (B source into the node)", v.Name(), u.Direction, num(buf.Rate), num(prog.Dt), num(start), floorNote(buf.Floor))
 		base := "p_" + sanitize(v.Name())
 		for k := range v.Shape().Size() {
+			if mask := s.masks[v]; mask != nil && !mask[k] {
+				continue
+			}
 			parts := make([]string, x.batch)
 			for b := range x.batch {
 				d, err := s.p.entry(u.Direction, k, b)

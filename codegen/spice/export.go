@@ -361,7 +361,10 @@ type scope struct {
 	// learned are the parameters that are capacitor nodes (--learn), by
 	// their symbol.
 	learned map[*ir.Var]bool
-	pops    []*popNodes
+	// masks say which entries of a learned sparse or one_to_one weight
+	// matrix exist (nil for dense ones).
+	masks map[*ir.Var][]bool
+	pops  []*popNodes
 	// crossbars are the summing nodes of weight products written so far.
 	crossbars map[crossKey]string
 	crossIDs  map[*ir.Node]int
@@ -412,11 +415,31 @@ func (s *scope) bindParams() error {
 			s.learned[u.Param] = true
 		}
 	}
+	s.masks = map[*ir.Var][]bool{}
 	numbers := func(v *ir.Var) error {
 		if s.learned[v] {
 			node := "p_" + s.prefix + sanitize(v.Name())
-			floor := s.prog.Named[v.Name()].Floor
+			buf := s.prog.Named[v.Name()]
+			floor := buf.Floor
+			if buf.Conn != nil && buf.Conn.Topology != check.Dense {
+				// vlec changes only the weights on a sparse or one_to_one
+				// connection's mask, which it zeroes elsewhere.
+				vals, err := s.value(v.Name(), v.Shape().Size())
+				if err != nil {
+					return err
+				}
+				mask := make([]bool, len(vals))
+				for k, w := range vals {
+					mask[k] = w != 0
+				}
+				s.masks[v] = mask
+				s.x.notes = append(s.x.notes, fmt.Sprintf("connection %s (%s): the weights that are 0 are taken as off its mask: they stay 0 and have no node", v.Name(), buf.Conn.Topology))
+			}
+			mask := s.masks[v]
 			s.p.vars[v] = func(k, _ int) string {
+				if mask != nil && !mask[k] {
+					return "0"
+				}
 				if floor > 0 {
 					return fmt.Sprintf("max(v(%s_%d), %s)", node, k, num(floor))
 				}

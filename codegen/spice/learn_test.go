@@ -115,3 +115,43 @@ func TestOverflowClamped(t *testing.T) {
 		t.Errorf("h.r peaks at %g, want the clamp e^%d = %g", peak, expLimit, want)
 	}
 }
+
+// TestSparseLearns exports testdata/sparse.vle (one_to_one, sparse
+// recurrent and dense plastic connections, learnable biases, a batch of
+// two) with --learn and compares every column, rates, cost and learned
+// parameters, with vlec learning at a fine dt (Richardson-extrapolated).
+func TestSparseLearns(t *testing.T) {
+	bin := needNgspice(t)
+	const file, tstop, tstep = "testdata/sparse.vle", 3.0, 0.001
+	m := load(t, file)
+	res := exportExample(t, m, Options{Learn: true, Tstop: tstop, Tstep: tstep})
+	run := runNgspice(t, bin, res, "out.data")
+	refAt := func(dt float64) [][]float64 {
+		fm := load(t, file)
+		refine(fm, dt)
+		_, prog := program(t, fm, false)
+		return trace(t, prog, res.Columns, tstep, tstop)
+	}
+	fine, half := refAt(1e-5), refAt(5e-6)
+	for j := range half {
+		for i := range half[j] {
+			half[j][i] = 2*half[j][i] - fine[j][i]
+		}
+	}
+	err, which := relErr(run.rows, half, res.Columns, 1)
+	t.Logf("max relative error %.3g (%s), %d elements, ngspice %v", err, which, res.Elements, run.wall)
+	if err > 1e-3 {
+		t.Errorf("max relative error %.3g (%s) > 1e-3", err, which)
+	}
+	// The learned weights off the masks have no node: 4 on the diagonal
+	// of V, R's nonzero initial entries, all 8 of W.
+	nodes := map[string]int{}
+	for _, c := range res.Columns {
+		if c.Sample < 0 {
+			nodes[c.Name]++
+		}
+	}
+	if nodes["V"] != 4 || nodes["W"] != 8 || nodes["R"] == 0 || nodes["R"] == 16 || nodes["h.b"] != 4 {
+		t.Errorf("learned entries with a node: %v; want V 4, W 8, h.b 4 and R between", nodes)
+	}
+}
