@@ -1,0 +1,158 @@
+package sweep
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fakeTools puts shell scripts named by tools first on the PATH.
+func fakeTools(t *testing.T, tools map[string]string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("fake Slurm tools are shell scripts")
+	}
+	bin := t.TempDir()
+	for name, body := range tools {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+func TestScript(t *testing.T) {
+	m := &Manifest{Model: "/models/chain 2.vle", Vlec: "/opt/it's/vlec"}
+	got := Script("/shared/sw", m, []int{3, 7, 8, 9}, SlurmOptions{Partition: "short", Time: "10", Mem: "1G", CPUs: 2})
+	want := `#!/bin/sh
+# Written by vlec sweep --slurm: a job array with a task per run of the
+# sweep in this directory; a task's id is its run's id in sweep.json.
+#SBATCH --job-name=vlec-sweep-chain_2
+#SBATCH --array=3,7-9
+#SBATCH --output=/shared/sw/slurm/%A_%a.out
+#SBATCH --error=/shared/sw/slurm/%A_%a.err
+#SBATCH --cpus-per-task=2
+#SBATCH --partition=short
+#SBATCH --time=10
+#SBATCH --mem=1G
+exec '/opt/it'\''s/vlec' sweep run-task '/shared/sw' "$SLURM_ARRAY_TASK_ID"
+`
+	if got != want {
+		t.Errorf("script:\n%s\nwant\n%s", got, want)
+	}
+	// Without resources, the cluster's defaults and one CPU.
+	got = Script("/s", m, []int{0}, SlurmOptions{})
+	if strings.Contains(got, "--partition") || strings.Contains(got, "--time") || strings.Contains(got, "--mem") || !strings.Contains(got, "--cpus-per-task=1\n") {
+		t.Errorf("script without resources:\n%s", got)
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	dir := t.TempDir()
+	m, err := New("/m/a.vle", "/bin/vlec", nil, []Axis{{"seed", []string{"0", "1", "2", "3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Refused: sbatch's message, and nothing recorded.
+	fakeTools(t, map[string]string{"sbatch": "echo 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n"})
+	_, err = Submit(context.Background(), dir, m, []int{0, 1}, SlurmOptions{Partition: "nope"})
+	if err == nil || !strings.Contains(err.Error(), "sbatch: error: invalid partition specified: nope") || !strings.Contains(err.Error(), "nothing was submitted") {
+		t.Errorf("refused submission: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, SlurmFile)); !os.IsNotExist(err) {
+		t.Errorf("a refused submission left %s (%v)", SlurmFile, err)
+	}
+
+	// sbatch missing.
+	t.Setenv("PATH", t.TempDir())
+	if _, err = Submit(context.Background(), dir, m, []int{0}, SlurmOptions{}); err == nil || !strings.Contains(err.Error(), "sbatch not found") {
+		t.Errorf("without sbatch: %v", err)
+	}
+
+	// Accepted twice: both recorded, with their tasks; sbatch got the
+	// script, run in the sweep directory.
+	fakeTools(t, map[string]string{"sbatch": "echo \"$PWD $*\" > sbatch.args\necho '42;cluster'\n"})
+	sub, err := Submit(context.Background(), dir, m, []int{2, 0, 1}, SlurmOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.JobID != "42" || sub.Array != "0-2" || !slices.Equal(sub.Tasks, []int{0, 1, 2}) {
+		t.Errorf("submission %+v", sub)
+	}
+	args, _ := os.ReadFile(filepath.Join(dir, "sbatch.args"))
+	if want := dir + " --parsable " + filepath.Join(dir, ScriptFile) + "\n"; string(args) != want {
+		t.Errorf("sbatch ran as %q, want %q", args, want)
+	}
+	if _, err := Submit(context.Background(), dir, m, []int{2}, SlurmOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := LoadSlurm(dir)
+	if err != nil || len(rec.Submissions) != 2 {
+		t.Fatalf("slurm.json: %+v, %v", rec, err)
+	}
+	if latest := rec.Latest(); latest[2].Array != "2" || latest[0].Array != "0-2" {
+		t.Errorf("latest submissions: %+v", latest)
+	}
+
+	// Output that is not a job id.
+	fakeTools(t, map[string]string{"sbatch": "echo 'Submitted batch job 7'\n"})
+	if _, err := Submit(context.Background(), dir, m, []int{3}, SlurmOptions{}); err == nil || !strings.Contains(err.Error(), "not a job id") {
+		t.Errorf("sbatch printing no job id: %v", err)
+	}
+
+	if _, err := Submit(context.Background(), filepath.Join(dir, "a b"), m, []int{3}, SlurmOptions{}); err == nil || !strings.Contains(err.Error(), "cannot hold") {
+		t.Errorf("a directory with a space: %v", err)
+	}
+}
+
+// TestStates combines run directories, squeue and sacct.
+func TestStates(t *testing.T) {
+	dir, m, _ := fakeSweep(t, []string{"1", "fail"}, 3)
+	// Runs 0 and 3 ran here: 0 ok, 3 failed.
+	if err := Local(context.Background(), dir, m, []Run{m.Runs[0], m.Runs[3]}, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"submissions":[{"job_id":"42","array":"1-5","tasks":[1,2,3,4,5]}]}`
+	if err := os.WriteFile(filepath.Join(dir, SlurmFile), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Slurm still holds tasks 1 (running) and 2 (pending); 4 timed out;
+	// 5 left no trace.
+	fakeTools(t, map[string]string{
+		"squeue": "printf '42|1|RUNNING\\n42|2|PENDING\\n'\n",
+		"sacct":  "printf '42_4|TIMEOUT\\n42_5|COMPLETED\\n'\n",
+	})
+	states, note, err := States(context.Background(), dir, m)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	var got []string
+	for _, s := range states {
+		got = append(got, s.State+" "+s.Job)
+	}
+	want := []string{"done ", "running 42_1", "pending 42_2", "failed 42_3", "failed 42_4", "missing 42_5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("states %q, want %q", got, want)
+	}
+	if !strings.Contains(states[4].Message, "TIMEOUT") || !strings.Contains(states[5].Message, "slurm/42_5.err") {
+		t.Errorf("messages %q, %q", states[4].Message, states[5].Message)
+	}
+
+	// All jobs gone from the queue: squeue refuses their ids.
+	fakeTools(t, map[string]string{"squeue": "echo 'slurm_load_jobs error: Invalid job id specified' >&2\nexit 1\n"})
+	states, note, err = States(context.Background(), dir, m)
+	if err != nil || note != "" || states[1].State != Missing {
+		t.Errorf("jobs gone: %v %q %+v", err, note, states[1])
+	}
+	// squeue failing otherwise: a note, and the run directories.
+	fakeTools(t, map[string]string{"squeue": "echo 'squeue: error: Unable to contact slurm controller' >&2\nexit 1\n"})
+	_, note, err = States(context.Background(), dir, m)
+	if err != nil || !strings.Contains(note, "Unable to contact slurm controller") {
+		t.Errorf("squeue failing: %v %q", err, note)
+	}
+}
