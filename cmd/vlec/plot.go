@@ -145,29 +145,7 @@ func modelNames(r *plot.Run) plot.Names {
 	if err != nil || c.Model.Name != r.Summary.Model {
 		return plot.Names{}
 	}
-	return namesOf(c.Model)
-}
-
-// namesOf lists a model's inputs, connections, params, teachers and
-// energy terms for plot.
-func namesOf(m *check.Model) plot.Names {
-	var n plot.Names
-	for _, in := range m.Inputs {
-		n.Inputs = append(n.Inputs, in.Name)
-	}
-	for _, c := range m.Connections {
-		n.Weights = append(n.Weights, c.Name)
-	}
-	for _, p := range m.Params {
-		n.Params = append(n.Params, p.Name)
-	}
-	for _, t := range m.Teachers {
-		n.Teachers = append(n.Teachers, t.Name)
-	}
-	for _, t := range m.Energy {
-		n.Terms = append(n.Terms, t.Source)
-	}
-	return n
+	return plot.NamesOf(c.Model)
 }
 
 // plotAfterRun is vlec run --plot: the figure of the run in dir, drawn
@@ -181,7 +159,7 @@ func plotAfterRun(stdout, stderr io.Writer, dir string, m *check.Model, runErr e
 	}
 	run, err := plot.OpenRun(dir)
 	if err == nil {
-		opts := plot.Options{From: math.NaN(), To: math.NaN(), Names: []plot.Names{namesOf(m)}}
+		opts := plot.Options{From: math.NaN(), To: math.NaN(), Names: []plot.Names{plot.NamesOf(m)}}
 		err = drawPlot(stdout, stderr, []*plot.Run{run}, opts, filepath.Join(dir, m.Name+".png"))
 	}
 	if err != nil {

@@ -182,19 +182,6 @@ func (fig *figure) plot(p *panel, compare bool) (*gplot.Plot, gplot.Legend) {
 	leg.TextStyle.Font = sans(8.5)
 	leg.ThumbnailWidth = vg.Points(18)
 
-	logY := false
-	if p.key.logCandidate() {
-		lo, hi, ok := positiveRange(p.series)
-		if ok && useLog(lo, hi) {
-			logY = true
-			pl.Y.Scale = gplot.LogScale{}
-			pl.Y.Tick.Marker = logTicks{}
-			pl.Y.Min, pl.Y.Max = lo, hi
-		}
-	}
-	if p.key.kind == kindAccuracy {
-		pl.Y.Label.Text = "accuracy (%)"
-	}
 	span := fig.xmax - fig.xmin // in the x the decimators were given
 	switch {
 	case p.key.perEpoch():
@@ -202,8 +189,28 @@ func (fig *figure) plot(p *panel, compare bool) (*gplot.Plot, gplot.Legend) {
 	case fig.logTime:
 		span = math.Log10(fig.xmax) - math.Log10(math.Max(fig.xmin, fig.xpos))
 	}
+	logY, ylo, yhi := false, 0.0, 0.0
+	if p.key.logCandidate() {
+		window := -1.0
+		if p.key.smoothed() {
+			window = smoothWindow(span)
+		}
+		lo, hi, ok := positiveRange(p.series, window)
+		if ok && useLog(lo, hi) {
+			logY, ylo, yhi = true, lo, hi
+			pl.Y.Scale = gplot.LogScale{}
+			pl.Y.Tick.Marker = logTicks{}
+		}
+	}
+	if p.key.kind == kindAccuracy {
+		pl.Y.Label.Text = "accuracy (%)"
+	}
 	for j, s := range p.series {
 		fig.addSeries(pl, &leg, p, s, j, compare, logY, span)
+	}
+	if logY {
+		// set after the series, whose ranges widen the axis
+		pl.Y.Min, pl.Y.Max = ylo, yhi
 	}
 	if !p.key.perEpoch() && fig.span {
 		pl.X.Min, pl.X.Max = fig.xmin, fig.xmax
@@ -216,10 +223,16 @@ func (fig *figure) plot(p *panel, compare bool) (*gplot.Plot, gplot.Legend) {
 }
 
 // positiveRange is the smallest positive and the largest value of the
-// series, for a log axis.
-func positiveRange(ss []*series) (lo, hi float64, ok bool) {
+// series, for a log axis. With a window (>= 0), the smallest is that of
+// the running means over it, the lines drawn in full: the faded
+// envelope's dips (an error crossing zero) are cut off at the axis
+// rather than stretching it over decades.
+func positiveRange(ss []*series, window float64) (lo, hi float64, ok bool) {
 	for _, s := range ss {
 		m, okm := s.dec.PositiveMin()
+		if window >= 0 {
+			m, okm = positiveMin(s.dec.Mean(window))
+		}
 		_, h, okh := s.dec.Range()
 		if !okm || !okh {
 			continue
@@ -241,14 +254,13 @@ func style(p *panel, s *series, j int, compare bool) (color.Color, []vg.Length) 
 		return palette[s.run%len(palette)], dashes[seriesIndex(p, s)%len(dashes)]
 	}
 	if p.key.kind == kindTarget {
-		// a target and the output it is compared with share a colour;
-		// the target is dashed
-		key, dash := s.col.name, []vg.Length(nil)
-		if strings.Count(s.col.base, ".") >= 2 {
-			_, key, _ = strings.Cut(key, ".")
+		// a teacher's quantity and the output it is compared with share
+		// a colour; targets are dashed
+		var dash []vg.Length
+		if s.target {
 			dash = dashes[1]
 		}
-		return palette[targetIndex(p, key)%len(palette)], dash
+		return palette[targetIndex(p, pairKey(s))%len(palette)], dash
 	}
 	return palette[j%len(palette)], nil
 }
@@ -267,14 +279,21 @@ func seriesIndex(p *panel, s *series) int {
 	return n
 }
 
+// pairKey is the name a target's colour is chosen by: a teacher's
+// quantity's without the teacher (T.y.r[0][0] -> y.r[0][0]).
+func pairKey(s *series) string {
+	k := s.col.name
+	if strings.Count(s.col.base, ".") >= 2 {
+		_, k, _ = strings.Cut(k, ".")
+	}
+	return k
+}
+
 // targetIndex numbers the distinct outputs of a target panel.
 func targetIndex(p *panel, key string) int {
 	var seen []string
 	for _, s := range p.series {
-		k := s.col.name
-		if strings.Count(s.col.base, ".") >= 2 {
-			_, k, _ = strings.Cut(k, ".")
-		}
+		k := pairKey(s)
 		if k == key {
 			return len(seen)
 		}
@@ -321,7 +340,7 @@ func (fig *figure) addSeries(pl *gplot.Plot, leg *gplot.Legend, p *panel, s *ser
 		leg.Add(label, line)
 		return
 	}
-	if len(env) == 1 || p.key.perEpoch() {
+	if len(env) == 1 || p.key.perEpoch() && len(env) <= 60 {
 		sc, _ := plotter.NewScatter(env)
 		sc.Color, sc.Radius = col, vg.Points(1.5)
 		sc.Shape = draw.CircleGlyph{}
@@ -394,4 +413,15 @@ func writeAtomic(out string, c vg.CanvasWriterTo) error {
 // size points.
 func sans(size vg.Length) font.Font {
 	return font.Font{Typeface: "Liberation", Variant: "Sans", Size: size}
+}
+
+// positiveMin is the smallest positive value of ys; false if none.
+func positiveMin(_, ys []float64) (float64, bool) {
+	m, ok := 0.0, false
+	for _, y := range ys {
+		if y > 0 && (!ok || y < m) {
+			m, ok = y, true
+		}
+	}
+	return m, ok
 }

@@ -32,10 +32,11 @@ type Options struct {
 
 // A series is one column of one run, decimated.
 type series struct {
-	run   int
-	col   column
-	label string
-	dec   *Decimator
+	run    int
+	col    column
+	label  string
+	dec    *Decimator
+	target bool // a target (drawn dashed), not an output
 }
 
 // A panel is one plot of the figure.
@@ -116,8 +117,9 @@ func checkVars(runs []*Run, cols [][]column, vars []string) error {
 
 // add puts the selected columns of run i into their panels.
 func (fig *figure) add(byKey map[panelKey]*panel, i int, r *Run, cols []column, names Names, opts Options) {
-	// the student's quantities a teacher's are compared with: T.y.r -> y.r
-	compared := map[string]bool{}
+	// the student's quantities a teacher's are compared with (T.y.r ->
+	// y.r), and the inputs and quantities a cost term names (mse(y.r, z))
+	compared := costNames(names)
 	for _, c := range cols {
 		if classify(c, names).kind == kindTarget {
 			if _, q, ok := strings.Cut(c.base, "."); ok {
@@ -138,8 +140,15 @@ func (fig *figure) add(byKey map[panelKey]*panel, i int, r *Run, cols []column, 
 			continue
 		}
 		key := classify(c, names)
-		if compared[c.base] {
-			key = panelKey{kind: kindTarget}
+		target := key.kind == kindTarget
+		switch key.kind {
+		case kindStimulus, kindPopulation, kindError:
+			if compared[c.base] {
+				// an input a cost names is a target; a population's
+				// quantity the output compared with it
+				target = key.kind == kindStimulus
+				key = panelKey{kind: kindTarget}
+			}
 		}
 		p := byKey[key]
 		if p == nil {
@@ -156,7 +165,7 @@ func (fig *figure) add(byKey map[panelKey]*panel, i int, r *Run, cols []column, 
 			dropped[key]++
 			continue
 		}
-		p.series = append(p.series, &series{run: i, col: c, label: legendName(c, perItem[c.rec][c.item] == 1, names), dec: fig.decimator(key)})
+		p.series = append(p.series, &series{run: i, col: c, target: target, label: legendName(c, perItem[c.rec][c.item] == 1, names), dec: fig.decimator(key)})
 	}
 	for key, n := range dropped {
 		fig.notes = append(fig.notes, fmt.Sprintf("%s: %q shows the first %d series of %s; %d more not drawn (choose them with --vars)",
@@ -325,6 +334,14 @@ func title(runs []*Run) string {
 		}
 		parts = append(parts, s)
 	}
+	same := true
+	for _, p := range parts {
+		same = same && p == parts[0]
+	}
+	if same && len(parts) > 1 {
+		// runs of one model (seeds): name it once, and the runs
+		return fmt.Sprintf("%s, %d runs: %s", parts[0], len(parts), strings.Join(labels(runs), ", "))
+	}
 	return strings.Join(parts, "  vs  ")
 }
 
@@ -367,7 +384,8 @@ func trimCommon(labels []string) []string {
 		}
 	}
 done:
-	if cut == 0 || cut >= len(labels[0]) {
+	if cut == 0 || cut >= len(labels[0]) || strings.Trim(labels[0][cut:], "0123456789") == "" {
+		// keep seed-1, seed-2: a bare number would not say what it counts
 		return labels
 	}
 	out := make([]string, len(labels))

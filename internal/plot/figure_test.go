@@ -244,9 +244,13 @@ func TestLegendName(t *testing.T) {
 		{"mean(energy.2)[0]", true, "mean(energy.2) beta * loss(mse(y…"},
 		{"energy.3[0]", true, "energy.3"},
 	}
+	metric := column{rec: &Recording{XName: "epoch"}, name: "test_accuracy", item: "test_accuracy", base: "test_accuracy"}
+	if got := legendName(metric, true, names); got != "test accuracy" {
+		t.Errorf("legendName(test_accuracy) = %q", got)
+	}
 	for _, tc := range tests {
 		item, _ := splitName(tc.name)
-		c := column{name: tc.name, item: item, base: unreduce(item)}
+		c := column{rec: &Recording{XName: "t"}, name: tc.name, item: item, base: unreduce(item)}
 		if got := legendName(c, tc.single, names); got != tc.want {
 			t.Errorf("legendName(%s) = %q, want %q", tc.name, got, tc.want)
 		}

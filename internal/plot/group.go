@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -216,6 +217,9 @@ func (k panelKey) smoothed() bool { return k.kind == kindCost || k.kind == kindE
 // term's source.
 func legendName(c column, single bool, names Names) string {
 	name := c.name
+	if c.rec.XName == "epoch" {
+		return strings.ReplaceAll(name, "_", " ")
+	}
 	if single {
 		name = c.item
 	}
@@ -280,3 +284,21 @@ func available(cols []column) []string {
 	}
 	return out
 }
+
+// costNames are the names in the model's cost terms (the energy terms
+// that are not a mismatch): the quantities a cost compares, y.r and z in
+// beta * loss(mse(y.r, z)).
+func costNames(names Names) map[string]bool {
+	out := map[string]bool{}
+	for _, src := range names.Terms {
+		if strings.HasPrefix(strings.TrimSpace(src), "mismatch(") {
+			continue
+		}
+		for _, tok := range identRE.FindAllString(src, -1) {
+			out[tok] = true
+		}
+	}
+	return out
+}
+
+var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*`)

@@ -53,19 +53,19 @@ func (niceTicks) Ticks(lo, hi float64) []gplot.Tick {
 }
 
 // niceStep is the label spacing for a range: 1, 2 or 5 times a power of
-// ten giving at most about six intervals.
+// ten, the one that gives closest to six intervals.
 func niceStep(span float64) float64 {
 	if !(span > 0) {
 		return 0
 	}
-	raw := span / 6
-	p := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= raw {
-			return m * p
+	p := math.Pow(10, math.Floor(math.Log10(span/6)))
+	best := 0.0
+	for _, step := range []float64{p, 2 * p, 5 * p, 10 * p} {
+		if best == 0 || math.Abs(span/step-6) < math.Abs(span/best-6) {
+			best = step
 		}
 	}
-	return 10 * p
+	return best
 }
 
 // tickLabel writes v rounded to the step's precision, as short as it

@@ -1,0 +1,202 @@
+// Command gallery regenerates the figures of examples/README.md: it runs
+// the gallery's examples in full and draws each figure with vlec's plot
+// package (internal/plot, what vlec plot draws) into examples/gallery.
+//
+//	go run ./examples/gallery                 # every figure, about a minute
+//	go run ./examples/gallery -only lagline   # one of them
+//
+// The runs go to a temporary directory that is removed afterwards
+// (-keep DIR keeps them there instead). The MNIST-1D learning curves are
+// drawn from the metrics of the six seeds committed under
+// examples/mnist1d/results, which take 45 minutes a seed to make again
+// (examples/mnist1d/run_seeds.sh).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vlec-dev/vlec"
+	"github.com/vlec-dev/vlec/internal/plot"
+	"github.com/vlec-dev/vlec/runtime"
+)
+
+// A figure of the gallery: the runs it needs and how to draw them.
+type figure struct {
+	name  string // the PNG's name without .png
+	runs  []string
+	draw  func(runs []*plot.Run, names []plot.Names) plot.Options
+	files func(root string) []string // run directories already there, instead of runs
+}
+
+func main() {
+	out := flag.String("o", "examples/gallery", "directory of the figures")
+	only := flag.String("only", "", "comma-separated figures to make (default: all): "+strings.Join(figureNames(), ", "))
+	keep := flag.String("keep", "", "keep the runs in this directory")
+	flag.Parse()
+	if err := gallery(*out, *only, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "gallery:", err)
+		os.Exit(1)
+	}
+}
+
+func figureNames() []string {
+	var names []string
+	for _, f := range figures {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+func gallery(out, only, keep string) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	work := keep
+	if work == "" {
+		if work, err = os.MkdirTemp("", "vlec-gallery"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	}
+	want := strings.Split(only, ",")
+	for _, f := range figures {
+		if only != "" && !slices.Contains(want, f.name) {
+			continue
+		}
+		if err := f.make(root, work, out); err != nil {
+			return fmt.Errorf("%s: %v", f.name, err)
+		}
+	}
+	return nil
+}
+
+// repoRoot is the module root: the directory holding examples/.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "examples", "gallery", "main.go")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run it from the vlec repository (no examples/gallery above the working directory)")
+		}
+		dir = parent
+	}
+}
+
+// make runs the figure's models and draws it into out.
+func (f figure) make(root, work, out string) error {
+	var dirs []string
+	if f.files != nil {
+		dirs = f.files(root)
+	}
+	var names []plot.Names
+	for _, model := range f.runs {
+		dir := filepath.Join(work, f.name, strings.TrimSuffix(filepath.Base(model), ".vle"))
+		_, m, err := runModel(filepath.Join(root, model), dir, 0)
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, dir)
+		names = append(names, m)
+	}
+	runs := make([]*plot.Run, len(dirs))
+	for i, d := range dirs {
+		r, err := plot.OpenRun(d)
+		if err != nil {
+			return err
+		}
+		runs[i] = r
+		if i >= len(names) {
+			names = append(names, plot.Names{})
+		}
+	}
+	opts := f.draw(runs, names)
+	path := filepath.Join(out, f.name+".png")
+	notes, err := plot.Figure(runs, opts, path)
+	for _, n := range notes {
+		fmt.Fprintln(os.Stderr, "note:", n)
+	}
+	if err == nil {
+		fmt.Println("wrote", path)
+	}
+	return err
+}
+
+// runModel runs the model file into dir (made afresh), steps steps (0:
+// the model's own length), and returns its summary and how the model
+// names things. A run that stops on a non-finite value is not an error:
+// its data is kept, and its summary says so.
+func runModel(path, dir string, steps int) (*runtime.Summary, plot.Names, error) {
+	c, sources, err := vlec.Compile(path, vlec.Options{})
+	if err != nil {
+		return nil, plot.Names{}, errors.New(sources.Format(err))
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, plot.Names{}, err
+	}
+	opts := runtime.RunOptions{OutDir: dir, Sources: sources}
+	opts.Steps = steps
+	start := time.Now()
+	sum, err := runtime.Run(context.Background(), c.Program, opts)
+	var nf *runtime.NonFiniteError
+	if err != nil && !errors.As(err, &nf) {
+		return nil, plot.Names{}, err
+	}
+	fmt.Printf("%s: %d steps in %.1fs (%s)\n", c.Model.Name, sum.Steps, time.Since(start).Seconds(), sum.Stopped)
+	return sum, plot.NamesOf(c.Model), nil
+}
+
+// whole is a figure's options over the whole run.
+func whole(vars ...string) func([]*plot.Run, []plot.Names) plot.Options {
+	return func(_ []*plot.Run, names []plot.Names) plot.Options {
+		return plot.Options{Vars: vars, From: math.NaN(), To: math.NaN(), Names: names}
+	}
+}
+
+var figures = []figure{
+	{
+		// chain2 as configured, with its energy recorded every step
+		name: "chain2",
+		runs: []string{"examples/gallery/chain2_energy.vle"},
+		draw: whole(),
+	},
+	{
+		name: "lagline",
+		runs: []string{"examples/lagline/gle.vle", "examples/lagline/le.vle", "examples/lagline/adjoint.vle"},
+		draw: func(_ []*plot.Run, names []plot.Names) plot.Options {
+			return plot.Options{Vars: []string{"W0", "W1", "h.tau_m", "y.tau_m", "mean(cost)", "mean(energy)"},
+				From: math.NaN(), To: math.NaN(), LogTime: true, Names: names}
+		},
+	},
+	{
+		// the first minute: settling, then learning locks on
+		name: "sine_mimic",
+		runs: []string{"examples/sine_mimic.vle"},
+		draw: func(_ []*plot.Run, names []plot.Names) plot.Options {
+			return plot.Options{From: math.NaN(), To: 60, Names: names}
+		},
+	},
+	{
+		name: "mnist1d",
+		files: func(root string) []string {
+			dirs, _ := filepath.Glob(filepath.Join(root, "examples", "mnist1d", "results", "seed-*"))
+			return dirs
+		},
+		draw: whole("test.accuracy", "test.loss"),
+	},
+}
