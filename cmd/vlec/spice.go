@@ -85,6 +85,9 @@ position. codegen/spice/doc.go describes the mapping.`,
 				}
 				return func(b *schedule.Buffer) []float64 { return b.Init }
 			}
+			opts.Series = func(bufs []*schedule.Buffer, steps int) ([][]float64, error) {
+				return recordSeries(c.Program, bufs, steps)
+			}
 			res, err := spice.Export(c.System, c.Program, sim.Values, opts)
 			if err != nil {
 				printError(cmd.ErrOrStderr(), sources, fmt.Errorf("export spice %s: %w", args[0], err))
@@ -114,4 +117,25 @@ position. codegen/spice/doc.go describes the mapping.`,
 	f.IntVar(&opts.Samples, "samples", 0, "export only the first N batch copies (0: all)")
 	f.IntVar(&opts.MaxElements, "max-elements", spice.DefaultMaxElements, "refuse a circuit of more elements")
 	return cmd
+}
+
+// recordSeries steps a fresh simulator of prog and returns the values of
+// bufs (file inputs, file teachers' targets) at each of the first steps
+// steps, for the PWL sources of export spice.
+func recordSeries(prog *schedule.Program, bufs []*schedule.Buffer, steps int) ([][]float64, error) {
+	sim, err := runtime.New(prog, runtime.Options{NoGuard: true})
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Close()
+	out := make([][]float64, len(bufs))
+	for k := 0; k < steps; k++ {
+		if err := sim.Step(); err != nil {
+			return nil, err
+		}
+		for i, b := range bufs {
+			out[i] = append(out[i], sim.Values(b)...)
+		}
+	}
+	return out, nil
 }

@@ -70,6 +70,30 @@ func TestSpiceExport(t *testing.T) {
 	}
 }
 
+// A file input and a file teacher become PWL sources through the values
+// a run reads (the CSVs' rows).
+func TestSpiceFileSignals(t *testing.T) {
+	net := filepath.Join(t.TempDir(), "f.cir")
+	code, stdout, stderr := vlecRun(t, "export", "spice", "../../codegen/spice/testdata/filein.vle", "--with-errors", "--tstop", "0.1", "-o", net)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	text, err := os.ReadFile(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Vin_x_0_0 in_x_0_0 0 PWL( 0 0.3 0.001 0.30439821553483554 ",
+		"Vin_x_0_1 in_x_0_1 0 PWL( 0 0.46053049700144255 ",
+		"Vtg_D_0_0 tg_D_0_0 0 PWL( 0 0.2 0.001 0.20031415874858796 ",
+		" 0.1 0.23090169943749475 )\n",
+	} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("netlist lacks %q", want)
+		}
+	}
+}
+
 func sameNumber(a, b string) bool {
 	return strings.TrimSuffix(a, "0") == strings.TrimSuffix(b, "0") || a == b
 }

@@ -47,6 +47,12 @@ type Options struct {
 	// (such as runtime.Sim.Teacher(t).Values); needed with WithErrors
 	// when the model has teacher models.
 	Teacher func(*check.Teacher) Values
+	// Series gives, for file inputs and file teachers, the values vlec
+	// reads at the first steps steps of a run: for each buffer, steps
+	// rows of its batch x size values (such as a runtime.Sim stepped
+	// that far); they become PWL sources. Without it such inputs and
+	// teachers are refused.
+	Series func(bufs []*schedule.Buffer, steps int) ([][]float64, error)
 	// MaxElements refuses a circuit of more elements (0:
 	// DefaultMaxElements).
 	MaxElements int
@@ -109,6 +115,10 @@ type exporter struct {
 	elements     int
 	columns      []Column
 	notes        []string
+	// series are the recorded values of the file inputs and targets
+	// (Options.Series), seriesSteps rows each.
+	series      map[*schedule.Buffer][]float64
+	seriesSteps int
 }
 
 func newExporter(sys *derive.System, prog *schedule.Program, values Values, opts Options) (*exporter, error) {
@@ -165,10 +175,16 @@ func (x *exporter) build() error {
 	if err := x.refuseLearning(); err != nil {
 		return err
 	}
+	if err := x.loadSeries(); err != nil {
+		return err
+	}
 	if err := s.bindParams(); err != nil {
 		return err
 	}
 	if err := s.writeInputs(nil); err != nil {
+		return err
+	}
+	if err := s.writeFileTargets(); err != nil {
 		return err
 	}
 	if x.opts.WithErrors {
@@ -532,8 +548,17 @@ func (s *scope) bindTargets() error {
 			continue
 		}
 		t := ref.Teacher
+		if t.Data != nil {
+			return refusal(t.Pos, "teacher %s presents the labels of data set %s: they change with vlec's task schedule, which the netlist has no form for", t.Name, t.Data.Name)
+		}
 		if t.Model == nil {
-			return refusal(t.Pos, "teacher %s is a file or a data set: export spice builds teacher models as sub-circuits, and has no form for recorded targets", t.Name)
+			buf := s.prog.Named[name]
+			if s.x.series[buf] == nil {
+				return refusal(t.Pos, "teacher %s reads the file %s: export spice writes it as a PWL source of the targets vlec reads, which need Options.Series (vlec export spice gives it)", t.Name, t.File)
+			}
+			base := "tg_" + sanitize(name)
+			s.p.vars[v] = func(k, b int) string { return fmt.Sprintf("v(%s_%d_%d)", base, b, k) }
+			continue
 		}
 		q := map[string]string{"r": "r", "u": "u", "uhat_r": "uhat"}[ref.Var]
 		if q == "" || ref.Pop == nil {
@@ -629,7 +654,12 @@ func (s *scope) writeStimulus(in *check.Input, base string) error {
 	case in.Data != nil:
 		return refusal(in.Pos, "input %s presents data set %s: its samples change with vlec's task schedule, which the netlist has no form for; export a model whose inputs are stimuli", in.Name, in.Data.Name)
 	case in.File != "":
-		return refusal(in.Pos, "input %s reads the file %s: export spice writes stimuli given as expressions (sine, step, ...); give the input as an expression", in.Name, in.File)
+		buf := s.prog.Inputs[in]
+		if s.prefix != "" || s.x.series[buf] == nil {
+			return refusal(in.Pos, "input %s reads the file %s: export spice writes it as a PWL source of the values vlec reads, which need Options.Series (vlec export spice gives it; a teacher's own file inputs are not supported)", in.Name, in.File)
+		}
+		x.comment("input %s[%d] = file(%q): PWL through the values of vlec's steps", in.Name, in.Size, in.File)
+		return x.pwl(base, buf, in.Size, "input "+in.Name)
 	case in.Stimulus == nil:
 		return refusal(in.Pos, "input %s has no stimulus", in.Name)
 	}

@@ -53,6 +53,7 @@ func TestRefusals(t *testing.T) {
 		{ex("chain2_adjoint.vle"), Options{WithErrors: true}, `chain2_adjoint\.vle:\d+:\d+: method adjoint: .*reverse sweep`},
 		{ex("chain2_teacher.vle"), Options{Learn: true}, `chain2_teacher\.vle:\d+:\d+: --learn: nothing in model chain2_teacher learns`},
 		{ex("mnist1d/mnist1d.vle"), Options{}, `mnist1d\.vle:41:\d+: input x presents data set digits`},
+		{td("filein.vle"), Options{}, `filein\.vle:8:\d+: input x reads the file .*filein\.csv: export spice writes it as a PWL source .* need Options\.Series`},
 		{ex("mlp.vle"), Options{Learn: true, Samples: 1}, `--samples 1 with --learn: learning averages .* batch of 2`},
 		{ex("chain2.vle"), Options{Rscale: -1}, `--rscale -1: give a positive resistance`},
 		{ex("chain2.vle"), Options{Tstop: 1, Tstep: 2}, `--tstep 2: give a positive time step no longer than --tstop \(1 s\)`},
