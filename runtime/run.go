@@ -105,7 +105,11 @@ type run struct {
 	out   *outputs
 	sum   *Summary
 	costs *costWindows
-	scale float64 // cost = scale * the program's cost buffer
+	// learned counts the learning steps of a task's run, whose cost
+	// windows are over them alone (not the settling steps of a sample,
+	// not the evaluations)
+	learned int
+	scale   float64 // cost = scale * the program's cost buffer
 	every int     // progress interval
 	// a task's run: its trainer, and the paths of its metrics and
 	// checkpoint files
@@ -147,7 +151,8 @@ func startRun(sim *Sim, opts RunOptions) (*run, error) {
 	r.metricsPath = filepath.Join(r.out.dir, name+".metrics.csv")
 	r.checkpointPath = filepath.Join(r.out.dir, name+".checkpoint.npz")
 	r.paramsPath = filepath.Join(r.out.dir, name+".params.npz")
-	if prog.Model.Task != nil {
+	if task := prog.Model.Task; task != nil {
+		r.costs = newCostWindows(0, task.Epochs*task.TrainBatches*(task.Data.Steps-task.Data.Settle))
 		if r.trainer, err = newTrainer(sim); err != nil {
 			r.out.abort()
 			return nil, err
@@ -261,8 +266,13 @@ func (r *run) loop(ctx context.Context) error {
 // after takes the cost of step k, records the rows due and reports
 // progress.
 func (r *run) after(k int) error {
-	if r.sim.HasCost() {
+	switch {
+	case !r.sim.HasCost():
+	case r.trainer == nil:
 		r.costs.add(k, r.scale*r.sim.Cost())
+	case !r.sim.learnOff:
+		r.costs.add(r.learned, r.scale*r.sim.Cost())
+		r.learned++
 	}
 	t := r.sim.clock.at(k)
 	for _, rec := range r.out.recs {
@@ -283,6 +293,7 @@ func (r *run) train(ctx context.Context) error {
 	tr := r.trainer
 	tr.after = r.after
 	task := tr.task
+	r.learned = tr.state.Epoch * task.TrainBatches * (task.Data.Steps - task.Data.Settle)
 	tr.epochDone = func(m EpochMetrics) error {
 		if err := writeAtomic(r.metricsPath, metricsCSV(tr.state.History)); err != nil {
 			return &WriteError{Path: r.metricsPath, Err: err}

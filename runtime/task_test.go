@@ -455,3 +455,69 @@ record T to "t.npz"
 		}
 	}
 }
+
+// The summary's cost_start and cost_end of a task are over its learning
+// steps alone: the training steps after each sample's settling steps, not
+// the settling steps and not the evaluations (recomputed here from the
+// recorded cost of every step).
+func TestTaskCostWindows(t *testing.T) {
+	dir := t.TempDir()
+	path := taskModel(t, dir, "shuffle = false; settle = 2", "epochs = 2; predict = y.r")
+	src, _ := os.ReadFile(path)
+	src = append(src, []byte("record cost to \"trace.npz\"\n")...)
+	os.WriteFile(path, src, 0o644)
+	prog := compile(t, path)
+	out := filepath.Join(dir, "out")
+	sum, err := Run(context.Background(), prog, RunOptions{OutDir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := npy.OpenArchive(filepath.Join(out, "trace.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	cost, _, _ := z.Read("cost")
+	task := prog.Model.Task
+	B, L, settle := prog.Batch, task.Data.Steps, task.Data.Settle
+	var learning []float64 // the batch-mean cost of each learning step
+	k := 0
+	for e := 1; e <= task.Epochs; e++ {
+		for range task.TrainBatches {
+			for pos := range L {
+				if pos >= settle {
+					m := 0.0
+					for b := range B {
+						m += cost[k*B+b]
+					}
+					learning = append(learning, m/float64(B))
+				}
+				k++
+			}
+		}
+		if task.Evaluates(e) {
+			k += task.TestBatches * L
+		}
+	}
+	if k != sum.Steps || len(learning) != task.Epochs*task.TrainBatches*(L-settle) {
+		t.Fatalf("%d steps, %d learning; the run made %d", k, len(learning), sum.Steps)
+	}
+	w := max(1, len(learning)/10)
+	mean := func(v []float64) float64 {
+		s := 0.0
+		for _, x := range v {
+			s += x
+		}
+		return s / float64(len(v))
+	}
+	wantStart, wantEnd := mean(learning[:w]), mean(learning[len(learning)-w:])
+	if sum.CostStart == nil || sum.CostEnd == nil {
+		t.Fatal("no cost windows")
+	}
+	if got := float64(*sum.CostStart); math.Abs(got-wantStart) > 1e-12*wantStart {
+		t.Errorf("cost_start %v, want %v", got, wantStart)
+	}
+	if got := float64(*sum.CostEnd); math.Abs(got-wantEnd) > 1e-12*wantEnd {
+		t.Errorf("cost_end %v, want %v", got, wantEnd)
+	}
+}
