@@ -7,13 +7,14 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/vlec-dev/vlec/internal/npy"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/vlec-dev/vlec/internal/atomicfile"
+	"github.com/vlec-dev/vlec/internal/npy"
 )
 
 // Data files (CSV or NumPy .npy) are read whole when the simulator is
@@ -334,52 +335,12 @@ func appendFloats(buf []byte, xs []float64) []byte {
 	return buf
 }
 
-// atomicFile is an output file written to a temporary file in its
-// directory and renamed into place on Commit: complete or absent.
-type atomicFile struct {
-	*os.File
-	path string
-}
+// createAtomic starts an output file that is complete or absent
+// (internal/atomicfile).
+func createAtomic(path string) (*atomicfile.File, error) { return atomicfile.Create(path) }
 
-func createAtomic(path string) (*atomicFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return nil, err
-	}
-	f.Chmod(0o644)
-	return &atomicFile{File: f, path: path}, nil
-}
-
-// Commit closes the file and renames it into place.
-func (f *atomicFile) Commit() error {
-	err := f.File.Close()
-	if err == nil {
-		err = os.Rename(f.File.Name(), f.path)
-	}
-	if err != nil {
-		os.Remove(f.File.Name())
-	}
-	return err
-}
-
-// Abort closes and removes the temporary file.
-func (f *atomicFile) Abort() {
-	f.File.Close()
-	os.Remove(f.File.Name())
-}
-
-// writeAtomic writes data to path through a temporary file.
-func writeAtomic(path string, data []byte) error {
-	f, err := createAtomic(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
-}
+// writeAtomic writes data to path, complete or not at all.
+func writeAtomic(path string, data []byte) error { return atomicfile.WriteFile(path, data) }
 
 // zipNPY writes named float64 arrays, each given by a file holding its
 // raw data, into an .npz archive.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
@@ -94,7 +95,7 @@ type recorder struct {
 	nrows   int
 	ncols   int
 	// csv / npy
-	f   *atomicFile
+	f   *atomicfile.File
 	w   *bufio.Writer
 	buf []byte
 	hdr int // reserved npy header length

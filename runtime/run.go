@@ -110,7 +110,7 @@ type run struct {
 	// not the evaluations)
 	learned int
 	scale   float64 // cost = scale * the program's cost buffer
-	every int     // progress interval
+	every   int     // progress interval
 	// a task's run: its trainer, and the paths of its metrics and
 	// checkpoint files
 	trainer        *trainer

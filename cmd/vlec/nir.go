@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlec-dev/vlec/codegen/nir"
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
@@ -167,12 +168,12 @@ import assumed. codegen/nir/doc.go describes the mapping.`,
 			}
 			for _, file := range slices.Sorted(maps.Keys(imp.Files)) {
 				p := filepath.Join(filepath.Dir(out), file)
-				if err := nir.WriteFileAtomic(p, imp.Files[file]); err != nil {
+				if err := atomicfile.WriteFile(p, imp.Files[file]); err != nil {
 					return fmt.Errorf("writing %s: %v", p, err)
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
 			}
-			if err := nir.WriteFileAtomic(out, imp.Source); err != nil {
+			if err := atomicfile.WriteFile(out, imp.Source); err != nil {
 				return fmt.Errorf("writing %s: %v", out, err)
 			}
 			for _, n := range imp.Notes {

@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vlec-dev/vlec"
-	"github.com/vlec-dev/vlec/codegen/nir"
 	"github.com/vlec-dev/vlec/codegen/spice"
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
@@ -93,7 +93,7 @@ position. codegen/spice/doc.go describes the mapping.`,
 				printError(cmd.ErrOrStderr(), sources, fmt.Errorf("export spice %s: %w", args[0], err))
 				return exitError{exitBadInput}
 			}
-			if err := nir.WriteFileAtomic(out, res.Netlist); err != nil {
+			if err := atomicfile.WriteFile(out, res.Netlist); err != nil {
 				return fmt.Errorf("writing %s: %v", out, err)
 			}
 			w := cmd.OutOrStdout()

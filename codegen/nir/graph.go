@@ -1,13 +1,11 @@
 package nir
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 	"github.com/vlec-dev/vlec/internal/hdf5"
 )
 
@@ -98,36 +96,7 @@ func (g *Graph) File() *hdf5.File {
 // same directory renamed into place: an error leaves nothing half
 // written.
 func (g *Graph) WriteFile(path string) error {
-	var buf bytes.Buffer
-	if _, err := g.File().WriteTo(&buf); err != nil {
-		return err
-	}
-	return WriteFileAtomic(path, buf.Bytes())
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the
-// same directory renamed into place (mode 0644): an error leaves nothing
-// half written. vlec import nir writes its model and weight files with it.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(name, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
+	return atomicfile.WriteTo(path, g.File())
 }
 
 // ReadFile reads a NIR file written by nir.write or by WriteFile.
