@@ -17,6 +17,7 @@ import (
 
 func newExportSpiceCmd() *cobra.Command {
 	var out, from, data string
+	var sets []string
 	var opts spice.Options
 	cmd := &cobra.Command{
 		Use:   "spice FILE -o NET.cir",
@@ -62,7 +63,11 @@ position. codegen/spice/doc.go describes the mapping.`,
 			}
 			opts.Data, opts.From = data, from
 			opts.Generator = "vlec " + runtime.Build().String()
-			c, sources, err := vlec.Compile(args[0], vlec.Options{})
+			copts, err := compileOptions("", sets)
+			if err != nil {
+				return err
+			}
+			c, sources, err := vlec.Compile(args[0], copts)
 			if err != nil {
 				fmt.Fprint(cmd.ErrOrStderr(), sources.Format(err))
 				return exitError{exitBadInput}
@@ -116,6 +121,7 @@ position. codegen/spice/doc.go describes the mapping.`,
 	f.Float64Var(&opts.Rscale, "rscale", 1, "the membrane resistance in ohms; capacitances are tau/R, currents I/R")
 	f.IntVar(&opts.Samples, "samples", 0, "export only the first N batch copies (0: all)")
 	f.IntVar(&opts.MaxElements, "max-elements", spice.DefaultMaxElements, "refuse a circuit of more elements")
+	setFlag(cmd, &sets)
 	return cmd
 }
 
