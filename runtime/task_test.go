@@ -190,23 +190,8 @@ func TestTaskResume(t *testing.T) {
 // repeats samples 0 and 1, which do not count).
 func TestTaskMetricsFromRecords(t *testing.T) {
 	dir := t.TempDir()
-	path := taskModel(t, dir, "shuffle = false", "epochs = 1; predict = y.r")
-	src, _ := os.ReadFile(path)
-	src = append(src, []byte("record y.r, cost to \"trace.npz\"\n")...)
-	os.WriteFile(path, src, 0o644)
-	prog := compile(t, path)
-	out := filepath.Join(dir, "out")
-	sum, err := Run(context.Background(), prog, RunOptions{OutDir: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := npy.OpenArchive(filepath.Join(out, "trace.npz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer z.Close()
-	yr, _, _ := z.Read("y.r")
-	cost, _, _ := z.Read("cost")
+	_, sum, trace := traceTask(t, dir, "shuffle = false", "epochs = 1; predict = y.r", "y.r, cost")
+	yr, cost := trace["y.r"], trace["cost"]
 	dz, _ := npy.OpenArchive(filepath.Join(dir, "data.npz"))
 	defer dz.Close()
 	ytrain, _, _ := dz.Read("y")
@@ -456,15 +441,14 @@ record T to "t.npz"
 	}
 }
 
-// The summary's cost_start and cost_end of a task are over its learning
-// steps alone: the training steps after each sample's settling steps, not
-// the settling steps and not the evaluations (recomputed here from the
-// recorded cost of every step).
-func TestTaskCostWindows(t *testing.T) {
-	dir := t.TempDir()
-	path := taskModel(t, dir, "shuffle = false; settle = 2", "epochs = 2; predict = y.r")
+// traceTask runs the tiny task with the data set settings extra and the
+// task settings task in dir, recording items at every step, and returns
+// its program, its summary and the recorded arrays by name.
+func traceTask(t *testing.T, dir, extra, task, items string) (*schedule.Program, *Summary, map[string][]float64) {
+	t.Helper()
+	path := taskModel(t, dir, extra, task)
 	src, _ := os.ReadFile(path)
-	src = append(src, []byte("record cost to \"trace.npz\"\n")...)
+	src = append(src, []byte("record "+items+" to \"trace.npz\"\n")...)
 	os.WriteFile(path, src, 0o644)
 	prog := compile(t, path)
 	out := filepath.Join(dir, "out")
@@ -472,12 +456,16 @@ func TestTaskCostWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	z, err := npy.OpenArchive(filepath.Join(out, "trace.npz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer z.Close()
-	cost, _, _ := z.Read("cost")
+	return prog, sum, checkpointArrays(t, filepath.Join(out, "trace.npz"))
+}
+
+// The summary's cost_start and cost_end of a task are over its learning
+// steps alone: the training steps after each sample's settling steps, not
+// the settling steps and not the evaluations (recomputed here from the
+// recorded cost of every step).
+func TestTaskCostWindows(t *testing.T) {
+	prog, sum, trace := traceTask(t, t.TempDir(), "shuffle = false; settle = 2", "epochs = 2; predict = y.r", "cost")
+	cost := trace["cost"]
 	task := prog.Model.Task
 	B, L, settle := prog.Batch, task.Data.Steps, task.Data.Settle
 	var learning []float64 // the batch-mean cost of each learning step
