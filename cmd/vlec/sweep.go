@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/internal/sweep"
+	"github.com/vlec-dev/vlec/lang/check"
 )
 
 // sweepFlags are the flags of vlec sweep MODEL.
@@ -116,7 +118,7 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 	if err := checkSweepFlags(cmd, f); err != nil {
 		return err
 	}
-	if _, err := compile(stderr, model, vlec.Options{}); err != nil {
+	if err := checkSweepModel(stderr, model, f, axes); err != nil {
 		return err
 	}
 	bin, err := sweepBinary(f.vlecBin)
@@ -219,9 +221,42 @@ func checkSweepFlags(cmd *cobra.Command, f *sweepFlags) error {
 	if cmd.Flags().Changed("jobs") && f.slurm {
 		return fmt.Errorf("-j: with --slurm, Slurm decides how many runs go at a time")
 	}
-	for _, s := range f.set {
-		if name, _, ok := strings.Cut(s, "="); !ok || strings.TrimSpace(name) == "" {
-			return fmt.Errorf("--set %s: not NAME=VALUE", s)
+	return nil
+}
+
+// checkSweepModel compiles the model with the fixed --set overrides and
+// then with each value of each grid name, so that a typo or a bad value
+// is the positioned error of the source before any run starts.
+// (Combinations of values that do not fit together fail as runs.)
+func checkSweepModel(stderr io.Writer, model string, f *sweepFlags, axes []sweep.Axis) error {
+	base, err := compileOptions("", f.set)
+	if err != nil {
+		return err
+	}
+	c, err := compile(stderr, model, base)
+	if err != nil {
+		return err
+	}
+	if f.duration != "" {
+		if c.Program.Model.Task != nil {
+			return fmt.Errorf("--duration: model %s runs a task, whose epochs set its length (%s)", c.Program.Model.Name, c.Program.Model.Task)
+		}
+		if _, err := flagSteps("--duration", f.duration, c.Program.Dt); err != nil {
+			return err
+		}
+	}
+	for _, a := range axes {
+		if a.Name == sweep.SeedName {
+			continue
+		}
+		for _, v := range a.Values {
+			opts := base
+			opts.Set = append(slices.Clip(base.Set), check.Override{Name: a.Name, Value: v})
+			if _, sources, err := vlec.Compile(model, opts); err != nil {
+				fmt.Fprintf(stderr, "vlec: --grid %s: %s=%s does not fit the model (each run gets it as --set):\n", a, a.Name, v)
+				fmt.Fprint(stderr, sources.Format(err))
+				return exitError{exitBadInput}
+			}
 		}
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 )
 
 // RunFile is the file a run's directory gets when its process has ended:
@@ -94,7 +96,7 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 		}
 	}
 	data, _ := json.MarshalIndent(ex, "", "  ")
-	if werr := writeFileAtomic(filepath.Join(runDir, RunFile), append(data, '\n')); werr != nil {
+	if werr := atomicfile.WriteFile(filepath.Join(runDir, RunFile), append(data, '\n')); werr != nil {
 		return ex, fmt.Errorf("run %d: %v", r.ID, werr)
 	}
 	return ex, nil

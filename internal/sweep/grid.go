@@ -28,11 +28,11 @@ func (a Axis) String() string { return a.Name + "=" + strings.Join(a.Values, ","
 func ParseAxis(s string) (Axis, error) {
 	name, list, ok := strings.Cut(s, "=")
 	if !ok {
-		return Axis{}, fmt.Errorf("%q is not NAME=V1,V2,... (no '=')", s)
+		return Axis{}, fmt.Errorf("not NAME=V1,V2,... (no '=')")
 	}
 	name = strings.TrimSpace(name)
 	if err := checkName(name); err != nil {
-		return Axis{}, fmt.Errorf("%q: %v", s, err)
+		return Axis{}, err
 	}
 	a := Axis{Name: name}
 	seen := map[string]bool{}
@@ -40,9 +40,9 @@ func ParseAxis(s string) (Axis, error) {
 		v = strings.TrimSpace(v)
 		switch {
 		case v == "":
-			return Axis{}, fmt.Errorf("%q: an empty value (two commas, or one at an end)", s)
+			return Axis{}, fmt.Errorf("an empty value (two commas, or one at an end)")
 		case seen[v]:
-			return Axis{}, fmt.Errorf("%q: value %s given twice", s, v)
+			return Axis{}, fmt.Errorf("value %s given twice", v)
 		}
 		seen[v] = true
 		a.Values = append(a.Values, v)
@@ -50,7 +50,7 @@ func ParseAxis(s string) (Axis, error) {
 	if name == SeedName {
 		for _, v := range a.Values {
 			if _, err := strconv.ParseUint(v, 10, 64); err != nil {
-				return Axis{}, fmt.Errorf("%q: seed %s is not a whole number from 0 to 2^64-1", s, v)
+				return Axis{}, fmt.Errorf("seed %s is not a whole number from 0 to 2^64-1", v)
 			}
 		}
 	}
@@ -97,11 +97,7 @@ func ParseSeeds(s string) (Axis, error) {
 		}
 		return a, nil
 	}
-	a, err := ParseAxis(SeedName + "=" + s)
-	if err != nil {
-		return Axis{}, fmt.Errorf("%q: %v", s, strings.TrimPrefix(err.Error(), strconv.Quote(SeedName+"="+s)+": "))
-	}
-	return a, nil
+	return ParseAxis(SeedName + "=" + s)
 }
 
 // MaxRuns bounds the number of runs of a sweep, so that a typo (--seeds

@@ -19,7 +19,7 @@ func TestParseAxis(t *testing.T) {
 		{in: "method=le", want: Axis{"method", []string{"le"}}},
 		{in: "seed=3,1,2", want: Axis{"seed", []string{"3", "1", "2"}}},
 		{in: "lr.W0=1e-3", want: Axis{"lr.W0", []string{"1e-3"}}},
-		{in: "lr", err: `"lr" is not NAME=V1,V2,... (no '=')`},
+		{in: "lr", err: `not NAME=V1,V2,... (no '=')`},
 		{in: "=1,2", err: `no setting name before '='`},
 		{in: "lr=", err: `an empty value`},
 		{in: "lr=0.1,,0.2", err: `an empty value`},

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 )
 
 // Format names the manifest's layout; a manifest of another format is
@@ -260,30 +262,5 @@ func (m *Manifest) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ManifestFile), append(data, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary file beside path and
-// renames it into place: readers see the old file or the new one,
-// never a part.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(name, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-	}
-	return err
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestFile), append(data, '\n'))
 }

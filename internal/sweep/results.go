@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 )
 
 // The statuses of a run.
@@ -252,12 +254,12 @@ func (t *Table) WriteFiles(dir string) error {
 	if err := t.WriteResults(&b); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, ResultsFile), b.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ResultsFile), b.Bytes()); err != nil {
 		return err
 	}
 	b.Reset()
 	if err := t.Aggregate().WriteCSV(&b); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, SummaryFile), b.Bytes())
+	return atomicfile.WriteFile(filepath.Join(dir, SummaryFile), b.Bytes())
 }

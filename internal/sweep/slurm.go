@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 )
 
 // The files of a sweep submitted to Slurm, in the sweep directory.
@@ -171,7 +173,7 @@ func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOp
 		return Submission{}, err
 	}
 	script := filepath.Join(dir, ScriptFile)
-	if err := writeFileAtomic(script, []byte(Script(dir, m, ids, opt))); err != nil {
+	if err := atomicfile.WriteFile(script, []byte(Script(dir, m, ids, opt))); err != nil {
 		return Submission{}, err
 	}
 	var stdout, stderr bytes.Buffer
@@ -194,7 +196,7 @@ func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOp
 	sub := Submission{JobID: job, Array: ArraySpec(ids), Tasks: slices.Sorted(slices.Values(ids)), Submitted: time.Now().Format(time.RFC3339)}
 	rec.Submissions = append(rec.Submissions, sub)
 	data, _ := json.MarshalIndent(rec, "", "  ")
-	if err := writeFileAtomic(filepath.Join(dir, SlurmFile), append(data, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, SlurmFile), append(data, '\n')); err != nil {
 		return sub, fmt.Errorf("job %s was submitted, but recording it failed: %v", job, err)
 	}
 	return sub, nil

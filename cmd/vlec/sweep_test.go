@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vlec-dev/vlec/internal/sweep"
+)
+
+// lagLineSweep is the sweep of the Slurm test: the LagLine (chain2) at 3
+// learning rates × 2 methods × 2 seeds, 20 s of simulated time each.
+var lagLineSweep = []string{"--grid", "lr=0.01,0.03,0.1", "--grid", "method=le,gle", "--seeds", "2", "--set", "sim.duration=20s", "-q"}
+
+// TestSweepLocalAndSlurm runs the same sweep with -j 2 and as a Slurm
+// job array and checks the two results tables are equal number for
+// number (all columns but the wall time and the directory), then
+// resubmits a run whose results were lost and checks that only it is
+// submitted. Without sbatch, or without a cluster answering sinfo, it
+// skips, unless VLEC_SLURM=1 (CI, after .ci/slurm-up.sh) makes it fail.
+func TestSweepLocalAndSlurm(t *testing.T) {
+	vlecBin := sweepTestBinary(t)
+	model, err := filepath.Abs("../../examples/chain2.vle")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	local := filepath.Join(t.TempDir(), "local")
+	start := time.Now()
+	out := runVlec(t, vlecBin, append([]string{"sweep", model, "-o", local, "-j", "2"}, lagLineSweep...)...)
+	t.Logf("local sweep, -j 2: %.2f s", time.Since(start).Seconds())
+	if !strings.Contains(out, "12 runs: 12 ok, 0 failed, 0 missing") {
+		t.Fatalf("local sweep:\n%s", out)
+	}
+	localRows := readResults(t, local)
+	// The grid reached the runs: every learning rate and method has its
+	// own final cost (seeds do not change this noiseless model).
+	costs := map[string]bool{}
+	for _, row := range localRows[1:] {
+		costs[row[column(t, localRows, "cost_end")]] = true
+	}
+	if len(costs) != 6 {
+		t.Errorf("%d distinct final costs over 6 settings × 2 seeds, want 6:\n%v", len(costs), localRows)
+	}
+
+	requireSlurm(t)
+	slurm := filepath.Join(t.TempDir(), "slurm")
+	start = time.Now()
+	out = runVlec(t, vlecBin, append([]string{"sweep", model, "-o", slurm, "--slurm", "--time", "5", "--mem", "500M"}, lagLineSweep...)...)
+	if !strings.Contains(out, "12 runs (array 0-11)") {
+		t.Fatalf("submission:\n%s", out)
+	}
+	waitSweep(t, slurm, 12)
+	t.Logf("Slurm sweep, submission to the last run: %.2f s", time.Since(start).Seconds())
+	out = runVlec(t, vlecBin, "sweep", "collect", slurm)
+	if !strings.Contains(out, "12 runs: 12 ok") {
+		t.Fatalf("collect:\n%s", out)
+	}
+	compareTables(t, localRows, readResults(t, slurm), "results.csv")
+	compareTables(t, readCSV(t, filepath.Join(local, sweep.SummaryFile)), readCSV(t, filepath.Join(slurm, sweep.SummaryFile)), "summary.csv")
+	if out := runVlec(t, vlecBin, "sweep", "status", slurm); !strings.Contains(out, "12 runs: 12 done") {
+		t.Errorf("status:\n%s", out)
+	}
+
+	// Nothing to resubmit; then a run whose directory was lost, alone.
+	args := append([]string{"sweep", model, "-o", slurm, "--slurm"}, lagLineSweep...)
+	if out := runVlec(t, vlecBin, args...); !strings.Contains(out, "nothing to submit: of 12 runs, 12 done") {
+		t.Errorf("resubmitting a finished sweep:\n%s", out)
+	}
+	m, err := sweep.Load(slurm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, _ := m.Run(7)
+	if err := os.RemoveAll(filepath.Join(slurm, lost.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	if out := runVlec(t, vlecBin, args...); !strings.Contains(out, "1 runs (array 7)") {
+		t.Errorf("resubmitting a lost run:\n%s", out)
+	}
+	waitSweep(t, slurm, 12)
+	runVlec(t, vlecBin, "sweep", "collect", slurm)
+	compareTables(t, localRows, readResults(t, slurm), "results.csv after resubmitting run 7")
+	rec, err := sweep.LoadSlurm(slurm)
+	if err != nil || len(rec.Submissions) != 2 || !slices.Equal(rec.Submissions[1].Tasks, []int{7}) {
+		t.Errorf("slurm.json: %+v, %v; want a second submission of task 7", rec, err)
+	}
+}
+
+// sweepTestBinary finds the vlec that sweeps execute: testscript's copy
+// of this test binary, which TestMain put first on the PATH and which
+// acts as vlec when called by that name.
+func sweepTestBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("vlec")
+	if err != nil || !strings.Contains(bin, "testscript-main") {
+		t.Fatalf("vlec on the PATH is %q (%v), not the test's copy", bin, err)
+	}
+	return bin
+}
+
+// requireSlurm skips the test when no Slurm cluster answers, unless
+// VLEC_SLURM=1.
+func requireSlurm(t *testing.T) {
+	t.Helper()
+	why := ""
+	if _, err := exec.LookPath("sbatch"); err != nil {
+		why = "sbatch not found (install slurm-wlm and munge, and start a cluster with .ci/slurm-up.sh)"
+	} else if out, err := exec.Command("sinfo", "--noheader").CombinedOutput(); err != nil {
+		why = "no Slurm cluster answers sinfo (start one with .ci/slurm-up.sh and export SLURM_CONF): " + strings.TrimSpace(string(out))
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("VLEC_SLURM") == "1" {
+		t.Fatalf("VLEC_SLURM=1 but %s", why)
+	}
+	t.Skipf("skipping the Slurm half: %s; VLEC_SLURM=1 makes this a failure", why)
+}
+
+// runVlec runs the vlec binary and returns its standard output; a
+// non-zero exit fails the test.
+func runVlec(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("vlec %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// waitSweep polls the sweep's states until no run is pending, running or
+// missing (2 minutes at most).
+func waitSweep(t *testing.T, dir string, runs int) {
+	t.Helper()
+	m, err := sweep.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		states, note, err := sweep.States(context.Background(), dir, m)
+		if err != nil || note != "" {
+			t.Fatalf("states: %v %s", err, note)
+		}
+		n := map[string]int{}
+		for _, s := range states {
+			n[s.State]++
+		}
+		if n[sweep.Done]+n[sweep.Failed] == runs {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 minutes: %v (slurm/ holds the tasks' output)", n)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func readResults(t *testing.T, dir string) [][]string {
+	return readCSV(t, filepath.Join(dir, sweep.ResultsFile))
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func column(t *testing.T, rows [][]string, name string) int {
+	t.Helper()
+	i := slices.Index(rows[0], name)
+	if i < 0 {
+		t.Fatalf("no column %s in %v", name, rows[0])
+	}
+	return i
+}
+
+// compareTables checks two tables are equal as text, but for the
+// columns of wall times and directories.
+func compareTables(t *testing.T, a, b [][]string, what string) {
+	t.Helper()
+	if len(a) != len(b) || len(a) == 0 || !slices.Equal(a[0], b[0]) {
+		t.Fatalf("%s: %d and %d rows, headers %v and %v", what, len(a), len(b), a[0], b[0])
+	}
+	for i := 1; i < len(a); i++ {
+		for j, name := range a[0] {
+			if name == "dir" || strings.HasPrefix(name, "wall_s") {
+				continue
+			}
+			if a[i][j] != b[i][j] {
+				t.Errorf("%s row %d, %s: local %q, Slurm %q", what, i, name, a[i][j], b[i][j])
+			}
+		}
+	}
+}
