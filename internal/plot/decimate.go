@@ -232,3 +232,19 @@ func (d *Decimator) PositiveMin() (float64, bool) {
 	}
 	return m, ok
 }
+
+// xRange is the x of the first and the last sample kept.
+func (d *Decimator) xRange() (lo, hi float64) {
+	all := d.all()
+	first, last := true, 0.0
+	for _, b := range all {
+		if b.n == 0 {
+			continue
+		}
+		if first {
+			lo, first = math.Min(b.xlo, b.xhi), false
+		}
+		last = math.Max(b.xlo, b.xhi)
+	}
+	return lo, last
+}

@@ -171,6 +171,9 @@ func (fig *figure) plot(p *panel, compare bool) (*gplot.Plot, gplot.Legend) {
 		ax.Tick.Label.Font = sans(9)
 		ax.Tick.Marker = niceTicks{}
 	}
+	if p.key.perEpoch() {
+		pl.X.Tick.Marker = niceTicks{whole: true}
+	}
 	pl.Title.TextStyle.Font = sans(11)
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{Y: 225}
@@ -255,12 +258,13 @@ func style(p *panel, s *series, j int, compare bool) (color.Color, []vg.Length) 
 	}
 	if p.key.kind == kindTarget {
 		// a teacher's quantity and the output it is compared with share
-		// a colour; targets are dashed
-		var dash []vg.Length
+		// a hue; targets are dashed and lighter, so that they show where
+		// a long run draws both as bands
+		c := palette[targetIndex(p, pairKey(s))%len(palette)]
 		if s.target {
-			dash = dashes[1]
+			return mix(c, 0.45), dashes[1]
 		}
-		return palette[targetIndex(p, pairKey(s))%len(palette)], dash
+		return c, nil
 	}
 	return palette[j%len(palette)], nil
 }
@@ -377,10 +381,13 @@ func points(xs, ys []float64, scale float64, logY, logX bool) plotter.XYs {
 }
 
 // fade is c at a third of its strength on white.
-func fade(c color.Color) color.Color {
+func fade(c color.Color) color.Color { return mix(c, 2.0/3) }
+
+// mix is c mixed with white, white's share w.
+func mix(c color.Color, w float64) color.Color {
 	r, g, b, _ := c.RGBA()
-	mix := func(v uint32) uint8 { return uint8((v>>8)/3 + 255*2/3) }
-	return color.RGBA{mix(r), mix(g), mix(b), 255}
+	m := func(v uint32) uint8 { return uint8(float64(v>>8)*(1-w) + 255*w + 0.5) }
+	return color.RGBA{m(r), m(g), m(b), 255}
 }
 
 // writeAtomic writes the image to a temporary file beside out and

@@ -58,9 +58,10 @@ type figure struct {
 	xpos      float64 // the first positive time drawn, for a log axis
 }
 
-// columnsPerPanel is the number of decimation buckets: about the pixel
-// width of a panel's data area, so min/max decimation keeps what a pixel
-// column can show.
+// columnsPerPanel is the least number of decimation buckets (there are
+// up to twice as many): more than the pixel columns of a panel's data
+// area (about 660 in a PNG), so that no bucket is wider than a pixel
+// column and min/max decimation keeps all that a column can show.
 const columnsPerPanel = 800
 
 // build selects, groups and reads the series of runs.
@@ -115,18 +116,12 @@ func checkVars(runs []*Run, cols [][]column, vars []string) error {
 	return nil
 }
 
-// add puts the selected columns of run i into their panels.
+// add puts the selected columns of run i into their panels, at most
+// opts.MaxSeries of the run per panel: the first entry of every quantity
+// first (energy[0], energy.1[0], ... before energy[1]), so a large batch
+// or layer does not crowd out the other quantities.
 func (fig *figure) add(byKey map[panelKey]*panel, i int, r *Run, cols []column, names Names, opts Options) {
-	// the student's quantities a teacher's are compared with (T.y.r ->
-	// y.r), and the inputs and quantities a cost term names (mse(y.r, z))
-	compared := costNames(names)
-	for _, c := range cols {
-		if classify(c, names).kind == kindTarget {
-			if _, q, ok := strings.Cut(c.base, "."); ok {
-				compared[q] = true
-			}
-		}
-	}
+	compared := comparedNames(cols, names)
 	perItem := map[*Recording]map[string]int{}
 	for _, c := range cols {
 		if perItem[c.rec] == nil {
@@ -135,43 +130,94 @@ func (fig *figure) add(byKey map[panelKey]*panel, i int, r *Run, cols []column, 
 		perItem[c.rec][c.item]++
 	}
 	dropped := map[panelKey]int{}
-	for _, c := range cols {
+	for _, c := range byRank(cols) {
 		if len(opts.Vars) > 0 && !slices.ContainsFunc(opts.Vars, func(v string) bool { return selects(v, c) }) {
 			continue
 		}
-		key := classify(c, names)
-		target := key.kind == kindTarget
-		switch key.kind {
-		case kindStimulus, kindPopulation, kindError:
-			if compared[c.base] {
-				// an input a cost names is a target; a population's
-				// quantity the output compared with it
-				target = key.kind == kindStimulus
-				key = panelKey{kind: kindTarget}
-			}
-		}
+		key, target := panelOf(c, names, compared)
 		p := byKey[key]
 		if p == nil {
 			p = &panel{key: key}
 			byKey[key] = p
 		}
-		n := 0
-		for _, s := range p.series {
-			if s.run == i {
-				n++
-			}
-		}
-		if n >= opts.MaxSeries {
+		if p.count(i) >= opts.MaxSeries {
 			dropped[key]++
 			continue
 		}
 		p.series = append(p.series, &series{run: i, col: c, target: target, label: legendName(c, perItem[c.rec][c.item] == 1, names), dec: fig.decimator(key)})
 	}
 	for key, n := range dropped {
-		fig.notes = append(fig.notes, fmt.Sprintf("%s: %q shows the first %d series of %s; %d more not drawn (choose them with --vars)",
+		fig.notes = append(fig.notes, fmt.Sprintf("%s: %q shows %d series of %s, %d more not drawn (choose them with --vars)",
 			r.Dir, key.title(), opts.MaxSeries, r.Label(), n))
 	}
 	sort.Strings(fig.notes)
+}
+
+// comparedNames are the names of the quantities a cost compares: those
+// its terms name (mse(y.r, z): y.r and z) and the student's quantity
+// each teacher quantity is compared with (T.y.r: y.r).
+func comparedNames(cols []column, names Names) map[string]bool {
+	compared := costNames(names)
+	for _, c := range cols {
+		if classify(c, names).kind == kindTarget {
+			if _, q, ok := strings.Cut(c.base, "."); ok {
+				compared[q] = true
+			}
+		}
+	}
+	return compared
+}
+
+// panelOf is the panel of a column, and whether it is a target (drawn
+// dashed): a teacher's quantity, or an input a cost compares; the
+// student's quantity compared with one goes in the same panel.
+func panelOf(c column, names Names, compared map[string]bool) (panelKey, bool) {
+	key := classify(c, names)
+	switch key.kind {
+	case kindTarget:
+		return key, true
+	case kindStimulus, kindPopulation, kindError:
+		if compared[c.base] {
+			return panelKey{kind: kindTarget}, key.kind == kindStimulus
+		}
+	}
+	return key, false
+}
+
+// count is the number of series of run i in the panel.
+func (p *panel) count(i int) int {
+	n := 0
+	for _, s := range p.series {
+		if s.run == i {
+			n++
+		}
+	}
+	return n
+}
+
+// byRank orders columns by their place within their item (every item's
+// first column, then every item's second, ...), keeping the order of
+// the items.
+func byRank(cols []column) []column {
+	rank := make([]int, len(cols))
+	seen := map[*Recording]map[string]int{}
+	for k, c := range cols {
+		if seen[c.rec] == nil {
+			seen[c.rec] = map[string]int{}
+		}
+		rank[k] = seen[c.rec][c.item]
+		seen[c.rec][c.item]++
+	}
+	idx := make([]int, len(cols))
+	for k := range idx {
+		idx[k] = k
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return rank[idx[a]] < rank[idx[b]] })
+	out := make([]column, len(cols))
+	for k, x := range idx {
+		out[k] = cols[x]
+	}
+	return out
 }
 
 // decimator returns the decimator of a series in panel key: on a log
@@ -301,22 +347,6 @@ func bound(v float64, none string) string {
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-
-// xRange is the x of the first and the last sample kept.
-func (d *Decimator) xRange() (lo, hi float64) {
-	all := d.all()
-	first, last := true, 0.0
-	for _, b := range all {
-		if b.n == 0 {
-			continue
-		}
-		if first {
-			lo, first = math.Min(b.xlo, b.xhi), false
-		}
-		last = math.Max(b.xlo, b.xhi)
-	}
-	return lo, last
-}
 
 // title names the runs and how each ended when it did not complete.
 func title(runs []*Run) string {

@@ -256,3 +256,53 @@ func TestLegendName(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelsAndTitle(t *testing.T) {
+	run := func(dir, model, method, stopped string) *Run {
+		r := &Run{Dir: dir}
+		if model != "" {
+			r.Summary = &Summary{Model: model, Method: method, Stopped: stopped}
+		}
+		return r
+	}
+	tests := []struct {
+		runs   []*Run
+		labels string
+		title  string
+	}{
+		{[]*Run{run("a/gle", "lagline_gle", "gle", "completed"), run("a/le", "lagline_le", "le", "non-finite value +Inf in cost, batch element 0")},
+			"gle|le", "lagline_gle (gle)  vs  lagline_le (le): non-finite value +Inf in cost"},
+		{[]*Run{run("r/seed-1", "mnist1d", "gle", "completed"), run("r/seed-2", "mnist1d", "gle", "completed")},
+			"seed-1|seed-2", "mnist1d (gle), 2 runs: seed-1, seed-2"},
+		{[]*Run{run("x/one", "", "", ""), run("x/two", "", "", "")}, "one|two", "one  vs  two"},
+		{[]*Run{run("d", "chain2", "gle", "interrupted")}, "chain2", "chain2 (gle): interrupted"},
+	}
+	for _, tc := range tests {
+		if got := strings.Join(labels(tc.runs), "|"); got != tc.labels {
+			t.Errorf("labels %q, want %q", got, tc.labels)
+		}
+		if got := title(tc.runs); got != tc.title {
+			t.Errorf("title %q, want %q", got, tc.title)
+		}
+	}
+}
+
+// A panel shows every quantity's first entry before any quantity's
+// second: energy[0] and its terms before energy[1].
+func TestByRank(t *testing.T) {
+	rec := &Recording{XName: "t"}
+	var cols []column
+	for _, item := range []string{"energy", "energy.1", "energy.2"} {
+		for b := range 3 {
+			name := fmt.Sprintf("%s[%d]", item, b)
+			cols = append(cols, column{rec: rec, name: name, item: item, base: item})
+		}
+	}
+	var got []string
+	for _, c := range byRank(cols)[:4] {
+		got = append(got, c.name)
+	}
+	if s := strings.Join(got, " "); s != "energy[0] energy.1[0] energy.2[0] energy[1]" {
+		t.Errorf("order %s", s)
+	}
+}

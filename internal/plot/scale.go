@@ -28,22 +28,30 @@ func useLog(lo, hi float64) bool {
 func smoothWindow(span float64) float64 { return span / 50 }
 
 // niceTicks marks a linear axis at 1, 2 or 5 times a power of ten, about
-// six labels over the range, written in the shortest form (0, 2.5e+04 is
-// 25000, 0.05), with four unlabelled ticks between labels.
-type niceTicks struct{}
+// six labels over the range, written with the digits the spacing needs
+// (0, 25000, 0.05), with four unlabelled ticks between labels. Whole
+// marks labels only whole numbers (epochs).
+type niceTicks struct{ whole bool }
 
 // Ticks implements plot.Ticker.
-func (niceTicks) Ticks(lo, hi float64) []gplot.Tick {
+func (n niceTicks) Ticks(lo, hi float64) []gplot.Tick {
 	step := niceStep(hi - lo)
+	if n.whole && step < 1 {
+		step = 1
+	}
 	if step == 0 || math.IsNaN(step) || math.IsInf(step, 0) {
 		return []gplot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 6, 64)}}
 	}
 	var out []gplot.Tick
-	minor := step / 5
+	per := 5.0 // minor ticks per label
+	if n.whole && step == 1 {
+		per = 1 // no ticks between epochs
+	}
+	minor := step / per
 	first := math.Ceil(lo/minor - 1e-9)
 	for k := first; k*minor <= hi+minor*1e-9 && len(out) < 1000; k++ {
 		v := k * minor
-		if math.Mod(k, 5) == 0 {
+		if math.Mod(k, per) == 0 {
 			out = append(out, gplot.Tick{Value: v, Label: tickLabel(v, step)})
 		} else {
 			out = append(out, gplot.Tick{Value: v})

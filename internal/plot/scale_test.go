@@ -30,19 +30,22 @@ func TestUseLog(t *testing.T) {
 func TestNiceTicks(t *testing.T) {
 	tests := []struct {
 		lo, hi float64
+		whole  bool
 		labels string
 	}{
-		{0, 30, "0 5 10 15 20 25 30"},
-		{0, 60000, "0 10000 20000 30000 40000 50000 60000"},
-		{-0.5, 1.0, "-0.4 -0.2 0 0.2 0.4 0.6 0.8 1.0"},
-		{1, 150, "20 40 60 80 100 120 140"},
-		{0.01, 0.052, "0.01 0.02 0.03 0.04 0.05"},
-		{1.41, 1.52, "1.42 1.44 1.46 1.48 1.50 1.52"},
-		{5, 5, "5"},
+		{0, 30, false, "0 5 10 15 20 25 30"},
+		{0, 60000, false, "0 10000 20000 30000 40000 50000 60000"},
+		{-0.5, 1.0, false, "-0.4 -0.2 0 0.2 0.4 0.6 0.8 1.0"},
+		{1, 150, false, "20 40 60 80 100 120 140"},
+		{0.01, 0.052, false, "0.01 0.02 0.03 0.04 0.05"},
+		{1.41, 1.52, false, "1.42 1.44 1.46 1.48 1.50 1.52"},
+		{5, 5, false, "5"},
+		{1, 3, true, "1 2 3"}, // epochs: whole numbers only
+		{1, 150, true, "20 40 60 80 100 120 140"},
 	}
 	for _, tc := range tests {
 		var got []string
-		for _, tk := range (niceTicks{}).Ticks(tc.lo, tc.hi) {
+		for _, tk := range (niceTicks{whole: tc.whole}).Ticks(tc.lo, tc.hi) {
 			if tk.Value < tc.lo-1e-9 || tk.Value > tc.hi+1e-9 {
 				t.Errorf("Ticks(%v, %v): tick %v outside the range", tc.lo, tc.hi, tk.Value)
 			}
