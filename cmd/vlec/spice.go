@@ -29,7 +29,8 @@ capacitor that senses its current C du/dt; the weights as G elements (gain
 W/R) into the node, the biases as current sources, the prospective potential
 as a B source v(u) + (tau_r R/tau_m) i(Vsense), the rate phi(uhat_r) as an
 overflow-safe B source; stimuli as SIN sources (sums of sinusoids) or B
-sources in time; IC=0 with uic. Without flags the circuit is the free
+sources in time, file inputs as PWL sources through the values a run reads;
+IC=0 with uic. Without flags the circuit is the free
 forward dynamics (errors 0). --with-errors adds the error neurons (C =
 tau_r/R), the nudging gamma e and the teacher models as sub-circuits;
 --learn (implies --with-errors) makes every parameter that learns a
@@ -43,9 +44,8 @@ quits with status 0:
 
 in the directory the data file should be written to. Parameters are the
 model's initial values, or a checkpoint's with --from. A construct the
-mapping cannot express (a softmax cost with --with-errors, file or data
-set inputs, ou noise, optimizer adam with --learn) is refused with its
-position. codegen/spice/doc.go describes the mapping.`,
+mapping cannot express (a softmax cost with --with-errors, data set inputs,
+ou noise, optimizer adam with --learn) is refused with its position. codegen/spice/doc.go describes the mapping.`,
 		Example: "  vlec export spice examples/chain2.vle -o chain2.cir --tstop 10\n  vlec export spice examples/chain2.vle --learn -o chain2_learn.cir\n  ngspice -b chain2_learn.cir   # writes chain2_learn.data",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
