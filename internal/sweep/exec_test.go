@@ -297,6 +297,7 @@ func TestInspect(t *testing.T) {
 		{"completed", map[string]string{"m.summary.json": `{"stopped":"completed"}`, RunFile: `{"exit_code":0}`}, StatusOK, ""},
 		{"completed, no run.json", map[string]string{"m.summary.json": `{"stopped":"completed"}`}, StatusOK, ""},
 		{"interrupted, killed before run.json", map[string]string{"m.summary.json": `{"stopped":"interrupted"}`}, StatusFailed, "interrupted"},
+		{"interrupted by Slurm", map[string]string{"m.summary.json": `{"stopped":"interrupted","error":"context canceled"}`, RunFile: `{"exit_code":130}`}, StatusFailed, "interrupted"},
 		{"summary with an error", map[string]string{"m.summary.json": `{"stopped":"write error","error":"disk full"}`, RunFile: `{"exit_code":1}`}, StatusFailed, "disk full"},
 		{"could not start", map[string]string{RunFile: `{"exit_code":-1,"error":"cannot run vlec: no such file"}`}, StatusFailed, "cannot run vlec: no such file"},
 		{"killed", map[string]string{RunFile: `{"exit_code":137}`}, StatusFailed, "exit status 137"},

@@ -119,9 +119,13 @@ func readSummary(runDir string) (*Summary, error) {
 	return &s, nil
 }
 
-// failure says why a run failed: the summary's error or reason to stop,
-// else the first line of its standard error, else how its process ended.
+// failure says why a run failed: "interrupted", or the summary's error or
+// reason to stop, else the first line of its standard error, else how
+// its process ended.
 func failure(runDir string, ex *Exit, sum *Summary) string {
+	if sum != nil && sum.Stopped == "interrupted" {
+		return sum.Stopped // its error says only "context canceled"
+	}
 	if sum != nil && sum.Error != "" {
 		return sum.Error
 	}
