@@ -177,31 +177,37 @@
 // against 0.581129 (0.587116), y.tau_m 1.5 -> 1.42489 against 1.42490
 // (1.42352): within 3.2e-4 of vlec's change. The learning tests of
 // testdata/sparse.vle (sparse, one_to_one and recurrent plastic
-// connections, learnable biases, batch 2) and testdata/filein.vle (file
-// input and file teacher as PWL) agree to 2.8e-4 and 1.9e-5.
+// connections, learnable biases, batch 2), testdata/extras.vle (weight
+// decay, a homeostatic term with a learnable param, lateral weights,
+// per-neuron gamma, method le) and testdata/filein.vle (file input and
+// file teacher as PWL) agree to 2.8e-4, 2.0e-5 and 1.9e-5
+// (TestLearnsLikeVlec, TestFileSignalsLearn).
 //
 // # Speed
 //
-// CPU time on one core of the development machine (shared, so within
-// about 30 %): ngspice -b of the netlist against `vlec run` of the model
-// at its own dt (which learns):
+// Time on the development machine (shared with other work, so within
+// about 30 %): ngspice -b of the netlist (CPU time) against vlec's
+// interpreter stepping the model's full program (errors and learning) at
+// its own dt and at the fine dt at which it agrees with the circuit to
+// about 1e-5:
 //
-//	model, simulated time        elements   ngspice   vlec (dt)
-//	chain2 --learn, 30 s                55    0.08 s    0.01 s (10 ms; 0.8 s at 0.1 ms)
-//	mlp --learn, 20 s                   525   0.15 s    0.02 s (10 ms)
-//	n1 --learn, 1 s                      33   0.03 s    0.01 s (1 ms)
-//	n2 free, 0.2 s                    16080   1.0 s     0.002 s (1 ms; 0.12 s at 0.01 ms)
-//	n2 --with-errors, 0.2 s           28541   23.5 s
-//	n2 --learn, 0.2 s                 73541   107 s
+//	model, simulated time        elements   ngspice   vlec at dt       at fine dt
+//	chain2 --learn, 30 s                55    0.08 s    0.005 s (10 ms)  0.46 s (0.1 ms)
+//	mlp --learn, 20 s                  525    0.15 s    0.02 s (10 ms)   0.61 s (0.1 ms)
+//	n1 --learn, 1 s                     33    0.03 s    0.001 s (1 ms)   0.06 s (0.01 ms)
+//	n2 free, 0.2 s                   16080    1.0 s     0.002 s (1 ms)   0.12 s (0.01 ms)
+//	n2 --with-errors, 0.2 s          28541    23.5 s
+//	n2 --learn, 0.2 s                73541    107 s
 //
-// For the small models ngspice's adaptive, second-order integration
-// reaches 1e-5 faster than vlec at the dt that accuracy needs. The
-// errors couple every layer to the next in both directions within a time
-// step (the prospective readouts and the nudging form an algebraic loop
-// that vlec's scheme breaks with its one-step delay), so with
-// --with-errors ngspice factors a dense 200 x 200 block at every Newton
-// iteration: bench n2 becomes about 25 times slower than its forward
-// network, and with 14000 learning B sources 100 times.
+// For the small models ngspice's adaptive second-order integration is as
+// fast as vlec at the dt that its accuracy needs. The errors couple every
+// layer to the next in both directions within a time step (the
+// prospective readouts and the nudging form an algebraic loop, which
+// vlec's scheme breaks with its one-step delay), so with --with-errors
+// ngspice factors a dense 200 x 200 block at every Newton iteration:
+// bench n2 becomes about 25 times slower than its forward network, and
+// with its 14000 learning B sources about 100 times; vlec steps it a
+// thousand times faster.
 //
 // # Tests
 //
