@@ -3,6 +3,7 @@ package spice
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/vlec-dev/vlec/ir"
@@ -192,6 +193,9 @@ func (s *scope) udot(pn *popNodes, i, b int) string {
 		return fmt.Sprintf("(%s*%s)", num(s.x.rs), sense)
 	}
 	tau, _ := s.p.entry(pn.eq.TauM, i, b)
+	if v, err := strconv.ParseFloat(tau, 64); err == nil { // C = tau_m/R
+		return fmt.Sprintf("(%s*%s)", num(s.x.rs/v), sense)
+	}
 	return fmt.Sprintf("(%s*%s/%s)", num(s.x.rs), sense, tau)
 }
 
