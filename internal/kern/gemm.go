@@ -6,12 +6,15 @@ import "sync"
 // A (m x k) and B (k x n) read through strides (see View), so W @ x over
 // the batch, W^T @ e and the batch-summed outer products A^T C all run
 // without transposing anything. The product is blocked in the usual way
-// (GotoBLAS): panels of B (kc x 8) and of A (8 x kc) are packed into
-// per-worker scratch buffers allocated once, and a micro-kernel computes
-// each 8 x 8 tile of C from a pair of panels with its 64 sums in
-// registers (AVX-512 assembly where the CPU has it, else two 4 x 8 tiles
-// in AVX2/FMA assembly, else pure Go; see gemm_amd64.s). Operands
-// already in panel layout are read in place (see gemmCols). Large products are split by columns of C between a
+// (GotoBLAS): panels of B (kc x 24, 16 or 8) and of A (8 x kc) are
+// packed into per-worker scratch buffers allocated once, and a
+// micro-kernel computes each 8 x 24 (or 8 x 16, 8 x 8) tile of C from a
+// pair of panels with its sums in registers (AVX-512 assembly where the
+// CPU has it, see gemmwide_amd64.s; else 8 x 8 tiles as two 4 x 8 ones
+// in AVX2/FMA assembly, else pure Go; see gemm_amd64.s). Whatever the
+// tile, every entry of C is computed by the same operations in the same
+// order (see gemmCols). Operands already in panel layout are read in
+// place. Large products are split by columns of C between a
 // fixed pool of workers; small ones run on the calling goroutine (on two
 // cores a hand-off costs more than it saves below about a million
 // multiply-adds). Nothing allocates per step.
@@ -31,14 +34,17 @@ func RowMajor(data []float64, cols int) View { return View{data, cols, 1} }
 // stored in data, as a View: entry (i, p) is data[p*cols+i].
 func ColMajor(data []float64, cols int) View { return View{data, 1, cols} }
 
-// Blocking: the micro-tile is mr x nr; the packed A block is at most
-// mc x kc and the packed B block kc x nc.
+// Blocking: the micro-tile is mr x nr (or wider, up to mr x nrMax, see
+// gemmKernel); the packed A block is at most mc x kc and the packed B
+// block kc x nc. kc is part of the results: C is updated once per kc
+// block of k.
 const (
-	mr = 8
-	nr = 8
-	mc = 128
-	kc = 256
-	nc = 1024
+	mr    = 8
+	nr    = 8
+	nrMax = 24
+	mc    = 128
+	kc    = 256
+	nc    = 1024
 )
 
 // parallelMin is the size (m*n*k) from which a product is split between
@@ -51,7 +57,7 @@ type gemmScratch struct {
 	pb   []float64 // packed B block: panels of nr columns, kc x nr each
 	ea   []float64 // a partial panel of A read in place otherwise
 	eb   []float64 // a partial panel of B read in place otherwise
-	tile [mr * nr]float64
+	tile [mr * nrMax]float64
 }
 
 // reserve grows the scratch for a product of the given sizes (columns
@@ -120,31 +126,40 @@ func (g *gemmJob) part(w int, p *Workers) {
 
 // gemmCols computes the columns jlo..jhi of C. An operand already laid
 // out as the micro-kernel reads it (the mr entries (i..i+mr, p) of A
-// contiguous, or the nr entries (p, j..j+nr) of B) is read in place with
-// its stride, except for a partial panel at its edge; otherwise it is
-// packed.
+// contiguous, or the entries (p, j..j+w) of B for a tile w columns wide)
+// is read in place with its stride, except for a partial panel at its
+// edge; otherwise it is packed.
+//
+// Every entry of C is computed the same way whatever the tile that
+// holds it, bit for bit: one chain of multiply-adds over k in
+// increasing order per kc block, scaled by alpha and added to beta*C
+// (by one multiply-add in the assembly kernels), except in the partial
+// tiles at the bottom and right edges (rows past m/mr*mr, columns past
+// n/nr*nr), which the kernel computes with alpha 1 into a scratch tile
+// and this function scales and adds in Go. The wide kernels (8 x 16,
+// 8 x 24) only change how many full 8-column tiles one call computes.
 func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []float64, ldc int, sc *gemmScratch) {
 	if k == 0 {
 		scaleCols(m, jlo, jhi, beta, c, ldc)
 		return
 	}
+	kn := &kernel
 	directA, directB := a.rs == 1 && a.cs >= mr, b.cs == 1 && b.rs >= nr
 	for jc := jlo; jc < jhi; jc += nc {
 		nb := min(nc, jhi-jc)
+		nfull := nb / nr * nr // columns in whole 8-column tiles
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			bt := beta
 			if pc > 0 {
 				bt = 1
 			}
-			nfull := nb // columns in whole panels read in place
 			if directB {
-				nfull = nb / nr * nr
 				if nfull < nb {
-					packB(sc.eb, b, pc, kb, jc+nfull, nb-nfull)
+					packB(sc.eb, b, pc, kb, jc+nfull, nb-nfull, 0, kn)
 				}
 			} else {
-				packB(sc.pb, b, pc, kb, jc, nb)
+				packB(sc.pb, b, pc, kb, jc, nb, nfull, kn)
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
@@ -152,18 +167,22 @@ func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []fl
 				if directA {
 					mfull = mb / mr * mr
 					if mfull < mb {
-						packA(sc.ea, a, ic+mfull, mb-mfull, pc, kb)
+						packA(sc.ea, a, ic+mfull, mb-mfull, pc, kb, kn)
 					}
 				} else {
-					packA(sc.pa, a, ic, mb, pc, kb)
+					packA(sc.pa, a, ic, mb, pc, kb, kn)
 				}
-				for jr := 0; jr < nb; jr += nr {
-					nj := min(nr, nb-jr)
+				for jr := 0; jr < nb; {
+					w, kern := kn.tile(nfull - jr)
+					nj := min(w, nb-jr)
 					var pb []float64
-					ldb := nr
+					ldb := w
 					switch {
 					case jr >= nfull:
 						pb = sc.eb
+						if !directB {
+							pb = sc.pb[jr*kb:]
+						}
 					case directB:
 						pb, ldb = b.data[pc*b.rs+jc+jr:], b.rs
 					default:
@@ -182,26 +201,28 @@ func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []fl
 							pa = sc.pa[ir*kb:]
 						}
 						off := (ic+ir)*ldc + jc + jr
-						if mi == mr && nj == nr {
-							kernel(kb, pa, lda, pb, ldb, c[off:off+(mr-1)*ldc+nr], ldc, alpha, bt)
+						if mi == mr && nj == w {
+							kern(kb, pa, lda, pb, ldb, c[off:off+(mr-1)*ldc+w], ldc, alpha, bt)
 							continue
 						}
-						t := sc.tile[:]
-						kernel(kb, pa, lda, pb, ldb, t, nr, 1, 0)
+						t := sc.tile[:mr*w]
+						kern(kb, pa, lda, pb, ldb, t, w, 1, 0)
 						for i := range mi {
 							cr := c[off+i*ldc : off+i*ldc+nj]
-							tr := t[i*nr : i*nr+nj]
+							tr := t[i*w : i*w+nj]
 							if bt == 0 {
 								for j, v := range tr {
 									cr[j] = alpha * v
 								}
 							} else {
 								for j, v := range tr {
-									cr[j] = bt*cr[j] + alpha*v
+									// rounded apart: never fused
+									cr[j] = float64(bt*cr[j]) + float64(alpha*v)
 								}
 							}
 						}
 					}
+					jr += w
 				}
 			}
 		}
@@ -224,12 +245,12 @@ func scaleCols(m, jlo, jhi int, beta float64, c []float64, ldc int) {
 // packA packs rows i0..i0+mb and columns p0..p0+kb of a into panels of mr
 // rows: panel q holds, for each p, the mr entries (i0+q*mr+r, p0+p),
 // zero past the last row.
-func packA(dst []float64, a View, i0, mb, p0, kb int) {
+func packA(dst []float64, a View, i0, mb, p0, kb int, kn *gemmKernel) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : ir*kb+mr*kb]
 		mi := min(mr, mb-ir)
 		if a.cs == 1 && mi == mr {
-			interleave8(panel, a.data, (i0+ir)*a.rs+p0, a.rs, kb)
+			interleave8(panel, mr, a.data, (i0+ir)*a.rs+p0, a.rs, kb, kn.t8)
 			continue
 		}
 		for r := range mr {
@@ -255,8 +276,16 @@ func packA(dst []float64, a View, i0, mb, p0, kb int) {
 }
 
 // interleave8 packs 8 rows of kb entries, row r at src[off+r*stride:],
-// into panel: panel[p*8+r] is entry p of row r.
-func interleave8(panel, src []float64, off, stride, kb int) {
+// into panel with row stride ld: panel[p*ld+r] is entry p of row r;
+// t8, when not nil, packs the first entries (see gemmKernel).
+func interleave8(panel []float64, ld int, src []float64, off, stride, kb int, t8 transposer) {
+	if t8 != nil {
+		done := t8(panel, ld, src, off, stride, kb)
+		if done == kb {
+			return
+		}
+		panel, off, kb = panel[done*ld:], off+done, kb-done
+	}
 	r0 := src[off : off+kb]
 	r1 := src[off+stride : off+stride+kb][:len(r0)]
 	r2 := src[off+2*stride : off+2*stride+kb][:len(r0)]
@@ -266,51 +295,59 @@ func interleave8(panel, src []float64, off, stride, kb int) {
 	r6 := src[off+6*stride : off+6*stride+kb][:len(r0)]
 	r7 := src[off+7*stride : off+7*stride+kb][:len(r0)]
 	for p, v := range r0 {
-		d := panel[p*8 : p*8+8 : p*8+8]
+		d := panel[p*ld : p*ld+8 : p*ld+8]
 		d[0], d[1], d[2], d[3] = v, r1[p], r2[p], r3[p]
 		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
 
-// packB packs rows p0..p0+kb and columns j0..j0+nb of b into panels of nr
-// columns: panel q holds, for each p, the nr entries (p0+p, j0+q*nr+j),
-// zero past the last column.
-func packB(dst []float64, b View, p0, kb, j0, nb int) {
-	for jr := 0; jr < nb; jr += nr {
-		panel := dst[jr*kb : jr*kb+nr*kb]
-		nj := min(nr, nb-jr)
+// packB packs rows p0..p0+kb and columns j0..j0+nb of b into panels
+// as gemmCols reads them: the first nfull columns (a multiple of nr) in
+// panels as wide as kn's tiles (kn.tile), the rest in one panel of nr
+// columns, zero past the last column. A panel w columns wide starting at
+// column jr holds, at dst[jr*kb:], for each p the w entries (p0+p,
+// j0+jr+j).
+func packB(dst []float64, b View, p0, kb, j0, nb, nfull int, kn *gemmKernel) {
+	for jr := 0; jr < nb; {
+		w, _ := kn.tile(nfull - jr)
+		panel := dst[jr*kb : jr*kb+w*kb]
+		nj := min(w, nb-jr)
 		if b.cs == 1 {
 			for p := range kb {
 				base := (p0+p)*b.rs + j0 + jr
-				d := panel[p*nr : p*nr+nr]
+				d := panel[p*w : p*w+w]
 				copy(d, b.data[base:base+nj])
 				clear(d[nj:])
 			}
+			jr += w
 			continue
 		}
-		if b.rs == 1 && nj == nr {
-			interleave8(panel, b.data, p0+(j0+jr)*b.cs, b.cs, kb)
-			continue
-		}
-		for j := range nr {
-			if j >= nj {
+		for j8 := 0; j8 < w; j8 += 8 {
+			if b.rs == 1 && j8+8 <= nj {
+				interleave8(panel[j8:], w, b.data, p0+(j0+jr+j8)*b.cs, b.cs, kb, kn.t8)
+				continue
+			}
+			for j := j8; j < j8+8; j++ {
+				if j >= nj {
+					for p := range kb {
+						panel[p*w+j] = 0
+					}
+					continue
+				}
+				base := p0*b.rs + (j0+jr+j)*b.cs
+				if b.rs == 1 {
+					src := b.data[base : base+kb]
+					for p, v := range src {
+						panel[p*w+j] = v
+					}
+					continue
+				}
 				for p := range kb {
-					panel[p*nr+j] = 0
+					panel[p*w+j] = b.data[base+p*b.rs]
 				}
-				continue
-			}
-			base := p0*b.rs + (j0+jr+j)*b.cs
-			if b.rs == 1 {
-				src := b.data[base : base+kb]
-				for p, v := range src {
-					panel[p*nr+j] = v
-				}
-				continue
-			}
-			for p := range kb {
-				panel[p*nr+j] = b.data[base+p*b.rs]
 			}
 		}
+		jr += w
 	}
 }
 
@@ -351,8 +388,34 @@ func kernelGo(k int, a []float64, lda int, b []float64, ldb int, c []float64, ld
 	}
 }
 
-// kernel is the micro-kernel in use (kernelGo or the assembly one).
-var kernel microKernel = kernelGo
+// gemmKernel is the set of micro-kernels a product runs on: k8 computes
+// tiles of mr x nr; k16 and k24, when not nil, tiles of mr x 16 and mr x
+// 24 with the same sums (they load fewer operands per multiply-add); t8,
+// when not nil, packs panels faster than interleave8's loop.
+type gemmKernel struct {
+	k8, k16, k24 microKernel
+	t8           transposer
+}
+
+// transposer packs as interleave8 does the first entries of the rows, a
+// multiple of 8, and returns how many.
+type transposer func(panel []float64, ld int, src []float64, off, stride, kb int) int
+
+// tile returns the width of the next tile and its kernel, given the
+// columns left in whole nr-column tiles (none or fewer: a partial tile,
+// nr wide).
+func (kn *gemmKernel) tile(full int) (int, microKernel) {
+	switch {
+	case full >= 24 && kn.k24 != nil:
+		return 24, kn.k24
+	case full >= 16 && kn.k16 != nil:
+		return 16, kn.k16
+	}
+	return nr, kn.k8
+}
+
+// kernel is the micro-kernels in use (kernelGo or the assembly ones).
+var kernel = gemmKernel{k8: kernelGo}
 
 // Workers is a fixed pool of goroutines that share a product without
 // allocating, each with its packing scratch.

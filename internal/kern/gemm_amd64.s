@@ -272,6 +272,92 @@ general512:
 	VZEROUPPER
 	RET
 
+// func transpose8AVX512(dst *float64, ld int, src *float64, stride int, blocks int)
+//
+// Packs blocks*8 entries of 8 rows, row r at src[r*stride:], into dst
+// with row stride ld: dst[p*ld+r] = src[r*stride+p] (a panel of A or B,
+// see interleave8). One 8 x 8 block per iteration: the 8 rows' next 8
+// entries are loaded into Z0-Z7 and transposed in three rounds of
+// shuffles, pairs of doubles, pairs of 128-bit lanes, then 256-bit
+// halves. Only moves: the values are copied bit for bit.
+TEXT ·transpose8AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ld+8(FP), R9
+	SHLQ $3, R9
+	MOVQ src+16(FP), SI
+	MOVQ stride+24(FP), R8
+	SHLQ $3, R8
+	MOVQ blocks+32(FP), CX
+	LEAQ (R8)(R8*2), R10   // 3 rows of src
+	LEAQ (SI)(R8*4), R11   // src row 4
+	LEAQ (R9)(R9*2), R12   // 3 rows of dst
+	LEAQ (DI)(R9*4), R13   // dst row 4
+	MOVQ R9, R14
+	SHLQ $3, R14           // 8 rows of dst
+	TESTQ CX, CX
+	JE    tdone
+
+tloop:
+	VMOVUPD (SI), Z0
+	VMOVUPD (SI)(R8*1), Z1
+	VMOVUPD (SI)(R8*2), Z2
+	VMOVUPD (SI)(R10*1), Z3
+	VMOVUPD (R11), Z4
+	VMOVUPD (R11)(R8*1), Z5
+	VMOVUPD (R11)(R8*2), Z6
+	VMOVUPD (R11)(R10*1), Z7
+
+	// pairs: Z8 = r0[0] r1[0] r0[2] r1[2] ..., Z9 = r0[1] r1[1] r0[3] r1[3] ...
+	VUNPCKLPD Z1, Z0, Z8
+	VUNPCKHPD Z1, Z0, Z9
+	VUNPCKLPD Z3, Z2, Z10
+	VUNPCKHPD Z3, Z2, Z11
+	VUNPCKLPD Z5, Z4, Z12
+	VUNPCKHPD Z5, Z4, Z13
+	VUNPCKLPD Z7, Z6, Z14
+	VUNPCKHPD Z7, Z6, Z15
+
+	// lanes (128 bits: one pair): $0x88 takes lanes 0, 2 of each
+	// operand, $0xdd lanes 1, 3. Z16 = (r0 r1)[0] (r0 r1)[4] (r2 r3)[0] (r2 r3)[4]
+	VSHUFF64X2 $0x88, Z10, Z8, Z16
+	VSHUFF64X2 $0xdd, Z10, Z8, Z17
+	VSHUFF64X2 $0x88, Z14, Z12, Z18
+	VSHUFF64X2 $0xdd, Z14, Z12, Z19
+	VSHUFF64X2 $0x88, Z11, Z9, Z20
+	VSHUFF64X2 $0xdd, Z11, Z9, Z21
+	VSHUFF64X2 $0x88, Z15, Z13, Z22
+	VSHUFF64X2 $0xdd, Z15, Z13, Z23
+
+	// halves: entry p of the 8 rows
+	VSHUFF64X2 $0x88, Z18, Z16, Z0 // p = 0
+	VSHUFF64X2 $0xdd, Z18, Z16, Z4 // p = 4
+	VSHUFF64X2 $0x88, Z19, Z17, Z2 // p = 2
+	VSHUFF64X2 $0xdd, Z19, Z17, Z6 // p = 6
+	VSHUFF64X2 $0x88, Z22, Z20, Z1 // p = 1
+	VSHUFF64X2 $0xdd, Z22, Z20, Z5 // p = 5
+	VSHUFF64X2 $0x88, Z23, Z21, Z3 // p = 3
+	VSHUFF64X2 $0xdd, Z23, Z21, Z7 // p = 7
+
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, (DI)(R9*1)
+	VMOVUPD Z2, (DI)(R9*2)
+	VMOVUPD Z3, (DI)(R12*1)
+	VMOVUPD Z4, (R13)
+	VMOVUPD Z5, (R13)(R9*1)
+	VMOVUPD Z6, (R13)(R9*2)
+	VMOVUPD Z7, (R13)(R12*1)
+
+	ADDQ $64, SI
+	ADDQ $64, R11
+	ADDQ R14, DI
+	ADDQ R14, R13
+	DECQ CX
+	JNE  tloop
+
+tdone:
+	VZEROUPPER
+	RET
+
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL eaxArg+0(FP), AX

@@ -2,8 +2,8 @@
 
 package kern
 
-// kernelAsm is nil: no assembly micro-kernel on this architecture.
-var kernelAsm microKernel
+// kernelAsm is empty: no assembly micro-kernel on this architecture.
+var kernelAsm gemmKernel
 
-// kernelAVX2Only is nil likewise.
-var kernelAVX2Only microKernel
+// kernelAVX2Only and kernel8x8Only are empty likewise.
+var kernelAVX2Only, kernel8x8Only gemmKernel

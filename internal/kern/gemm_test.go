@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 func randSlice(n int, r *rand.Rand) []float64 {
@@ -15,21 +20,26 @@ func randSlice(n int, r *rand.Rand) []float64 {
 	return s
 }
 
-// kernels returns the micro-kernels to test: the Go one and, where the
-// CPU runs it, the assembly one.
-func kernels() map[string]microKernel {
-	ks := map[string]microKernel{"go": kernelGo}
-	if kernelAsm != nil {
+// kernels returns the micro-kernel sets to test: the Go one and, where
+// the CPU runs them, the assembly ones ("asm" is the default: the wide
+// AVX-512 kernels where the CPU has AVX-512; "avx512x8" the 8 x 8
+// AVX-512 kernel alone, as before the wide ones).
+func kernels() map[string]gemmKernel {
+	ks := map[string]gemmKernel{"go": {k8: kernelGo}}
+	if kernelAsm.k8 != nil {
 		ks["asm"] = kernelAsm
 	}
-	if kernelAVX2Only != nil {
+	if kernelAVX2Only.k8 != nil {
 		ks["avx2"] = kernelAVX2Only
+	}
+	if kernel8x8Only.k8 != nil {
+		ks["avx512x8"] = kernel8x8Only
 	}
 	return ks
 }
 
-// withKernel runs f with the given micro-kernel in use.
-func withKernel(k microKernel, f func()) {
+// withKernel runs f with the given micro-kernels in use.
+func withKernel(k gemmKernel, f func()) {
 	old := kernel
 	kernel = k
 	defer func() { kernel = old }()
@@ -100,51 +110,182 @@ func TestGemm(t *testing.T) {
 }
 
 // TestKernels checks that the assembly micro-kernels and the Go one
-// agree (to rounding: the assembly ones fuse multiply and add).
+// agree (to rounding: the assembly ones fuse multiply and add), and that
+// the wide AVX-512 kernels compute each 8-column part of their tile bit
+// for bit as the 8 x 8 one does.
 func TestKernels(t *testing.T) {
 	ks := kernels()
 	delete(ks, "go")
 	if len(ks) == 0 {
 		t.Skip("no assembly micro-kernel on this CPU")
 	}
-	for name, kern := range ks {
-		t.Run(name, func(t *testing.T) { testKernel(t, kern) })
+	for name, kn := range ks {
+		t.Run(name, func(t *testing.T) {
+			testKernel(t, kn.k8, nr, kernelGo, false)
+			if kn.k16 != nil {
+				testKernel(t, kn.k16, 16, kernelGo, false)
+				testKernel(t, kn.k16, 16, kn.k8, true)
+			}
+			if kn.k24 != nil {
+				testKernel(t, kn.k24, 24, kernelGo, false)
+				testKernel(t, kn.k24, 24, kn.k8, true)
+			}
+		})
 	}
 }
 
-func testKernel(t *testing.T, kern microKernel) {
+// testKernel compares the kernel of 8 x w tiles with ref, an 8 x 8 one
+// run on each 8 columns, to rounding or, if exact, bit for bit.
+func testKernel(t *testing.T, kern microKernel, w int, ref microKernel, exact bool) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, k := range []int{0, 1, 2, 3, 5, 8, 40, 100, 256} {
-		for _, ab := range [][2]float64{{1, 0}, {0.25, 1}, {-2, 0.5}} {
-			const lda, ldb, ldc = mr + 1, nr + 2, nr + 3
-			a, b := randSlice(k*lda, r), randSlice(k*ldb, r)
+	for _, k := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 40, 100, 255, 256} {
+		for _, ab := range [][2]float64{{1, 0}, {0.25, 1}, {-2, 0.5}, {0.3, math.Copysign(0, -1)}} {
+			lda, ldb, ldc := mr+1, w+2, w+3
+			a, b := randSlice(max(k, 1)*lda, r), randSlice(max(k, 1)*ldb, r)
 			c0 := randSlice(mr*ldc, r)
+			if ab[1] == 0 {
+				for i := range c0 {
+					c0[i] = math.NaN() // only written
+				}
+			}
 			c1, c2 := append([]float64(nil), c0...), append([]float64(nil), c0...)
-			kernelGo(k, a, lda, b, ldb, c1, ldc, ab[0], ab[1])
+			for j := 0; j < w; j += nr {
+				ref(k, a, lda, b[j:], ldb, c1[j:], ldc, ab[0], ab[1])
+			}
 			kern(k, a, lda, b, ldb, c2, ldc, ab[0], ab[1])
 			for i := range c1 {
-				if math.Abs(c1[i]-c2[i]) > 1e-13*(1+math.Abs(c1[i]))*float64(1+k) {
-					t.Fatalf("k %d alpha %g beta %g: entry %d: go %g, asm %g", k, ab[0], ab[1], i, c1[i], c2[i])
+				same := math.Float64bits(c1[i]) == math.Float64bits(c2[i]) // NaN past the tile
+				if !same && (exact || !(math.Abs(c1[i]-c2[i]) <= 1e-13*(1+math.Abs(c1[i]))*float64(1+k))) {
+					t.Fatalf("%d columns, k %d alpha %g beta %g: entry %d: ref %g, kernel %g", w, k, ab[0], ab[1], i, c1[i], c2[i])
 				}
 			}
 		}
 	}
 }
 
+// refGemm computes what Gemm computes with the assembly kernels, bit for
+// bit, one entry at a time: per kc block of k, the chain of fused
+// multiply-adds over p in increasing order from 0, times alpha, added to
+// bt*c by one fused multiply-add (bt is beta for the first block, 1
+// after), except in the partial tiles of the bottom and right edges,
+// where alpha*sum and bt*c are rounded apart and added.
+func refGemm(m, n, k int, alpha float64, a, b View, beta float64, c []float64, ldc int) {
+	m8, n8 := m/mr*mr, n/nr*nr
+	for i := range m {
+		for j := range n {
+			x := &c[i*ldc+j]
+			if k == 0 {
+				if beta == 0 {
+					*x = 0
+				} else {
+					*x *= beta
+				}
+				continue
+			}
+			for pc := 0; pc < k; pc += kc {
+				bt := beta
+				if pc > 0 {
+					bt = 1
+				}
+				s := 0.0
+				for p := pc; p < min(k, pc+kc); p++ {
+					s = math.FMA(a.data[i*a.rs+p*a.cs], b.data[p*b.rs+j*b.cs], s)
+				}
+				switch {
+				case bt == 0:
+					*x = alpha * s
+				case i < m8 && j < n8:
+					*x = math.FMA(bt, *x, alpha*s)
+				default:
+					*x = float64(bt**x) + float64(alpha*s)
+				}
+			}
+		}
+	}
+}
+
+// TestGemmExact checks that the assembly kernels (the wide AVX-512 ones
+// where the CPU has them, and the 8 x 8 one alone) compute every entry
+// of C bit for bit as refGemm does, on random shapes with ragged edges,
+// several kc blocks, every layout of the operands, beta 0, 1 and other,
+// one and two workers.
+func TestGemmExact(t *testing.T) {
+	ks := kernels()
+	delete(ks, "go")
+	delete(ks, "avx2") // fuses the same way, but is checked by TestGemm
+	if len(ks) == 0 {
+		t.Skip("no AVX-512 micro-kernel on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	shapes := [][3]int{{8, 24, 5}, {64, 1000, 300}, {32, 100, 100}, {100, 100, 32}, {13, 61, 513}, {57, 47, 257}}
+	for range 30 {
+		shapes = append(shapes, [3]int{1 + r.IntN(80), 1 + r.IntN(140), r.IntN(600)})
+	}
+	for name, kern := range ks {
+		for _, pn := range []int{1, 2} {
+			pool := NewWorkers(pn)
+			for _, sh := range shapes {
+				m, n, k := sh[0], sh[1], sh[2]
+				pool.Reserve(m, n, k)
+				for _, ab := range [][2]float64{{0.5, 0.3}, {1, 0}, {-0.7, 1}} {
+					alpha, beta := ab[0], ab[1]
+					for lay := range 4 {
+						ad, bd, c := randSlice(m*k, r), randSlice(k*n, r), randSlice(m*n, r)
+						a, b := RowMajor(ad, k), RowMajor(bd, n)
+						if lay&1 != 0 {
+							a = ColMajor(ad, m)
+						}
+						if lay&2 != 0 {
+							b = ColMajor(bd, k)
+						}
+						want := append([]float64(nil), c...)
+						refGemm(m, n, k, alpha, a, b, beta, want, n)
+						if pn > 1 && n >= 2*nr {
+							pool.job = gemmJob{m, n, k, alpha, a, b, beta, c, n}
+							withKernel(kern, pool.run)
+						} else {
+							withKernel(kern, func() { Gemm(m, n, k, alpha, a, b, beta, c, n, pool) })
+						}
+						for i := range c {
+							if math.Float64bits(c[i]) != math.Float64bits(want[i]) {
+								t.Fatalf("%s kernels, %d workers, %v, alpha %g beta %g layout %d: entry (%d, %d): %v, want %v",
+									name, pn, sh, alpha, beta, lay, i/n, i%n, c[i], want[i])
+							}
+						}
+					}
+				}
+			}
+			pool.Close()
+		}
+	}
+}
+
 // BenchmarkGemm times the products of the benchmark networks (m x n x k
-// and the layouts of n3 and n5: forward X W^T, transposed E W, update
-// A^T C). (gonum's Dgemm, the baseline before this GEMM, is not linked
-// here: the package uses the standard library only.)
+// and the layouts of n3 and n5 as the runtime calls them: forward X W^T,
+// transposed E W, update C += alpha A^T E) on every micro-kernel set:
+// "asm" is the default one (on AVX-512, the wide kernels), "avx512x8"
+// the 8 x 8 AVX-512 kernel alone, as before them. Compare them with
+//
+//	go test -run - -bench Gemm -count 5 ./internal/kern
+//
+// (gonum's Dgemm, the baseline before this GEMM, is not linked here: the
+// package uses the standard library only.)
 func BenchmarkGemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	type shape struct {
 		name    string
 		m, n, k int
-		at, bt  bool // A, B read through their transposes
+		at, bt  bool    // A, B read through their transposes
+		beta    float64 // 1 for the updates
 	}
-	for _, sh := range []shape{{"fwd", 32, 100, 100, false, true}, {"fwd", 32, 100, 40, false, true},
-		{"tr", 32, 100, 100, false, false}, {"upd", 100, 100, 32, true, false}, {"upd", 100, 40, 32, true, false},
-		{"fwd", 64, 1000, 1000, false, true}, {"upd", 1000, 1000, 64, true, false}} {
+	for _, sh := range []shape{
+		// n3
+		{"fwd", 32, 100, 100, false, true, 0}, {"fwd", 32, 100, 40, false, true, 0},
+		{"tr", 32, 100, 100, false, false, 0}, {"upd", 100, 100, 32, true, false, 1}, {"upd", 100, 40, 32, true, false, 1},
+		// n5
+		{"fwd", 64, 1000, 784, false, true, 0}, {"fwd", 64, 1000, 1000, false, true, 0},
+		{"tr", 64, 1000, 1000, false, false, 0},
+		{"upd", 1000, 784, 64, true, false, 1}, {"upd", 1000, 1000, 64, true, false, 1}} {
 		m, n, k := sh.m, sh.n, sh.k
 		ad, bd, c := randSlice(m*k, r), randSlice(n*k, r), randSlice(m*n, r)
 		a, bv := RowMajor(ad, k), RowMajor(bd, n)
@@ -159,16 +300,121 @@ func BenchmarkGemm(b *testing.B) {
 			pool := NewWorkers(pn)
 			pool.Reserve(m, n, k)
 			for kn, kern := range kernels() {
+				if kn == "go" {
+					continue
+				}
 				b.Run(fmt.Sprintf("%s-%dx%dx%d-%s-%dw", sh.name, m, n, k, kn, pn), func(b *testing.B) {
 					withKernel(kern, func() {
 						for b.Loop() {
-							Gemm(m, n, k, 1, a, bv, 0, c, n, pool)
+							Gemm(m, n, k, 1e-9, a, bv, sh.beta, c, n, pool)
 						}
 					})
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPs")
 				})
 			}
 			pool.Close()
+		}
+	}
+}
+
+// TestGemmCompare times the default kernels against the 8 x 8 AVX-512
+// one alone, interleaved round by round in one process (for a shared,
+// noisy machine), when VLEC_GEMM_COMPARE is set (to the number of
+// rounds); it prints GFLOP/s min/median of each and the ratio of the
+// medians and of the best times.
+func TestGemmCompare(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("VLEC_GEMM_COMPARE"))
+	if rounds == 0 || kernel8x8Only.k8 == nil {
+		t.Skip("set VLEC_GEMM_COMPARE=rounds to time the kernels (AVX-512 only)")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	type shape struct {
+		name    string
+		m, n, k int
+		at, bt  bool
+		beta    float64
+	}
+	shapes := []shape{
+		{"n3 fwd", 32, 100, 100, false, true, 0}, {"n3 fwd", 32, 100, 40, false, true, 0},
+		{"n3 tr", 32, 100, 100, false, false, 0}, {"n3 upd", 100, 100, 32, true, false, 1}, {"n3 upd", 100, 40, 32, true, false, 1},
+		{"n5 fwd", 64, 1000, 784, false, true, 0}, {"n5 fwd", 64, 1000, 1000, false, true, 0},
+		{"n5 tr", 64, 1000, 1000, false, false, 0},
+		{"n5 upd", 1000, 784, 64, true, false, 1}, {"n5 upd", 1000, 1000, 64, true, false, 1}}
+	if s := os.Getenv("VLEC_GEMM_SHAPES"); s != "" {
+		var keep []shape
+		for _, sh := range shapes {
+			if strings.Contains(fmt.Sprintf("%s %dx%dx%d", sh.name, sh.m, sh.n, sh.k), s) {
+				keep = append(keep, sh)
+			}
+		}
+		shapes = keep
+	}
+	for _, pn := range []int{1, 2} {
+		pool := NewWorkers(pn)
+		for _, sh := range shapes {
+			m, n, k := sh.m, sh.n, sh.k
+			pool.Reserve(m, n, k)
+			ad, bd, c := randSlice(m*k, r), randSlice(n*k, r), randSlice(m*n, r)
+			a, bv := RowMajor(ad, k), RowMajor(bd, n)
+			if sh.at {
+				a = ColMajor(ad, m)
+			}
+			if sh.bt {
+				bv = ColMajor(bd, k)
+			}
+			flops := float64(2 * m * n * k)
+			reps := max(1, int(5e6/flops)) // about 1 ms per timing at 5 GFLOP/s
+			var times [2][]float64
+			for round := range rounds {
+				for i, kn := range []gemmKernel{kernel8x8Only, kernelAsm} {
+					if round%2 == 1 {
+						kn = []gemmKernel{kernelAsm, kernel8x8Only}[i]
+						i = 1 - i
+					}
+					withKernel(kn, func() {
+						Gemm(m, n, k, 1e-9, a, bv, sh.beta, c, n, pool)
+						t0 := time.Now()
+						for range reps {
+							Gemm(m, n, k, 1e-9, a, bv, sh.beta, c, n, pool)
+						}
+						times[i] = append(times[i], flops*float64(reps)/time.Since(t0).Seconds()/1e9)
+					})
+				}
+			}
+			for i := range times {
+				slices.Sort(times[i])
+			}
+			best := func(i int) float64 { return times[i][len(times[i])-1] }
+			med := func(i int) float64 { return times[i][len(times[i])/2] }
+			t.Logf("%-7s %4dx%4dx%4d %dw  GFLOP/s old max %5.1f med %5.1f  new max %5.1f med %5.1f  new/old max %.2f med %.2f",
+				sh.name, m, n, k, pn, best(0), med(0), best(1), med(1), best(1)/best(0), med(1)/med(0))
+		}
+		pool.Close()
+	}
+}
+
+// TestInterleave8 checks that the assembly transposer packs panels as
+// interleave8's loop does, bit for bit.
+func TestInterleave8(t *testing.T) {
+	t8 := kernelAsm.t8
+	if t8 == nil {
+		t.Skip("no assembly transposer on this CPU")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, kb := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 255, 256} {
+		for _, ld := range []int{8, 16, 24} {
+			for _, stride := range []int{kb, kb + 3, 1000} {
+				src := randSlice(3+8*stride+kb, r)
+				want, got := randSlice(max(kb, 1)*ld, r), make([]float64, max(kb, 1)*ld)
+				copy(got, want)
+				interleave8(want, ld, src, 3, stride, kb, nil)
+				interleave8(got, ld, src, 3, stride, kb, t8)
+				for i := range want {
+					if math.Float64bits(want[i]) != math.Float64bits(got[i]) {
+						t.Fatalf("kb %d ld %d stride %d: entry %d: %v, want %v", kb, ld, stride, i, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }
