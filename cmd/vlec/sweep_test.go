@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -208,6 +209,84 @@ func compareTables(t *testing.T, a, b [][]string, what string) {
 			if a[i][j] != b[i][j] {
 				t.Errorf("%s row %d, %s: local %q, Slurm %q", what, i, name, a[i][j], b[i][j])
 			}
+		}
+	}
+}
+
+// TestSweepInterrupt interrupts a local sweep as Ctrl-C would: the two
+// running runs stop after their step and keep their summaries
+// (interrupted), the two waiting ones never start, the tables are
+// written, and vlec exits with status 130.
+func TestSweepInterrupt(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT")
+	}
+	vlecBin := sweepTestBinary(t)
+	dir := t.TempDir()
+	model := filepath.Join(dir, "long.vle")
+	src := `model long
+import "std/gle"
+sim { dt = 1ms; duration = 100000s }
+input x[1] = sine(freq = 1Hz)
+population y[1] : gle(tau_m = 20ms)
+connect x -> y W = 1
+energy { mismatch(y); mse(y.r, 0.2) }
+record y.u every 1000 steps
+`
+	if err := os.WriteFile(model, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "sw")
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(vlecBin, "sweep", model, "--seeds", "4", "-j", "2", "-o", out, "-q")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until both runs have opened their records (a file in each
+	// run directory: the record, under a temporary name until the end).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		started := map[string]bool{}
+		files, _ := filepath.Glob(filepath.Join(out, "runs", "*", "*"))
+		for _, f := range files {
+			started[filepath.Dir(f)] = true
+		}
+		if len(started) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the runs did not start in 30 s:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit status %d (%v), want 130:\n%s%s", code, err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "interrupted; run the same command again") || !strings.Contains(stdout.String(), "4 runs: 0 ok, 2 failed, 2 missing") {
+		t.Errorf("output:\n%s%s", stdout.String(), stderr.String())
+	}
+	rows := readResults(t, out)
+	status, msg := column(t, rows, "status"), column(t, rows, "error")
+	for _, row := range rows[1:] {
+		if row[status] == "failed" && row[msg] != "interrupted" {
+			t.Errorf("a stopped run: %v, want failed, interrupted", row)
+		}
+	}
+	m, err := sweep.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range m.Runs {
+		res := sweep.Inspect(out, r)
+		if res.Status == sweep.StatusFailed && (res.Exit == nil || res.Exit.Code != exitInterrupted || res.Summary == nil) {
+			t.Errorf("run %d: exit %+v, summary %v; want exit status 130 and a summary", r.ID, res.Exit, res.Summary != nil)
 		}
 	}
 }
