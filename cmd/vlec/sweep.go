@@ -399,11 +399,14 @@ func submitSweep(cmd *cobra.Command, dir string, m *sweep.Manifest, runs []sweep
 		fmt.Fprintf(stdout, "nothing to submit: of %d runs, %d done, %d pending, %d running; see vlec sweep status %s\n", len(runs), skipped[sweep.Done], skipped[sweep.Pending], skipped[sweep.Running], dir)
 		return nil
 	}
-	sub, err := sweep.Submit(cmd.Context(), dir, m, ids, opt)
+	subs, err := sweep.Submit(cmd.Context(), dir, m, ids, opt)
+	for _, sub := range subs {
+		fmt.Fprintf(stdout, "submitted job %s: %d runs (array %s)\n", sub.JobID, len(sub.Tasks), sub.Array)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "submitted job %s: %d runs (array %s); follow with vlec sweep status %s, tabulate with vlec sweep collect %s\n", sub.JobID, len(ids), sub.Array, dir, dir)
+	fmt.Fprintf(stdout, "follow with vlec sweep status %s; tabulate with vlec sweep collect %s\n", dir, dir)
 	return nil
 }
 

@@ -37,9 +37,17 @@ type SlurmOptions struct {
 type Submission struct {
 	JobID string `json:"job_id"`
 	// Array is the --array value; Tasks the run ids it holds.
-	Array     string `json:"array"`
-	Tasks     []int  `json:"tasks"`
+	Array string `json:"array"`
+	Tasks []int  `json:"tasks"`
+	// Offset is added to a task's array index to give its run id: 0,
+	// unless the ids exceed the cluster's MaxArraySize.
+	Offset    int    `json:"offset,omitempty"`
 	Submitted string `json:"submitted"` // RFC 3339
+}
+
+// Task names the Slurm task of run id in the submission: JOB_INDEX.
+func (s Submission) Task(id int) string {
+	return s.JobID + "_" + strconv.Itoa(id-s.Offset)
 }
 
 // SlurmRecord lists the submissions of a sweep, oldest first.
@@ -97,15 +105,20 @@ func ArraySpec(ids []int) string {
 }
 
 // Script gives the batch script of a job array running the given runs
-// of the sweep in dir: one task per run, its task id the run's id, each
-// task executing vlec sweep run-task DIR ID with the manifest's vlec.
-func Script(dir string, m *Manifest, ids []int, opt SlurmOptions) string {
+// of the sweep in dir: one task per run, its array index the run's id
+// less offset, each task executing vlec sweep run-task DIR ID with the
+// manifest's vlec.
+func Script(dir string, m *Manifest, ids []int, offset int, opt SlurmOptions) string {
+	index := make([]int, len(ids))
+	for i, id := range ids {
+		index[i] = id - offset
+	}
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	b.WriteString("# Written by vlec sweep --slurm: a job array with a task per run of the\n")
 	b.WriteString("# sweep in this directory; a task's id is its run's id in sweep.json.\n")
 	fmt.Fprintf(&b, "#SBATCH --job-name=vlec-sweep-%s\n", jobName(m.Model))
-	fmt.Fprintf(&b, "#SBATCH --array=%s\n", ArraySpec(ids))
+	fmt.Fprintf(&b, "#SBATCH --array=%s\n", ArraySpec(index))
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, SlurmDir, "%A_%a.out"))
 	fmt.Fprintf(&b, "#SBATCH --error=%s\n", filepath.Join(dir, SlurmDir, "%A_%a.err"))
 	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", max(1, opt.CPUs))
@@ -118,7 +131,11 @@ func Script(dir string, m *Manifest, ids []int, opt SlurmOptions) string {
 	if opt.Mem != "" {
 		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", opt.Mem)
 	}
-	fmt.Fprintf(&b, "exec %s sweep run-task %s \"$SLURM_ARRAY_TASK_ID\"\n", shellQuote(m.Vlec), shellQuote(dir))
+	id := `"$SLURM_ARRAY_TASK_ID"`
+	if offset != 0 {
+		id = fmt.Sprintf(`"$((SLURM_ARRAY_TASK_ID + %d))"`, offset)
+	}
+	fmt.Fprintf(&b, "exec %s sweep run-task %s %s\n", shellQuote(m.Vlec), shellQuote(dir), id)
 	return b.String()
 }
 
@@ -149,31 +166,64 @@ func checkSlurmPath(what, path string) error {
 	return nil
 }
 
-// Submit writes DIR/sweep.sbatch for the given runs and submits it with
-// sbatch --parsable. When Slurm accepts it, the submission is added to
-// DIR/slurm.json and returned. When sbatch is missing or refuses, the
-// error holds its message and slurm.json is left as it was, so nothing
-// claims the runs were submitted.
-func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOptions) (Submission, error) {
+// Submit submits the given runs of the sweep in dir as Slurm job
+// arrays, a task per run: one array, or several when the run ids reach
+// the cluster's MaxArraySize (each then with an offset from its array
+// indices to the run ids). For each it writes DIR/sweep.sbatch and runs
+// sbatch --parsable; every array Slurm accepts is added to
+// DIR/slurm.json at once, and the accepted ones are returned. When
+// sbatch is missing or refuses, the error holds its message and says
+// which arrays, if any, were accepted before: nothing else is recorded,
+// so nothing claims runs were submitted that were not.
+func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOptions) ([]Submission, error) {
 	if len(ids) == 0 {
-		return Submission{}, fmt.Errorf("no runs to submit")
+		return nil, fmt.Errorf("no runs to submit")
 	}
 	if err := checkSlurmPath("the sweep directory", dir); err != nil {
-		return Submission{}, err
+		return nil, err
 	}
 	sbatch, err := exec.LookPath("sbatch")
 	if err != nil {
-		return Submission{}, fmt.Errorf("sbatch not found: --slurm needs Slurm's sbatch on the PATH (run it on a login node of the cluster): %v", err)
+		return nil, fmt.Errorf("sbatch not found: --slurm needs Slurm's sbatch on the PATH (run it on a login node of the cluster): %v", err)
 	}
 	rec, err := LoadSlurm(dir)
 	if err != nil {
-		return Submission{}, err
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, SlurmDir), 0o755); err != nil {
-		return Submission{}, err
+		return nil, err
 	}
+	var done []Submission
+	limit := maxArraySize(ctx)
+	for _, chunk := range chunks(ids, limit) {
+		offset := 0
+		if chunk[len(chunk)-1] >= limit {
+			offset = chunk[0]
+		}
+		sub, err := submitArray(ctx, sbatch, dir, m, chunk, offset, opt)
+		if err == nil {
+			rec.Submissions = append(rec.Submissions, sub)
+			data, _ := json.MarshalIndent(rec, "", "  ")
+			if werr := atomicfile.WriteFile(filepath.Join(dir, SlurmFile), append(data, '\n')); werr != nil {
+				err = fmt.Errorf("job %s was submitted, but recording it in %s failed: %v", sub.JobID, SlurmFile, werr)
+			}
+			done = append(done, sub)
+		}
+		if err != nil {
+			if len(done) > 0 {
+				err = fmt.Errorf("%v\n(%s records the arrays accepted before: %s)", err, SlurmFile, jobList(done))
+			}
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// submitArray writes the script of one job array, its indices the run
+// ids less offset, and submits it.
+func submitArray(ctx context.Context, sbatch, dir string, m *Manifest, ids []int, offset int, opt SlurmOptions) (Submission, error) {
 	script := filepath.Join(dir, ScriptFile)
-	if err := atomicfile.WriteFile(script, []byte(Script(dir, m, ids, opt))); err != nil {
+	if err := atomicfile.WriteFile(script, []byte(Script(dir, m, ids, offset, opt))); err != nil {
 		return Submission{}, err
 	}
 	var stdout, stderr bytes.Buffer
@@ -185,7 +235,7 @@ func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOp
 		if msg == "" {
 			msg = err.Error()
 		}
-		return Submission{}, fmt.Errorf("sbatch refused the job array (nothing was submitted):\n%s", msg)
+		return Submission{}, fmt.Errorf("sbatch refused the job array of runs %s, which was not submitted:\n%s", ArraySpec(ids), msg)
 	}
 	// --parsable prints "JOBID" or "JOBID;CLUSTER".
 	line, _, _ := strings.Cut(strings.TrimSpace(stdout.String()), "\n")
@@ -193,13 +243,61 @@ func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOp
 	if _, err := strconv.ParseUint(job, 10, 64); err != nil {
 		return Submission{}, fmt.Errorf("sbatch printed %q, not a job id: check squeue for a job named vlec-sweep-%s before submitting again", stdout.String(), jobName(m.Model))
 	}
-	sub := Submission{JobID: job, Array: ArraySpec(ids), Tasks: slices.Sorted(slices.Values(ids)), Submitted: time.Now().Format(time.RFC3339)}
-	rec.Submissions = append(rec.Submissions, sub)
-	data, _ := json.MarshalIndent(rec, "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(dir, SlurmFile), append(data, '\n')); err != nil {
-		return sub, fmt.Errorf("job %s was submitted, but recording it failed: %v", job, err)
+	index := make([]int, len(ids))
+	for i, id := range ids {
+		index[i] = id - offset
 	}
-	return sub, nil
+	return Submission{JobID: job, Array: ArraySpec(index), Tasks: ids, Offset: offset, Submitted: time.Now().Format(time.RFC3339)}, nil
+}
+
+// defaultMaxArraySize is Slurm's default MaxArraySize: array indices
+// run from 0 to 1000.
+const defaultMaxArraySize = 1001
+
+// maxArraySize asks scontrol for the cluster's MaxArraySize, the bound
+// on array indices; Slurm's default when it cannot be asked.
+func maxArraySize(ctx context.Context) int {
+	out, err := exec.CommandContext(ctx, "scontrol", "show", "config").Output()
+	if err != nil {
+		return defaultMaxArraySize
+	}
+	for line := range strings.SplitSeq(string(out), "\n") {
+		name, value, ok := strings.Cut(line, "=")
+		if ok && strings.TrimSpace(name) == "MaxArraySize" {
+			if n, err := strconv.Atoi(strings.TrimSpace(value)); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return defaultMaxArraySize
+}
+
+// chunks splits the sorted ids into groups whose ids span less than
+// limit, so that each is one array with indices id - first id.
+func chunks(ids []int, limit int) [][]int {
+	ids = slices.Sorted(slices.Values(ids))
+	if ids[len(ids)-1] < limit {
+		return [][]int{ids}
+	}
+	var out [][]int
+	for len(ids) > 0 {
+		n := 1
+		for n < len(ids) && ids[n]-ids[0] < limit {
+			n++
+		}
+		out = append(out, ids[:n:n])
+		ids = ids[n:]
+	}
+	return out
+}
+
+// jobList names the job ids of the submissions.
+func jobList(subs []Submission) string {
+	ids := make([]string, len(subs))
+	for i, s := range subs {
+		ids[i] = s.JobID
+	}
+	return strings.Join(ids, ", ")
 }
 
 // Queue asks squeue for the tasks of the given job arrays that Slurm

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,7 +28,7 @@ func fakeTools(t *testing.T, tools map[string]string) {
 
 func TestScript(t *testing.T) {
 	m := &Manifest{Model: "/models/chain 2.vle", Vlec: "/opt/it's/vlec"}
-	got := Script("/shared/sw", m, []int{3, 7, 8, 9}, SlurmOptions{Partition: "short", Time: "10", Mem: "1G", CPUs: 2})
+	got := Script("/shared/sw", m, []int{3, 7, 8, 9}, 0, SlurmOptions{Partition: "short", Time: "10", Mem: "1G", CPUs: 2})
 	want := `#!/bin/sh
 # Written by vlec sweep --slurm: a job array with a task per run of the
 # sweep in this directory; a task's id is its run's id in sweep.json.
@@ -45,9 +46,14 @@ exec '/opt/it'\''s/vlec' sweep run-task '/shared/sw' "$SLURM_ARRAY_TASK_ID"
 		t.Errorf("script:\n%s\nwant\n%s", got, want)
 	}
 	// Without resources, the cluster's defaults and one CPU.
-	got = Script("/s", m, []int{0}, SlurmOptions{})
+	got = Script("/s", m, []int{0}, 0, SlurmOptions{})
 	if strings.Contains(got, "--partition") || strings.Contains(got, "--time") || strings.Contains(got, "--mem") || !strings.Contains(got, "--cpus-per-task=1\n") {
 		t.Errorf("script without resources:\n%s", got)
+	}
+	// With an offset, the indices start at 0 and the task adds it back.
+	got = Script("/s", m, []int{1200, 1201, 1205}, 1200, SlurmOptions{})
+	if !strings.Contains(got, "#SBATCH --array=0-1,5\n") || !strings.Contains(got, ` sweep run-task '/s' "$((SLURM_ARRAY_TASK_ID + 1200))"`) {
+		t.Errorf("script with an offset:\n%s", got)
 	}
 }
 
@@ -61,7 +67,7 @@ func TestSubmit(t *testing.T) {
 	// Refused: sbatch's message, and nothing recorded.
 	fakeTools(t, map[string]string{"sbatch": "echo 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n"})
 	_, err = Submit(context.Background(), dir, m, []int{0, 1}, SlurmOptions{Partition: "nope"})
-	if err == nil || !strings.Contains(err.Error(), "sbatch: error: invalid partition specified: nope") || !strings.Contains(err.Error(), "nothing was submitted") {
+	if err == nil || !strings.Contains(err.Error(), "sbatch: error: invalid partition specified: nope") || !strings.Contains(err.Error(), "runs 0-1, which was not submitted") {
 		t.Errorf("refused submission: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, SlurmFile)); !os.IsNotExist(err) {
@@ -77,12 +83,12 @@ func TestSubmit(t *testing.T) {
 	// Accepted twice: both recorded, with their tasks; sbatch got the
 	// script, run in the sweep directory.
 	fakeTools(t, map[string]string{"sbatch": "echo \"$PWD $*\" > sbatch.args\necho '42;cluster'\n"})
-	sub, err := Submit(context.Background(), dir, m, []int{2, 0, 1}, SlurmOptions{})
+	subs, err := Submit(context.Background(), dir, m, []int{2, 0, 1}, SlurmOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sub.JobID != "42" || sub.Array != "0-2" || !slices.Equal(sub.Tasks, []int{0, 1, 2}) {
-		t.Errorf("submission %+v", sub)
+	if len(subs) != 1 || subs[0].JobID != "42" || subs[0].Array != "0-2" || subs[0].Offset != 0 || !slices.Equal(subs[0].Tasks, []int{0, 1, 2}) {
+		t.Errorf("submissions %+v", subs)
 	}
 	args, _ := os.ReadFile(filepath.Join(dir, "sbatch.args"))
 	if want := dir + " --parsable " + filepath.Join(dir, ScriptFile) + "\n"; string(args) != want {
@@ -154,5 +160,77 @@ func TestStates(t *testing.T) {
 	_, note, err = States(context.Background(), dir, m)
 	if err != nil || !strings.Contains(note, "Unable to contact slurm controller") {
 		t.Errorf("squeue failing: %v %q", err, note)
+	}
+}
+
+func TestChunks(t *testing.T) {
+	tests := []struct {
+		ids   []int
+		limit int
+		want  string
+	}{
+		{[]int{0, 1, 2}, 1001, "[[0 1 2]]"},
+		{[]int{5, 1000}, 1001, "[[5 1000]]"},
+		{[]int{9, 0, 1, 4, 3, 5, 8}, 4, "[[0 1 3] [4 5] [8 9]]"},
+		{[]int{1001, 1002, 2500}, 1001, "[[1001 1002] [2500]]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(chunks(tt.ids, tt.limit)); got != tt.want {
+			t.Errorf("chunks(%v, %d) = %s, want %s", tt.ids, tt.limit, got, tt.want)
+		}
+	}
+}
+
+// TestSubmitChunks submits more runs than the cluster's MaxArraySize
+// allows in one array: several arrays, each with its offset, and the
+// states of their tasks found by index. The second array refused leaves
+// the first recorded.
+func TestSubmitChunks(t *testing.T) {
+	dir, m, _ := fakeSweep(t, []string{"1", "2", "3", "4", "5"}, 2) // runs 0-9
+	fakeTools(t, map[string]string{
+		"scontrol": "printf 'MaxArraySize            = 4\\nMaxJobCount = 10\\n'\n",
+		"sbatch":   "n=$(cat n 2>/dev/null || echo 40); n=$((n+1)); echo $n > n; grep -- --array \"$2\" >> arrays; grep run-task \"$2\" >> tasks; echo $n\n",
+		"squeue":   "printf '42|1|RUNNING\\n43|0|PENDING\\n'\n",
+	})
+	subs, err := Submit(context.Background(), dir, m, []int{0, 1, 2, 3, 4, 5, 6, 9}, SlurmOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range subs {
+		got = append(got, fmt.Sprintf("%s %s +%d %v", s.JobID, s.Array, s.Offset, s.Tasks))
+	}
+	want := []string{"41 0-3 +0 [0 1 2 3]", "42 0-2 +4 [4 5 6]", "43 0 +9 [9]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("submissions %q, want %q", got, want)
+	}
+	tasks, _ := os.ReadFile(filepath.Join(dir, "tasks"))
+	if !strings.Contains(string(tasks), `"$((SLURM_ARRAY_TASK_ID + 4))"`) || !strings.Contains(string(tasks), `"$((SLURM_ARRAY_TASK_ID + 9))"`) {
+		t.Errorf("the scripts' run-task lines:\n%s", tasks)
+	}
+	states, _, err := States(context.Background(), dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := states[5]; s.Job != "42_1" || s.State != Running {
+		t.Errorf("run 5: %s %s, want running as 42_1", s.State, s.Job)
+	}
+	if s := states[9]; s.Job != "43_0" || s.State != Pending {
+		t.Errorf("run 9: %s %s, want pending as 43_0", s.State, s.Job)
+	}
+
+	// The second array refused: the first is recorded and said so.
+	dir2, m2, _ := fakeSweep(t, []string{"1", "2", "3", "4", "5"}, 2)
+	fakeTools(t, map[string]string{
+		"scontrol": "printf 'MaxArraySize = 4\\n'\n",
+		"sbatch":   "if [ -e once ]; then echo 'sbatch: error: QOSMaxSubmitJobPerUserLimit' >&2; exit 1; fi; touch once; echo 77\n",
+	})
+	subs, err = Submit(context.Background(), dir2, m2, []int{0, 1, 2, 3, 4, 5}, SlurmOptions{})
+	if err == nil || !strings.Contains(err.Error(), "QOSMaxSubmitJobPerUserLimit") || !strings.Contains(err.Error(), "arrays accepted before: 77") || len(subs) != 1 {
+		t.Errorf("second array refused: %v, %+v", err, subs)
+	}
+	rec, _ := LoadSlurm(dir2)
+	if len(rec.Submissions) != 1 || rec.Submissions[0].JobID != "77" {
+		t.Errorf("slurm.json after a refusal: %+v", rec)
 	}
 }

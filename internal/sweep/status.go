@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strconv"
 )
 
 // The states vlec sweep status reports per run.
@@ -53,7 +52,7 @@ func States(ctx context.Context, dir string, m *Manifest) (states []RunState, no
 	for _, r := range m.Runs {
 		st := RunState{Run: r, Result: Inspect(dir, r)}
 		if s, ok := latest[r.ID]; ok {
-			st.Job = s.JobID + "_" + strconv.Itoa(r.ID)
+			st.Job = s.Task(r.ID)
 			st.Slurm = queue[st.Job]
 		}
 		st.State, st.Message = st.Result.Status, st.Result.Message
