@@ -25,7 +25,7 @@ func newPlotCmd() *cobra.Command {
 		logT     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "plot RUNDIR... ",
+		Use:   "plot RUNDIR...",
 		Short: "Draw the recordings of a run, or compare runs",
 		Long: `plot draws what a run recorded (the output directory of vlec run: its
 CSV, .npy and .npz recordings, its summary and a task's metrics) as one
@@ -37,15 +37,16 @@ drawn over the faded min/max envelope, on a log scale when they span two
 decades or more), and the loss and accuracy per epoch of a task. Long
 recordings are read once, row by row, and reduced to the smallest and the
 largest value per pixel column, so a run of any length draws in bounded
-memory.
+memory. A panel shows at most 10 series of a run (the first entry of
+each quantity first); a note on stderr says what it left out.
 
 --compare overlays several runs (one colour per run, e.g. the same task
 learned with le, gle and adjoint). --vars chooses the quantities by the
 names they were recorded under (y.r, W0, h.tau_m, cost, energy,
-mean(y.r), a single column y.r[0][1], test.accuracy, or metrics);
---from and --to limit the time shown; --logt puts time on a log axis. The image type follows -o: .png,
-.svg or .pdf; the default is RUNDIR/MODEL.png (compare.png for
---compare). The file is written whole or not at all.`,
+mean(y.r), a single column y.r[0][1], test.accuracy, or metrics); --from
+and --to limit the time shown; --logt puts time on a log axis. The image
+type follows -o: .png, .svg or .pdf; the default is RUNDIR/MODEL.png
+(compare.png for --compare). The file is written whole or not at all.`,
 		Example: "  vlec plot runs/chain2-20250101-120000\n  vlec plot out --vars y.r,T.y.r,cost --from 20s -o fit.svg\n  vlec plot --compare runs/gle runs/le runs/adjoint --vars W0,W1,h.tau_m,y.tau_m,cost -o lagline.png",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

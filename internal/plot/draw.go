@@ -33,7 +33,8 @@ const (
 )
 
 // palette is the Okabe-Ito set of colours that stay apart for
-// colour-blind readers (yellow left out: it does not show on white).
+// colour-blind readers (yellow left out: it does not show on white), and
+// two more for the tenth series of a panel.
 var palette = []color.Color{
 	color.RGBA{0, 114, 178, 255},   // blue
 	color.RGBA{213, 94, 0, 255},    // vermillion
@@ -43,6 +44,8 @@ var palette = []color.Color{
 	color.RGBA{86, 180, 233, 255},  // sky blue
 	color.RGBA{0, 0, 0, 255},       // black
 	color.RGBA{120, 120, 120, 255}, // grey
+	color.RGBA{136, 34, 85, 255},   // wine (Paul Tol's muted set)
+	color.RGBA{153, 153, 51, 255},  // olive
 }
 
 // dashes tell the series of one run apart when colours tell the runs

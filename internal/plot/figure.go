@@ -19,7 +19,8 @@ type Options struct {
 	// From and To limit the time shown, in seconds; NaN: no limit. They
 	// do not apply to the per-epoch metrics.
 	From, To float64
-	// MaxSeries is the most series a run draws in one panel; 0: 8.
+	// MaxSeries is the most series a run draws in one panel; 0: 10 (an
+	// energy and up to nine terms).
 	MaxSeries int
 	// LogTime draws time on a logarithmic axis (from the first positive
 	// time recorded), to show the first seconds and the end of a long run
@@ -67,7 +68,7 @@ const columnsPerPanel = 800
 // build selects, groups and reads the series of runs.
 func build(runs []*Run, opts Options) (*figure, error) {
 	if opts.MaxSeries <= 0 {
-		opts.MaxSeries = 8
+		opts.MaxSeries = len(palette)
 	}
 	fig := &figure{logTime: opts.LogTime, xpos: math.Inf(1)}
 	cols := make([][]column, len(runs))

@@ -306,3 +306,36 @@ func TestByRank(t *testing.T) {
 		t.Errorf("order %s", s)
 	}
 }
+
+// A panel draws at most MaxSeries series of a run and notes the rest.
+func TestSeriesCap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("step,t")
+	for i := range 30 {
+		fmt.Fprintf(&b, ",y.r[0][%d]", i)
+	}
+	b.WriteString("\n")
+	for k := range 5 {
+		fmt.Fprintf(&b, "%d,%g", k, float64(k)*0.01)
+		for i := range 30 {
+			fmt.Fprintf(&b, ",%d", i+k)
+		}
+		b.WriteString("\n")
+	}
+	dir := writeRun(t, map[string]string{"m.csv": b.String()})
+	run, err := OpenRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig, err := build([]*Run{run}, Options{From: math.NaN(), To: math.NaN()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fig.panels[0].series); n != 10 {
+		t.Errorf("%d series drawn, want 10", n)
+	}
+	want := dir + `: "population y: membrane potentials and rates" shows 10 series of ` + filepath.Base(dir) + ", 20 more not drawn (choose them with --vars)"
+	if len(fig.notes) != 1 || fig.notes[0] != want {
+		t.Errorf("notes %q, want %q", fig.notes, want)
+	}
+}
