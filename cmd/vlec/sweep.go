@@ -121,7 +121,7 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 	if err := checkSweepModel(stderr, model, f, axes); err != nil {
 		return err
 	}
-	bin, err := sweepBinary(f.vlecBin)
+	bin, err := sweepBinary(f.vlecBin, f.slurm)
 	if err != nil {
 		return err
 	}
@@ -133,10 +133,11 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 	if err != nil {
 		return err
 	}
-	m, err := openSweepDir(dir, next)
+	m, unlock, err := openSweepDir(dir, next)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	runs := m.Select(settingsOf(next.Runs))
 	if f.slurm {
 		return submitSweep(cmd, dir, m, runs, f.slurmOpt)
@@ -274,12 +275,17 @@ func sweepFixed(f *sweepFlags) []string {
 	return fixed
 }
 
-// sweepBinary gives the absolute path of the vlec the runs execute.
-func sweepBinary(given string) (string, error) {
+// sweepBinary gives the absolute path of the vlec the runs execute:
+// given, or this one. Local runs need it to be an executable here; Slurm
+// tasks need it to outlive this process, which a go run build does not.
+func sweepBinary(given string, slurm bool) (string, error) {
 	if given == "" {
 		exe, err := os.Executable()
 		if err != nil {
 			return "", fmt.Errorf("cannot find this vlec binary for the runs (%v): give --vlec PATH", err)
+		}
+		if slurm && strings.Contains(exe, string(filepath.Separator)+"go-build") {
+			return "", fmt.Errorf("this vlec is a temporary build of go run (%s), deleted when it exits, so Slurm's tasks could not run it: build one that stays (go build -o vlec ./cmd/vlec) or give --vlec PATH", exe)
 		}
 		return exe, nil
 	}
@@ -287,37 +293,56 @@ func sweepBinary(given string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("--vlec %s: %v", given, err)
 	}
+	if !slurm {
+		if fi, err := os.Stat(abs); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return "", fmt.Errorf("--vlec %s: not an executable file", given)
+		}
+	}
 	return abs, nil
 }
 
 // openSweepDir creates the sweep directory with the manifest of next, or
-// brings next into the sweep already there, and saves the manifest.
-func openSweepDir(dir string, next *sweep.Manifest) (*sweep.Manifest, error) {
-	m := next
-	old, err := sweep.Load(dir)
-	switch {
-	case err == nil:
-		if m, err = sweep.Merge(old, next); err != nil {
-			return nil, fmt.Errorf("-o %s: %v", dir, err)
+// brings next into the sweep already there, and saves the manifest. It
+// locks the directory against other vlec sweep processes first; unlock
+// releases it.
+func openSweepDir(dir string, next *sweep.Manifest) (m *sweep.Manifest, unlock func(), err error) {
+	manifest := filepath.Join(dir, sweep.ManifestFile)
+	if !fileExists(manifest) {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("-o %s: %v", dir, err)
 		}
-	case fileExists(filepath.Join(dir, sweep.ManifestFile)):
-		return nil, err
-	default:
-		entries, rerr := os.ReadDir(dir)
-		if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			return nil, fmt.Errorf("-o %s: %v", dir, rerr)
-		}
+		entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == sweep.LockFile })
 		if len(entries) > 0 {
-			return nil, fmt.Errorf("-o %s: the directory exists and holds no sweep (no %s): give a new or empty directory", dir, sweep.ManifestFile)
+			return nil, nil, fmt.Errorf("-o %s: the directory exists and holds no sweep (no %s): give a new or empty directory", dir, sweep.ManifestFile)
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("-o %s: %v", dir, err)
+			return nil, nil, fmt.Errorf("-o %s: %v", dir, err)
+		}
+	}
+	release, err := sweep.Lock(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	m = next
+	if fileExists(manifest) {
+		old, err := sweep.Load(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if m, err = sweep.Merge(old, next); err != nil {
+			return nil, nil, fmt.Errorf("-o %s: %v", dir, err)
 		}
 	}
 	if err := m.Save(dir); err != nil {
-		return nil, fmt.Errorf("-o %s: cannot write the manifest: %v", dir, err)
+		return nil, nil, fmt.Errorf("-o %s: cannot write the manifest: %v", dir, err)
 	}
-	return m, nil
+	return m, release, nil
 }
 
 func fileExists(path string) bool {
@@ -433,6 +458,7 @@ that left the queue without a result is failed when sacct knows why
 			if note != "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: %s\n", note)
 			}
+			noteBusy(cmd.ErrOrStderr(), args[0])
 			return printStates(cmd.OutOrStdout(), m, states)
 		},
 	}
@@ -472,6 +498,14 @@ func printStates(w io.Writer, m *sweep.Manifest, states []sweep.RunState) error 
 	return err
 }
 
+// noteBusy says so when a vlec sweep process is running runs in dir:
+// those without a result yet show as missing.
+func noteBusy(stderr io.Writer, dir string) {
+	if who, ok := sweep.Busy(dir); ok {
+		fmt.Fprintf(stderr, "vlec sweep: %s is working in %s: its runs in progress show as missing until they end\n", who, dir)
+	}
+}
+
 func newSweepCollectCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "collect DIR",
@@ -486,6 +520,7 @@ that is still running (runs not finished are missing).`,
 			if err != nil {
 				return err
 			}
+			noteBusy(cmd.ErrOrStderr(), args[0])
 			return writeSweepTables(cmd.OutOrStdout(), args[0], sweep.Collect(args[0], m))
 		},
 	}

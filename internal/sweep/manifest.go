@@ -20,6 +20,10 @@ const Format = "vlec sweep 1"
 // ManifestFile is the manifest's name in the sweep directory.
 const ManifestFile = "sweep.json"
 
+// LockFile is the file a vlec sweep process locks in the sweep
+// directory (Lock).
+const LockFile = ".lock"
+
 // Manifest describes a sweep: the model, the vlec binary that runs it,
 // the arguments every run gets, the grid and every run. It is written
 // into the sweep directory before any run starts; a Slurm task finds its
