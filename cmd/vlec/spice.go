@@ -106,7 +106,7 @@ ou noise, optimizer adam with --learn) is refused with its position. codegen/spi
 				fmt.Fprintln(w, "note:", n)
 			}
 			fmt.Fprintf(w, "wrote %s: %d elements, %g s in steps of %g s; `ngspice -b %s` writes %s (%d columns after the time)\n",
-				out, res.Elements, res.Tstop, res.Tstep, filepath.Base(out), data, len(res.Columns))
+				out, res.Elements, res.Tstop, res.Tstep, filepath.Base(out), strings.Join(res.DataFiles, ", "), len(res.Columns))
 			return nil
 		},
 	}

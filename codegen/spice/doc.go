@@ -88,9 +88,12 @@
 // The netlist ends with `.tran TSTEP TSTOP 0 TSTEP uic` and a .control
 // block: run, linearize (the results on the uniform TSTEP grid), wrdata
 // of the population rates (with --with-errors the cost, with --learn the
-// learned parameters first) to the data file, quit 0. Its header lists
-// the data file's columns (Result.Columns) under vlec's names (y.r[b=0][2],
-// W1[3], cost[b=0]). The tolerances are reltol 1e-6, abstol 1e-12/R A,
+// learned parameters first) to the data file, quit 0. ngspice 39's
+// wrdata writes nothing, without an error, when given about ten thousand
+// vectors, so more than MaxColumnsPerFile (1000) columns go to further
+// files, DATA.2, DATA.3, ... (Result.DataFiles; bench n2 with --learn
+// writes 16). The header lists every file's columns (Result.Columns)
+// under vlec's names (y.r[b=0][2], W1[3], cost[b=0]). The tolerances are reltol 1e-6, abstol 1e-12/R A,
 // chgtol 1e-18/R C, so ngspice's own error stays near 1e-6.
 //
 // # Component values
@@ -197,7 +200,7 @@
 //	n1 --learn, 1 s                     33    0.03 s    0.001 s (1 ms)   0.06 s (0.01 ms)
 //	n2 free, 0.2 s                   16080    1.0 s     0.002 s (1 ms)   0.12 s (0.01 ms)
 //	n2 --with-errors, 0.2 s          28541    23.5 s
-//	n2 --learn, 0.2 s                73541    107 s
+//	n2 --learn, 0.2 s                73541    about 120 s
 //
 // For the small models ngspice's adaptive second-order integration is as
 // fast as vlec at the dt that its accuracy needs. The errors couple every

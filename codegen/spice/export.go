@@ -3,12 +3,19 @@ package spice
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 
 	"github.com/vlec-dev/vlec/ir/derive"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang/check"
 )
+
+// MaxColumnsPerFile is the most columns one wrdata command writes:
+// ngspice 39's wrdata silently writes nothing when given about ten
+// thousand vectors ("too many args" past 10000), and lines of tens of
+// kilobytes are at its limits; more columns go to further files.
+const MaxColumnsPerFile = 1000
 
 // DefaultMaxElements is the most circuit elements Export writes unless
 // Options.MaxElements says otherwise: about 20 MB of netlist, several
@@ -55,6 +62,9 @@ type Options struct {
 	// MaxElements refuses a circuit of more elements (0:
 	// DefaultMaxElements).
 	MaxElements int
+	// ColumnsPerFile is the most columns a data file holds (0 or more
+	// than MaxColumnsPerFile: MaxColumnsPerFile).
+	ColumnsPerFile int
 }
 
 // Values gives the current value of a buffer of the step program (such
@@ -72,13 +82,21 @@ type Column struct {
 	Sample, Index int
 	// Vector is the ngspice vector written, such as "v(r_y_0_0)".
 	Vector string
+	// File is the index in Result.DataFiles of the file holding the
+	// column; Position its column there (1 is the first after the time).
+	File, Position int
 }
 
 // A Result is an exported netlist with what the export did.
 type Result struct {
 	Netlist []byte
-	// Columns are the data file's columns after the time, in order.
+	// Columns are the data files' columns after the time, in order.
 	Columns []Column
+	// DataFiles are the files the netlist writes: Options.Data, and when
+	// there are more columns than one wrdata command takes
+	// (MaxColumnsPerFile), DATA.2, DATA.3, ... (the number before the
+	// extension), each with its own time column.
+	DataFiles []string
 	// Elements is the number of circuit elements.
 	Elements int
 	// Tstop and Tstep are the transient's end time and output step.
@@ -268,7 +286,29 @@ func (x *exporter) comment(format string, args ...any) {
 
 // column adds a written column.
 func (x *exporter) column(name string, sample, index int, node string) {
-	x.columns = append(x.columns, Column{Name: name, Sample: sample, Index: index, Vector: "v(" + node + ")"})
+	n, per := len(x.columns), x.perFile()
+	x.columns = append(x.columns, Column{Name: name, Sample: sample, Index: index, Vector: "v(" + node + ")",
+		File: n / per, Position: n%per + 1})
+}
+
+// perFile is the most columns of a data file.
+func (x *exporter) perFile() int {
+	if n := x.opts.ColumnsPerFile; n > 0 && n < MaxColumnsPerFile {
+		return n
+	}
+	return MaxColumnsPerFile
+}
+
+// dataFiles are the names of the data files: Options.Data, then
+// DATA.2, DATA.3, ... with the number before the extension.
+func (x *exporter) dataFiles() []string {
+	n := (len(x.columns) + x.perFile() - 1) / x.perFile()
+	names := []string{x.opts.Data}
+	ext := filepath.Ext(x.opts.Data)
+	for f := 2; f <= n; f++ {
+		names = append(names, fmt.Sprintf("%s.%d%s", strings.TrimSuffix(x.opts.Data, ext), f, ext))
+	}
+	return names
 }
 
 // refuseLearning refuses, with --learn, the learning settings a circuit
@@ -298,7 +338,7 @@ func (x *exporter) result() *Result {
 	x.header(&w)
 	w.WriteString(x.body.String())
 	x.control(&w)
-	return &Result{Netlist: []byte(w.String()), Columns: x.columns, Elements: x.elements, Tstop: x.tstop, Tstep: x.tstep, Notes: x.notes}
+	return &Result{Netlist: []byte(w.String()), Columns: x.columns, DataFiles: x.dataFiles(), Elements: x.elements, Tstop: x.tstop, Tstep: x.tstep, Notes: x.notes}
 }
 
 func (x *exporter) header(w *strings.Builder) {
@@ -321,9 +361,13 @@ func (x *exporter) header(w *strings.Builder) {
 	for _, n := range x.notes {
 		fmt.Fprintf(w, "* note: %s\n", n)
 	}
-	fmt.Fprintf(w, "* data file %s: column 1 time, then\n", x.opts.Data)
-	for i, c := range x.columns {
-		fmt.Fprintf(w, "*   column %d: %s\n", i+2, c.label())
+	for f, name := range x.dataFiles() {
+		fmt.Fprintf(w, "* data file %s: column 1 time, then\n", name)
+		for _, c := range x.columns {
+			if c.File == f {
+				fmt.Fprintf(w, "*   column %d: %s\n", c.Position+1, c.label())
+			}
+		}
 	}
 	// Tolerances: a relative error of 1e-3 against vlec needs ngspice's
 	// step control well below its default reltol of 1e-3; the absolute
@@ -349,15 +393,17 @@ func (x *exporter) control(w *strings.Builder) {
 	w.WriteString(".control\n")
 	w.WriteString("set wr_singlescale\nset wr_vecnames\noption numdgt=12\n")
 	w.WriteString("run\n")
-	// linearize (every vector of the plot onto the .tran step's grid)
-	// and wrdata (the columns) take one line each; ngspice reads lines
-	// of thousands of vectors (bench n2's 210).
-	vecs := make([]string, len(x.columns))
-	for i, c := range x.columns {
-		vecs[i] = c.Vector
-	}
+	// linearize puts every vector of the plot on the .tran step's grid;
+	// wrdata writes the columns, MaxColumnsPerFile a file.
 	w.WriteString("linearize\n")
-	fmt.Fprintf(w, "wrdata %s %s\n", x.opts.Data, strings.Join(vecs, " "))
+	files := x.dataFiles()
+	vecs := make([][]string, len(files))
+	for _, c := range x.columns {
+		vecs[c.File] = append(vecs[c.File], c.Vector)
+	}
+	for f, name := range files {
+		fmt.Fprintf(w, "wrdata %s %s\n", name, strings.Join(vecs[f], " "))
+	}
 	w.WriteString("quit 0\n.endc\n.end\n")
 }
 

@@ -85,14 +85,19 @@ func TestChain2Learns(t *testing.T) {
 
 // TestRscaleKeepsValues runs chain2 with --learn at R = 1 ohm and at R =
 // 1 Mohm (C = tau/R: microfarads, currents in microamperes): the node
-// voltages, which are the model's values, must not change.
+// voltages, which are the model's values, must not change. The second
+// netlist writes its columns to three data files.
 func TestRscaleKeepsValues(t *testing.T) {
 	bin := needNgspice(t)
 	m := load(t, "chain2.vle")
 	var runs [2]*ngspiceRun
 	var cols []Column
 	for k, r := range []float64{1, 1e6} {
-		res := exportExample(t, m, Options{Learn: true, Tstop: 10, Tstep: 0.01, Rscale: r})
+		// The second run also spreads its 7 columns over 3 data files.
+		res := exportExample(t, m, Options{Learn: true, Tstop: 10, Tstep: 0.01, Rscale: r, ColumnsPerFile: 3 * k})
+		if want := []string{"out.data", "out.2.data", "out.3.data"}[:1+2*k]; strings.Join(res.DataFiles, " ") != strings.Join(want, " ") {
+			t.Errorf("data files %v, want %v", res.DataFiles, want)
+		}
 		runs[k], cols = runNgspice(t, bin, res, "out.data"), res.Columns
 	}
 	want := make([][]float64, len(runs[0].rows))

@@ -67,12 +67,35 @@ func runNgspice(t *testing.T, bin string, res *Result, data string) *ngspiceRun 
 			t.Fatalf("ngspice reported an error: %q\n%s", line, out)
 		}
 	}
-	names, rows, err := readWrdata(filepath.Join(dir, data))
-	if err != nil {
-		t.Fatalf("%v\nngspice log:\n%s", err, out)
+	if res.DataFiles[0] != data {
+		t.Fatalf("data files %v, want %s first", res.DataFiles, data)
+	}
+	var names []string
+	var rows [][]float64
+	for f, file := range res.DataFiles {
+		fn, fr, err := readWrdata(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatalf("%v\nngspice log:\n%s", err, out)
+		}
+		if f == 0 {
+			names, rows = fn[:1], make([][]float64, len(fr))
+			for j := range rows {
+				rows[j] = fr[j][:1]
+			}
+		}
+		if len(fr) != len(rows) {
+			t.Fatalf("%s has %d rows, %s %d", file, len(fr), data, len(rows))
+		}
+		names = append(names, fn[1:]...)
+		for j := range rows {
+			if fr[j][0] != rows[j][0] {
+				t.Fatalf("%s row %d is at t = %g, %s's at %g", file, j, fr[j][0], data, rows[j][0])
+			}
+			rows[j] = append(rows[j], fr[j][1:]...)
+		}
 	}
 	if len(names) != len(res.Columns)+1 {
-		t.Fatalf("data file has %d columns, want time and %d", len(names), len(res.Columns))
+		t.Fatalf("data files have %d columns, want time and %d", len(names), len(res.Columns))
 	}
 	for i, c := range res.Columns {
 		if names[i+1] != c.Vector {
