@@ -154,11 +154,14 @@ func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []fl
 			if pc > 0 {
 				bt = 1
 			}
-			if directB {
-				if nfull < nb {
-					packB(sc.eb, b, pc, kb, jc+nfull, nb-nfull, 0, kn)
-				}
-			} else {
+			// With one block of rows, each panel of B is packed just
+			// before its tiles, into the start of pb: it is still in
+			// cache when they read it.
+			jit := kn.jit && !directB && m <= mc
+			switch {
+			case directB && nfull < nb:
+				packB(sc.eb, b, pc, kb, jc+nfull, nb-nfull, 0, kn)
+			case !directB && !jit:
 				packB(sc.pb, b, pc, kb, jc, nb, nfull, kn)
 			}
 			for ic := 0; ic < m; ic += mc {
@@ -178,6 +181,9 @@ func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []fl
 					var pb []float64
 					ldb := w
 					switch {
+					case jit:
+						pb = sc.pb
+						packB(pb, b, pc, kb, jc+jr, nj, min(w, max(0, nfull-jr)), kn)
 					case jr >= nfull:
 						pb = sc.eb
 						if !directB {
@@ -391,10 +397,12 @@ func kernelGo(k int, a []float64, lda int, b []float64, ldb int, c []float64, ld
 // gemmKernel is the set of micro-kernels a product runs on: k8 computes
 // tiles of mr x nr; k16 and k24, when not nil, tiles of mr x 16 and mr x
 // 24 with the same sums (they load fewer operands per multiply-add); t8,
-// when not nil, packs panels faster than interleave8's loop.
+// when not nil, packs panels faster than interleave8's loop; jit packs
+// B's panels one at a time when A has one block of rows (see gemmCols).
 type gemmKernel struct {
 	k8, k16, k24 microKernel
 	t8           transposer
+	jit          bool
 }
 
 // transposer packs as interleave8 does the first entries of the rows, a

@@ -104,7 +104,7 @@ func init() {
 	}
 	if hasAVX512() {
 		kernel8x8Only = gemmKernel{k8: kernelAVX512}
-		kernelAsm = gemmKernel{k8: kernelAVX512, k16: kernelAVX512x16, k24: kernelAVX512x24, t8: transpose8Asm}
+		kernelAsm = gemmKernel{k8: kernelAVX512, k16: kernelAVX512x16, k24: kernelAVX512x24, t8: transpose8Asm, jit: true}
 	}
 	if kernelAsm.k8 != nil {
 		kernel = kernelAsm

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -320,8 +321,10 @@ func BenchmarkGemm(b *testing.B) {
 // TestGemmCompare times the default kernels against the 8 x 8 AVX-512
 // one alone, interleaved round by round in one process (for a shared,
 // noisy machine), when VLEC_GEMM_COMPARE is set (to the number of
-// rounds); it prints GFLOP/s min/median of each and the ratio of the
-// medians and of the best times.
+// rounds); it prints GFLOP/s max/median of each and the ratios of the
+// maxima and of the medians. With one worker the time is the thread's
+// CPU time (Linux), without the time other processes take; with two,
+// wall time.
 func TestGemmCompare(t *testing.T) {
 	rounds, _ := strconv.Atoi(os.Getenv("VLEC_GEMM_COMPARE"))
 	if rounds == 0 || kernel8x8Only.k8 == nil {
@@ -349,6 +352,8 @@ func TestGemmCompare(t *testing.T) {
 		}
 		shapes = keep
 	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	for _, pn := range []int{1, 2} {
 		pool := NewWorkers(pn)
 		for _, sh := range shapes {
@@ -373,11 +378,15 @@ func TestGemmCompare(t *testing.T) {
 					}
 					withKernel(kn, func() {
 						Gemm(m, n, k, 1e-9, a, bv, sh.beta, c, n, pool)
-						t0 := time.Now()
+						t0, c0 := time.Now(), threadCPU()
 						for range reps {
 							Gemm(m, n, k, 1e-9, a, bv, sh.beta, c, n, pool)
 						}
-						times[i] = append(times[i], flops*float64(reps)/time.Since(t0).Seconds()/1e9)
+						d := time.Since(t0)
+						if pn == 1 {
+							d = threadCPU() - c0
+						}
+						times[i] = append(times[i], flops*float64(reps)/d.Seconds()/1e9)
 					})
 				}
 			}
@@ -416,5 +425,25 @@ func TestInterleave8(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkPackB times packing the forward product's B (W read through
+// its transpose) for n5's 1000 x 1000 W, one kc block at a time.
+func BenchmarkPackB(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const n, k = 1000, 1000
+	w := randSlice(n*k, r)
+	bv := ColMajor(w, k)
+	dst := make([]float64, roundUp(n, nr)*kc)
+	for name, kn := range kernels() {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				for pc := 0; pc < k; pc += kc {
+					packB(dst, bv, pc, min(kc, k-pc), 0, n, n/nr*nr, &kn)
+				}
+			}
+			b.ReportMetric(float64(2*8*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
 	}
 }
