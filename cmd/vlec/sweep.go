@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -32,6 +33,7 @@ type sweepFlags struct {
 	set      []string
 	duration string
 	vlecBin  string
+	sim      string
 	quiet    bool
 	slurm    bool
 	slurmOpt sweep.SlurmOptions
@@ -68,12 +70,18 @@ are skipped, the others (missing, failed, interrupted) run again. Giving
 more values or seeds for the same names adds runs to DIR; another model,
 other names or other --set/--duration flags are refused.
 
+--sim BIN runs the runs with BIN, a simulator of MODEL made by vlec
+build, instead of vlec run: the same --seed, --duration and --set, for
+the values a generated simulator takes at run time (parameters and
+constants; each is tried once before the sweep starts).
+
 --slurm submits the runs not yet done as one Slurm job array instead
 (sbatch --array, a task per run, its task id the run's id in the
 manifest; DIR/sweep.sbatch is the script, DIR/slurm/ gets each task's
 output): DIR must be on a file system the compute nodes share, and the
-vlec binary must be at the same path on them (or give --vlec). vlec sweep
-status DIR follows the runs, vlec sweep collect DIR writes the tables.
+vlec binary must be at the same path on them (or give --vlec; with --sim
+they need only the simulator, at the same path). vlec sweep status DIR
+follows the runs, vlec sweep collect DIR writes the tables.
 Submitting the same sweep again submits only the runs that are neither
 done nor waiting or running in the queue.
 
@@ -97,6 +105,7 @@ submitted), 1 when a run failed or on bad input, 130 when interrupted.`,
 	fl.StringArrayVar(&f.set, "set", nil, "NAME=VALUE for every run (repeat for more)")
 	fl.StringVar(&f.duration, "duration", "", "simulated time of every run instead of the model's (e.g. 20s)")
 	fl.StringVar(&f.vlecBin, "vlec", "", "the vlec binary the runs execute (default: this one); with --slurm, its path on the compute nodes")
+	fl.StringVar(&f.sim, "sim", "", "run the runs with this simulator of MODEL (made by vlec build) instead of vlec run; with --slurm, the nodes need only it")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no line per finished run")
 	fl.BoolVar(&f.slurm, "slurm", false, "submit the runs as a Slurm job array instead of running them here")
 	fl.StringVar(&f.slurmOpt.Partition, "partition", "", "with --slurm: the partition (default: the cluster's)")
@@ -118,14 +127,21 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 	if err := checkSweepFlags(cmd, f); err != nil {
 		return err
 	}
-	if err := checkSweepModel(stderr, model, f, axes); err != nil {
+	c, err := checkSweepModel(stderr, model, f, axes)
+	if err != nil {
 		return err
 	}
 	bin, err := sweepBinary(f.vlecBin, f.slurm)
 	if err != nil {
 		return err
 	}
-	next, err := sweep.New(model, bin, sweepFixed(f), axes)
+	sim := ""
+	if f.sim != "" {
+		if sim, err = checkSim(f, c, axes); err != nil {
+			return err
+		}
+	}
+	next, err := sweep.New(model, bin, sim, sweepFixed(f), axes)
 	if err != nil {
 		return err
 	}
@@ -229,21 +245,21 @@ func checkSweepFlags(cmd *cobra.Command, f *sweepFlags) error {
 // then with each value of each grid name, so that a typo or a bad value
 // is the positioned error of the source before any run starts.
 // (Combinations of values that do not fit together fail as runs.)
-func checkSweepModel(stderr io.Writer, model string, f *sweepFlags, axes []sweep.Axis) error {
+func checkSweepModel(stderr io.Writer, model string, f *sweepFlags, axes []sweep.Axis) (*vlec.Compiled, error) {
 	base, err := compileOptions("", f.set)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c, err := compile(stderr, model, base)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if f.duration != "" {
 		if c.Program.Model.Task != nil {
-			return fmt.Errorf("--duration: model %s runs a task, whose epochs set its length (%s)", c.Program.Model.Name, c.Program.Model.Task)
+			return nil, fmt.Errorf("--duration: model %s runs a task, whose epochs set its length (%s)", c.Program.Model.Name, c.Program.Model.Task)
 		}
 		if _, err := flagSteps("--duration", f.duration, c.Program.Dt); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, a := range axes {
@@ -256,11 +272,63 @@ func checkSweepModel(stderr io.Writer, model string, f *sweepFlags, axes []sweep
 			if _, sources, err := vlec.Compile(model, opts); err != nil {
 				fmt.Fprintf(stderr, "vlec: --grid %s: %s=%s does not fit the model (each run gets it as --set):\n", a, a.Name, v)
 				fmt.Fprint(stderr, sources.Format(err))
-				return exitError{exitBadInput}
+				return nil, exitError{exitBadInput}
 			}
 		}
 	}
-	return nil
+	return c, nil
+}
+
+// checkSim checks that --sim names a simulator of the compiled model
+// that takes the sweep's settings at run time (a generated simulator
+// takes --set only for the values not baked into its code): it runs it
+// for one step with the fixed flags, then with each grid value, into a
+// temporary directory. It returns the simulator's absolute path.
+func checkSim(f *sweepFlags, c *vlec.Compiled, axes []sweep.Axis) (string, error) {
+	sim, err := filepath.Abs(f.sim)
+	if err != nil {
+		return "", fmt.Errorf("--sim %s: %v", f.sim, err)
+	}
+	if fi, err := os.Stat(sim); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("--sim %s: not an executable file (make one with vlec build MODEL -o BIN)", f.sim)
+	}
+	tmp, err := os.MkdirTemp("", "vlec-sweep-sim-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	step := strconv.FormatFloat(c.Program.Dt, 'g', -1, 64) + "s"
+	try := func(extra ...string) error {
+		args := append(append(sweepFixed(f), extra...), "--duration", step, "-o", tmp, "-q")
+		out, err := exec.Command(sim, args...).CombinedOutput()
+		if err != nil {
+			msg, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n") // its error, not its usage
+			return fmt.Errorf("the simulator refuses it (%v): %s", err, msg)
+		}
+		return nil
+	}
+	if err := try(); err != nil {
+		return "", fmt.Errorf("--sim %s: %v", f.sim, err)
+	}
+	sum, err := sweep.ReadSummary(tmp)
+	if err != nil || sum == nil || sum.Model != c.Program.Model.Name {
+		model := "?"
+		if sum != nil {
+			model = sum.Model
+		}
+		return "", fmt.Errorf("--sim %s: simulates model %s, not %s (vlec build %s -o BIN makes one)", f.sim, model, c.Program.Model.Name, c.Program.Model.Name)
+	}
+	for _, a := range axes {
+		if a.Name == sweep.SeedName {
+			continue
+		}
+		for _, v := range a.Values {
+			if err := try("--set", a.Name+"="+v); err != nil {
+				return "", fmt.Errorf("--grid %s: %s=%s with --sim %s: %v", a, a.Name, v, f.sim, err)
+			}
+		}
+	}
+	return sim, nil
 }
 
 // sweepFixed gives the arguments every run gets: --set and --duration.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -289,4 +291,80 @@ record y.u every 1000 steps
 			t.Errorf("run %d: exit %+v, summary %v; want exit status 130 and a summary", r.ID, res.Exit, res.Summary != nil)
 		}
 	}
+}
+
+// TestSweepSim sweeps a simulator vlec build made of the LagLine
+// (--sim): its runs agree with the interpreter's sweep of the same grid
+// (to 1e-12 relative, as generated code does), and run as Slurm tasks
+// that need no vlec, they give the local table number for number.
+func TestSweepSim(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("vlec build needs the go command")
+	}
+	vlecBin := sweepTestBinary(t)
+	model, err := filepath.Abs("../../examples/chain2.vle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	sim := filepath.Join(tmp, "chain2sim")
+	runVlec(t, vlecBin, "build", model, "-o", sim)
+	grid := []string{"--grid", "beta=0.1,0.2", "--seeds", "2", "--duration", "20s", "-q"}
+
+	// What the simulator does not take at run time (lr is baked into its
+	// code), another model's simulator and a file that is none are
+	// refused before anything is written.
+	for _, bad := range []struct{ args, want string }{
+		{"--grid lr=0.1,0.2", "--grid lr=0.1,0.2: lr=0.1 with --sim " + sim + ": the simulator refuses it (exit status 1): chain2: -set lr: no parameter or constant"},
+		{"--grid beta=0.1,0.2s", "beta=0.2s with --sim " + sim + ": the simulator refuses it"},
+		{"--seeds 2 --sim " + model, "not an executable file"},
+	} {
+		args := append([]string{"sweep", model, "--sim", sim, "-o", filepath.Join(tmp, "refused")}, strings.Fields(bad.args)...)
+		cmd := exec.Command(vlecBin, args...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), bad.want) {
+			t.Errorf("vlec %s: %v\n%s\nwant %q", strings.Join(args, " "), err, out, bad.want)
+		}
+	}
+	mlp, _ := filepath.Abs("../../examples/mlp.vle")
+	if out, err := exec.Command(vlecBin, "sweep", mlp, "--sim", sim, "--seeds", "2", "-o", filepath.Join(tmp, "refused")).CombinedOutput(); err == nil || !strings.Contains(string(out), "simulates model chain2, not mlp") {
+		t.Errorf("another model's simulator: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "refused")); !os.IsNotExist(err) {
+		t.Errorf("a refused sweep left its directory (%v)", err)
+	}
+
+	local := filepath.Join(tmp, "local")
+	runVlec(t, vlecBin, append([]string{"sweep", model, "--sim", sim, "-o", local, "-j", "2"}, grid...)...)
+	interp := filepath.Join(tmp, "interp")
+	runVlec(t, vlecBin, append([]string{"sweep", model, "-o", interp, "-j", "2"}, grid...)...)
+	a, b := readResults(t, local), readResults(t, interp)
+	if len(a) != 5 || len(b) != 5 {
+		t.Fatalf("%d and %d rows, want a header and 4 runs", len(a), len(b))
+	}
+	for _, name := range []string{"status", "steps", "cost_start", "cost_end"} {
+		c := column(t, a, name)
+		for i := 1; i < len(a); i++ {
+			x, xerr := strconv.ParseFloat(a[i][c], 64)
+			y, yerr := strconv.ParseFloat(b[i][c], 64)
+			same := a[i][c] == b[i][c] || xerr == nil && yerr == nil && math.Abs(x-y) <= 1e-12*math.Abs(y)
+			if !same {
+				t.Errorf("run %d, %s: simulator %s, interpreter %s", i-1, name, a[i][c], b[i][c])
+			}
+		}
+	}
+
+	requireSlurm(t)
+	slurm := filepath.Join(tmp, "slurm")
+	out := runVlec(t, vlecBin, append([]string{"sweep", model, "--sim", sim, "-o", slurm, "--slurm"}, grid...)...)
+	if !strings.Contains(out, "4 runs (array 0-3)") {
+		t.Fatalf("submission:\n%s", out)
+	}
+	script, err := os.ReadFile(filepath.Join(slurm, sweep.ScriptFile))
+	if err != nil || strings.Contains(string(script), "run-task") {
+		t.Errorf("the tasks of a simulator's sweep should not need vlec:\n%s", script)
+	}
+	waitSweep(t, slurm, 4)
+	runVlec(t, vlecBin, "sweep", "collect", slurm)
+	compareTables(t, a, readResults(t, slurm), "results.csv of the simulator")
 }

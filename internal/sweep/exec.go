@@ -40,7 +40,7 @@ type Exit struct {
 }
 
 // Execute runs run r of the sweep in dir with the manifest's vlec binary
-// and waits for it: it empties the run's directory, runs
+// (or simulator) and waits for it: it empties the run's directory, runs
 // vlec ARGS -o RUNDIR -q, and writes RUNDIR/run.json, and on failure
 // the end of the run's standard error into RUNDIR/stderr.txt. The error
 // is about the sweep directory, not the run: a run that fails is an
@@ -63,7 +63,7 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 		return Exit{}, fmt.Errorf("run %d: %v", r.ID, err)
 	}
 	stderr := &tailBuffer{max: stderrTail}
-	cmd := exec.CommandContext(ctx, m.Vlec, r.Command(dir)...)
+	cmd := exec.CommandContext(ctx, m.Binary(), r.Command(dir)...)
 	cmd.Stdout = nil // the last line names the files, which the summary lists too
 	cmd.Stderr = stderr
 	cmd.Dir = runDir
@@ -84,7 +84,7 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 		}
 	default:
 		ex.Code = -1
-		ex.Error = "cannot run vlec: " + err.Error()
+		ex.Error = "cannot run " + filepath.Base(m.Binary()) + ": " + err.Error()
 	}
 	if ex.Code != 0 {
 		text := stderr.String()

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 // (exit 3), x=slow waits for SIGTERM and stops as interrupted (exit
 // 130).
 func fakeVlec(args []string) int {
+	if len(args) > 2 && args[0] == "run" {
+		args = args[2:] // as vlec run; without, as a simulator vlec build made
+	}
 	var x, out string
 	seed := 0
 	for i := 0; i+1 < len(args); i++ {
@@ -47,7 +50,7 @@ func fakeVlec(args []string) int {
 			out = args[i+1]
 		}
 	}
-	if args[0] != "run" || out == "" || args[len(args)-1] != "-q" {
+	if out == "" || args[len(args)-1] != "-q" {
 		fmt.Fprintf(os.Stderr, "fake vlec: unexpected arguments %q\n", args)
 		return 2
 	}
@@ -93,6 +96,11 @@ func fakeVlec(args []string) int {
 // fakeSweep makes a sweep directory for the fake vlec over x and the
 // seeds, and returns it with its manifest and the file of calls.
 func fakeSweep(t *testing.T, xs []string, seeds int) (dir string, m *Manifest, calls string) {
+	return fakeSweepOf(t, xs, seeds, false)
+}
+
+// fakeSweepOf is fakeSweep, of the fake as a simulator when sim.
+func fakeSweepOf(t *testing.T, xs []string, seeds int, sim bool) (dir string, m *Manifest, calls string) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
 		t.Skip("the fake vlec relies on SIGTERM")
@@ -106,7 +114,11 @@ func fakeSweep(t *testing.T, xs []string, seeds int) (dir string, m *Manifest, c
 	t.Setenv("VLEC_SWEEP_FAKE", "1")
 	t.Setenv("VLEC_SWEEP_CALLS", calls)
 	seedAxis, _ := ParseSeeds(strconv.Itoa(seeds))
-	m, err = New("model.vle", exe, []string{"--duration", "1s"}, []Axis{{"x", xs}, seedAxis})
+	simBin := ""
+	if sim {
+		simBin = exe
+	}
+	m, err = New("model.vle", exe, simBin, []string{"--duration", "1s"}, []Axis{{"x", xs}, seedAxis})
 	if err != nil {
 		t.Fatal(err)
 	}

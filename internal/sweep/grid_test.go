@@ -203,11 +203,11 @@ func TestArraySpec(t *testing.T) {
 }
 
 func TestMerge(t *testing.T) {
-	old, err := New("/m/a.vle", "/bin/vlec", []string{"--duration", "1s"}, []Axis{{"lr", []string{"1", "2"}}, {"seed", []string{"0", "1"}}})
+	old, err := New("/m/a.vle", "/bin/vlec", "", []string{"--duration", "1s"}, []Axis{{"lr", []string{"1", "2"}}, {"seed", []string{"0", "1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := New("/m/a.vle", "/new/vlec", []string{"--duration", "1s"}, []Axis{{"lr", []string{"2", "3"}}, {"seed", []string{"0", "1", "2"}}})
+	next, err := New("/m/a.vle", "/new/vlec", "", []string{"--duration", "1s"}, []Axis{{"lr", []string{"2", "3"}}, {"seed", []string{"0", "1", "2"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestMerge(t *testing.T) {
 		{"/m/a.vle", []string{"--duration", "1s"}, []Axis{{"lr", []string{"1"}}}, "it sweeps lr, seed, not lr"},
 		{"/m/a.vle", []string{"--duration", "1s"}, []Axis{{"seed", []string{"0"}}, {"lr", []string{"1"}}}, "it sweeps lr, seed, not seed, lr"},
 	} {
-		other, err := New(tt.model, "/bin/vlec", tt.fixed, tt.axes)
+		other, err := New(tt.model, "/bin/vlec", "", tt.fixed, tt.axes)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +259,7 @@ func TestMerge(t *testing.T) {
 
 func TestManifestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
-	m, err := New("/m/a.vle", "/bin/vlec", nil, []Axis{{"method", []string{"le", "gle"}}, {"seed", []string{"0"}}})
+	m, err := New("/m/a.vle", "/bin/vlec", "", nil, []Axis{{"method", []string{"le", "gle"}}, {"seed", []string{"0"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

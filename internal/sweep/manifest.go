@@ -34,6 +34,10 @@ type Manifest struct {
 	Model string `json:"model"`
 	// Vlec is the vlec binary the runs execute, an absolute path.
 	Vlec string `json:"vlec"`
+	// Sim, when set, is a simulator of the model that vlec build made
+	// (absolute): the runs execute it instead of vlec run, and Slurm's
+	// tasks need nothing else.
+	Sim string `json:"sim,omitempty"`
 	// Fixed are the arguments every run gets after its settings
 	// (--duration 20s, --set sim.batch=4).
 	Fixed []string `json:"fixed_args"`
@@ -57,17 +61,27 @@ type Run struct {
 	Args []string `json:"args"`
 }
 
-// Command gives the arguments of vlec for run r of the sweep in dir:
-// its Args, then -o RUNDIR -q. Local runs and Slurm tasks run exactly
-// this.
+// Command gives the arguments of vlec (or of the simulator) for run r
+// of the sweep in dir: its Args, then -o RUNDIR -q. Local runs and Slurm
+// tasks run exactly this.
 func (r Run) Command(dir string) []string {
 	return append(slices.Clip(r.Args), "-o", filepath.Join(dir, r.Dir), "-q")
 }
 
+// Binary is the program the runs execute: the simulator when there is
+// one, else vlec.
+func (m *Manifest) Binary() string {
+	if m.Sim != "" {
+		return m.Sim
+	}
+	return m.Vlec
+}
+
 // New builds the manifest of a sweep of model (made absolute) over the
-// axes, run by the vlec binary with the fixed arguments after each
-// run's settings. Run ids count from 0 in the order of Expand.
-func New(model, vlec string, fixed []string, axes []Axis) (*Manifest, error) {
+// axes, run by the vlec binary (or by sim, a simulator of the model,
+// when not "") with the fixed arguments after each run's settings. Run
+// ids count from 0 in the order of Expand.
+func New(model, vlec, sim string, fixed []string, axes []Axis) (*Manifest, error) {
 	absModel, err := filepath.Abs(model)
 	if err != nil {
 		return nil, err
@@ -76,7 +90,7 @@ func New(model, vlec string, fixed []string, axes []Axis) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Format: Format, Model: absModel, Vlec: vlec, Fixed: slices.Clip(fixed), Grid: axes}
+	m := &Manifest{Format: Format, Model: absModel, Vlec: vlec, Sim: sim, Fixed: slices.Clip(fixed), Grid: axes}
 	if err := m.add(settings); err != nil {
 		return nil, err
 	}
@@ -105,7 +119,11 @@ func (m *Manifest) add(settings []Settings) error {
 		}
 		dirs[strings.ToLower(dir)] = s.String()
 		have[s.key()] = true
-		m.Runs = append(m.Runs, Run{ID: next, Settings: s, Dir: dir, Args: RunArgs(m.Model, s, m.Fixed)})
+		args := RunArgs(m.Model, s, m.Fixed)
+		if m.Sim != "" {
+			args = args[2:] // the simulator is the model: no "run MODEL"
+		}
+		m.Runs = append(m.Runs, Run{ID: next, Settings: s, Dir: dir, Args: args})
 		next++
 	}
 	return nil
@@ -148,6 +166,8 @@ func Merge(m, next *Manifest) (*Manifest, error) {
 	switch {
 	case m.Model != next.Model:
 		why = fmt.Sprintf("its model is %s, not %s", m.Model, next.Model)
+	case m.Sim != next.Sim:
+		why = fmt.Sprintf("its runs use %s, not %s", engine(m), engine(next))
 	case !slices.Equal(m.Fixed, next.Fixed):
 		why = fmt.Sprintf("its runs get the flags %q, not %q", strings.Join(m.Fixed, " "), strings.Join(next.Fixed, " "))
 	case !slices.Equal(axisNames(m.Grid), axisNames(next.Grid)):
@@ -197,6 +217,14 @@ func (m *Manifest) sort() {
 		}
 		return a.ID - b.ID
 	})
+}
+
+// engine names what runs a sweep's runs.
+func engine(m *Manifest) string {
+	if m.Sim != "" {
+		return "the simulator " + m.Sim
+	}
+	return "vlec run"
 }
 
 func axisNames(axes []Axis) []string {

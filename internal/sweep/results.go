@@ -43,6 +43,7 @@ type Result struct {
 // reports (lang/SPEC.md, Summary). Numbers keep their text, so that the
 // tables hold exactly what the runs wrote.
 type Summary struct {
+	Model     string            `json:"model"`
 	Steps     json.Number       `json:"steps"`
 	WallS     json.Number       `json:"wall_s"`
 	CostStart json.Number       `json:"cost_start"`
@@ -75,7 +76,7 @@ func Inspect(dir string, r Run) Result {
 			res.Exit = &ex
 		}
 	}
-	sum, serr := readSummary(runDir)
+	sum, serr := ReadSummary(runDir)
 	res.Summary = sum
 	completed := sum != nil && sum.Stopped == "completed" && sum.Error == ""
 	switch {
@@ -96,9 +97,9 @@ func Inspect(dir string, r Run) Result {
 	return res
 }
 
-// readSummary reads the one *.summary.json of a run directory; nil
+// ReadSummary reads the one *.summary.json of a run directory; nil
 // without one.
-func readSummary(runDir string) (*Summary, error) {
+func ReadSummary(runDir string) (*Summary, error) {
 	paths, _ := filepath.Glob(filepath.Join(runDir, "*.summary.json"))
 	if len(paths) == 0 {
 		return nil, nil

@@ -107,7 +107,8 @@ func ArraySpec(ids []int) string {
 // Script gives the batch script of a job array running the given runs
 // of the sweep in dir: one task per run, its array index the run's id
 // less offset, each task executing vlec sweep run-task DIR ID with the
-// manifest's vlec.
+// manifest's vlec, or, for a sweep of a simulator, the run's command
+// itself (simTask).
 func Script(dir string, m *Manifest, ids []int, offset int, opt SlurmOptions) string {
 	index := make([]int, len(ids))
 	for i, id := range ids {
@@ -135,8 +136,49 @@ func Script(dir string, m *Manifest, ids []int, offset int, opt SlurmOptions) st
 	if offset != 0 {
 		id = fmt.Sprintf(`"$((SLURM_ARRAY_TASK_ID + %d))"`, offset)
 	}
+	if m.Sim != "" {
+		simTask(&b, dir, m, ids, id)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "exec %s sweep run-task %s %s\n", shellQuote(m.Vlec), shellQuote(dir), id)
 	return b.String()
+}
+
+// simTask writes the body of a task of a simulator's sweep: what vlec
+// sweep run-task does, in sh, so that the nodes need only the
+// simulator. It picks the run's directory and arguments by id, empties
+// the directory, runs the simulator with -o RUNDIR -q, and records the
+// exit status in run.json, keeping the standard error in stderr.txt
+// when the run fails.
+func simTask(b *strings.Builder, dir string, m *Manifest, ids []int, id string) {
+	fmt.Fprintf(b, "dir=%s\n", shellQuote(dir))
+	fmt.Fprintf(b, "case %s in\n", id)
+	for _, want := range ids {
+		r, ok := m.Run(want)
+		if !ok {
+			continue
+		}
+		args := make([]string, len(r.Args))
+		for i, a := range r.Args {
+			args[i] = shellQuote(a)
+		}
+		fmt.Fprintf(b, "%d) run=%s; set -- %s ;;\n", r.ID, shellQuote(r.Dir), strings.Join(args, " "))
+	}
+	fmt.Fprintf(b, "*) echo \"vlec sweep: no run $SLURM_ARRAY_TASK_ID in this array\" >&2; exit 1 ;;\n")
+	b.WriteString("esac\n")
+	b.WriteString(`out="$dir/$run"
+rm -rf "$out" && mkdir -p "$out" || exit 1
+# Slurm signals every process of a task: the simulator stops after its
+# step and keeps its summary; this shell outlives it to record how.
+trap 'true' INT TERM
+`)
+	fmt.Fprintf(b, "%s \"$@\" -o \"$out\" -q 2>\"$out/%s\"\n", shellQuote(m.Sim), StderrFile)
+	fmt.Fprintf(b, `code=$?
+[ "$code" -eq 0 ] && rm -f "$out/%s"
+printf '{"exit_code": %%d, "host": "%%s"}\n' "$code" "$(uname -n)" >"$out/.%s.tmp" &&
+  mv "$out/.%s.tmp" "$out/%s"
+exit "$code"
+`, StderrFile, RunFile, RunFile, RunFile)
 }
 
 // jobName is the model file's base name without .vle, reduced to

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -59,7 +61,7 @@ exec '/opt/it'\''s/vlec' sweep run-task '/shared/sw' "$SLURM_ARRAY_TASK_ID"
 
 func TestSubmit(t *testing.T) {
 	dir := t.TempDir()
-	m, err := New("/m/a.vle", "/bin/vlec", nil, []Axis{{"seed", []string{"0", "1", "2", "3"}}})
+	m, err := New("/m/a.vle", "/bin/vlec", "", nil, []Axis{{"seed", []string{"0", "1", "2", "3"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,5 +234,55 @@ func TestSubmitChunks(t *testing.T) {
 	rec, _ := LoadSlurm(dir2)
 	if len(rec.Submissions) != 1 || rec.Submissions[0].JobID != "77" {
 		t.Errorf("slurm.json after a refusal: %+v", rec)
+	}
+}
+
+// TestSimTask runs the batch script of a simulator's sweep as Slurm
+// would, task by task, and checks the run directories say what those of
+// a local sweep of the same simulator say: the same command, run.json
+// and stderr.txt.
+func TestSimTask(t *testing.T) {
+	xs := []string{"1", "fail", "nan"}
+	local, m, _ := fakeSweepOf(t, xs, 2, true)
+	if err := Local(context.Background(), local, m, m.Runs, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	slurm, m2, _ := fakeSweepOf(t, xs, 2, true)
+	ids := []int{0, 1, 2, 3, 4, 5}
+	script := filepath.Join(slurm, ScriptFile)
+	if err := os.WriteFile(script, []byte(Script(slurm, m2, ids, 0, SlurmOptions{})), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		cmd := exec.Command("sh", script)
+		cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID="+strconv.Itoa(id))
+		out, err := cmd.CombinedOutput()
+		r, _ := m2.Run(id)
+		want := Inspect(local, r)
+		if code := cmd.ProcessState.ExitCode(); code != want.Exit.Code {
+			t.Errorf("task %d: exit status %d (%v, %s), want %d", id, code, err, out, want.Exit.Code)
+		}
+	}
+	var a, b strings.Builder
+	Collect(local, m).WriteResults(&a)
+	Collect(slurm, m2).WriteResults(&b)
+	if a.String() != b.String() {
+		t.Errorf("results of the script's tasks:\n%s\nwant (local)\n%s", b.String(), a.String())
+	}
+	if !strings.Contains(a.String(), ",failed,1,") || !strings.Contains(a.String(), ",failed,3,") {
+		t.Errorf("the sweep lacks its failures:\n%s", a.String())
+	}
+	for _, dir := range []string{"runs/x=fail_seed=0", "runs/x=1_seed=1"} {
+		l, lerr := os.ReadFile(filepath.Join(local, dir, StderrFile))
+		s, serr := os.ReadFile(filepath.Join(slurm, dir, StderrFile))
+		if string(l) != string(s) || (lerr == nil) != (serr == nil) {
+			t.Errorf("%s/stderr.txt: task %q (%v), local %q (%v)", dir, s, serr, l, lerr)
+		}
+	}
+	// An id the array does not hold.
+	cmd := exec.Command("sh", script)
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=9")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no run 9") {
+		t.Errorf("task 9: %v %s", err, out)
 	}
 }
