@@ -64,7 +64,8 @@ Runs go -j at a time (default: the number of CPUs). A failed run is
 reported, with the end of its standard error in its directory's
 stderr.txt, and the others go on. Ctrl-C starts no more runs and stops
 those running after their current step (they keep their data and
-summaries). DIR/sweep.json, the manifest, lists every run with its
+summaries), then writes the tables; a second Ctrl-C ends vlec sweep at
+once. Only one vlec sweep works in a DIR at a time. DIR/sweep.json, the manifest, lists every run with its
 command. Running the same sweep again resumes it: the runs that completed
 are skipped, the others (missing, failed, interrupted) run again. Giving
 more values or seeds for the same names adds runs to DIR; another model,
@@ -119,7 +120,7 @@ submitted), 1 when a run failed or on bad input, 130 when interrupted.`,
 // runSweep is vlec sweep MODEL: it checks the flags and the model,
 // writes or extends the manifest, and runs or submits the runs.
 func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stderr := cmd.ErrOrStderr()
 	axes, err := sweepAxes(f)
 	if err != nil {
 		return err
@@ -158,6 +159,13 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 	if f.slurm {
 		return submitSweep(cmd, dir, m, runs, f.slurmOpt)
 	}
+	return runLocal(cmd, dir, m, runs, f)
+}
+
+// runLocal runs the runs that are not done, -j at a time, writes the
+// tables and turns the outcome into the exit status.
+func runLocal(cmd *cobra.Command, dir string, m *sweep.Manifest, runs []sweep.Run, f *sweepFlags) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var todo []sweep.Run
 	for _, r := range runs {
 		if sweep.Inspect(dir, r).Status != sweep.StatusOK {

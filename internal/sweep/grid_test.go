@@ -3,6 +3,8 @@ package sweep
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -281,5 +283,29 @@ func TestManifestSaveLoad(t *testing.T) {
 
 	if _, err := Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no sweep here") {
 		t.Errorf("Load of an empty directory: %v", err)
+	}
+
+	// Hand-edited manifests that would run the wrong thing, or empty a
+	// directory outside runs/, are refused.
+	good, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	for _, tt := range []struct{ from, to, err string }{
+		{`"format": "vlec sweep 1"`, `"format": "vlec sweep 0"`, "written by another version"},
+		{`"id": 1`, `"id": 0`, "run id 0 is negative or given twice"},
+		{`"dir": "runs/method=gle_seed=0"`, `"dir": "."`, "is not a directory in runs/"},
+		{`"dir": "runs/method=gle_seed=0"`, `"dir": "runs/.."`, "is not a directory in runs/"},
+		{`"dir": "runs/method=gle_seed=0"`, `"dir": "../x"`, "is not a directory in runs/"},
+		{`"seed": "0"`, `"sed": "0"`, "do not match the grid's names"},
+		{`"runs": [`, `"runs": 3, "x": [`, "not a sweep manifest"},
+	} {
+		bad := strings.Replace(string(good), tt.from, tt.to, 1)
+		if bad == string(good) {
+			t.Fatalf("%q is not in the manifest:\n%s", tt.from, good)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ManifestFile), []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s -> %s: %v, want an error containing %q", tt.from, tt.to, err, tt.err)
+		}
 	}
 }

@@ -20,6 +20,9 @@ const Format = "vlec sweep 1"
 // ManifestFile is the manifest's name in the sweep directory.
 const ManifestFile = "sweep.json"
 
+// RunsDir holds the runs' directories, in the sweep directory.
+const RunsDir = "runs"
+
 // LockFile is the file a vlec sweep process locks in the sweep
 // directory (Lock).
 const LockFile = ".lock"
@@ -112,7 +115,7 @@ func (m *Manifest) add(settings []Settings) error {
 		if have[s.key()] {
 			continue
 		}
-		dir := filepath.Join("runs", DirName(s))
+		dir := filepath.Join(RunsDir, DirName(s))
 		// Compared ignoring case, for file systems that do.
 		if other, ok := dirs[strings.ToLower(dir)]; ok {
 			return fmt.Errorf("runs %s and %s would share the directory %s (the file system may ignore case): choose values that differ in more than case", other, s, dir)
@@ -273,8 +276,13 @@ func (m *Manifest) validate() error {
 		if !slices.Equal(settingNames(r.Settings), axisNames(m.Grid)) {
 			return fmt.Errorf("run %d: its settings %s do not match the grid's names %s", r.ID, r.Settings, strings.Join(axisNames(m.Grid), ", "))
 		}
-		if !filepath.IsLocal(r.Dir) || len(r.Args) == 0 {
-			return fmt.Errorf("run %d: dir %q is not inside the sweep directory, or it has no args", r.ID, r.Dir)
+		// A run's directory is emptied before it runs: it must be one
+		// of runs/.
+		if base := filepath.Base(r.Dir); filepath.Dir(r.Dir) != RunsDir || base == "." || base == ".." {
+			return fmt.Errorf("run %d: dir %q is not a directory in %s/", r.ID, r.Dir, RunsDir)
+		}
+		if len(r.Args) == 0 {
+			return fmt.Errorf("run %d: no args", r.ID)
 		}
 	}
 	return nil
