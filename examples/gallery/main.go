@@ -2,7 +2,7 @@
 // the gallery's examples in full and draws each figure with vlec's plot
 // package (internal/plot, what vlec plot draws) into examples/gallery.
 //
-//	go run ./examples/gallery                 # every figure, about a minute
+//	go run ./examples/gallery                 # every figure, about 4 minutes
 //	go run ./examples/gallery -only lagline   # one of them
 //
 // The runs go to a temporary directory that is removed afterwards
@@ -31,8 +31,11 @@ import (
 
 // A figure of the gallery: the runs it needs and how to draw them.
 type figure struct {
-	name  string // the PNG's name without .png
-	runs  []string
+	name string // the PNG's name without .png
+	runs []string
+	// model, when set, writes a model to run under work instead of runs
+	// and returns its path
+	model func(root, work string) (string, error)
 	draw  func(runs []*plot.Run, names []plot.Names) plot.Options
 	files func(root string) []string // run directories already there, instead of runs
 }
@@ -105,9 +108,20 @@ func (f figure) make(root, work, out string) error {
 		dirs = f.files(root)
 	}
 	var names []plot.Names
-	for _, model := range f.runs {
+	models := f.runs
+	if f.model != nil {
+		path, err := f.model(root, filepath.Join(work, f.name))
+		if err != nil {
+			return err
+		}
+		models = []string{path}
+	}
+	for _, model := range models {
 		dir := filepath.Join(work, f.name, strings.TrimSuffix(filepath.Base(model), ".vle"))
-		_, m, err := runModel(filepath.Join(root, model), dir, 0)
+		if !filepath.IsAbs(model) {
+			model = filepath.Join(root, model)
+		}
+		_, m, err := runModel(model, dir, 0)
 		if err != nil {
 			return err
 		}
@@ -192,6 +206,18 @@ var figures = []figure{
 		},
 	},
 	{
+		// the energy of MNIST-1D's network over its first 10 epochs
+		name:  "mnist1d_energy",
+		model: mnist1dEnergy,
+		draw: func(_ []*plot.Run, names []plot.Names) plot.Options {
+			vars := []string{"mean(energy)[0]", "test.accuracy", "train.accuracy"}
+			for k := 1; k <= 8; k++ {
+				vars = append(vars, fmt.Sprintf("mean(energy.%d)[0]", k))
+			}
+			return plot.Options{Vars: vars, From: math.NaN(), To: math.NaN(), Names: names}
+		},
+	},
+	{
 		name: "mnist1d",
 		files: func(root string) []string {
 			dirs, _ := filepath.Glob(filepath.Join(root, "examples", "mnist1d", "results", "seed-*"))
@@ -199,4 +225,31 @@ var figures = []figure{
 		},
 		draw: whole("test.accuracy", "test.loss"),
 	},
+}
+
+// mnist1dEnergy writes examples/mnist1d/mnist1d.vle cut to its first 10
+// epochs, with the energy averaged over every sample recorded, beside a
+// link to its data, and returns its path.
+func mnist1dEnergy(root, work string) (string, error) {
+	src, err := os.ReadFile(filepath.Join(root, "examples", "mnist1d", "mnist1d.vle"))
+	if err != nil {
+		return "", err
+	}
+	text := string(src)
+	if !strings.Contains(text, "epochs = 150") {
+		return "", errors.New("examples/mnist1d/mnist1d.vle no longer says epochs = 150")
+	}
+	text = strings.Replace(text, "epochs = 150", "epochs = 10", 1)
+	text += "\nrecord mean(energy), mean(cost) every sample to \"energy.csv\"\n"
+	dir := filepath.Join(work, "model")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	data := filepath.Join(dir, "mnist1d_360.npz")
+	os.Remove(data)
+	if err := os.Symlink(filepath.Join(root, "examples", "mnist1d", "mnist1d_360.npz"), data); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "mnist1d.vle")
+	return path, os.WriteFile(path, []byte(text), 0o644)
 }
