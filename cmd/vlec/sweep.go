@@ -166,13 +166,20 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 // tables and turns the outcome into the exit status.
 func runLocal(cmd *cobra.Command, dir string, m *sweep.Manifest, runs []sweep.Run, f *sweepFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	queued, err := queuedRuns(cmd, dir, m)
+	if err != nil {
+		return err
+	}
 	var todo []sweep.Run
 	for _, r := range runs {
-		if sweep.Inspect(dir, r).Status != sweep.StatusOK {
+		if !queued[r.ID] && sweep.Inspect(dir, r).Status != sweep.StatusOK {
 			todo = append(todo, r)
 		}
 	}
-	if done := len(runs) - len(todo); done > 0 {
+	if n := len(queued); n > 0 {
+		fmt.Fprintf(stderr, "vlec sweep: %d runs are waiting or running in Slurm's queue; they are left to it (vlec sweep status %s)\n", n, f.out)
+	}
+	if done := len(runs) - len(todo) - len(queued); done > 0 {
 		fmt.Fprintf(stderr, "vlec sweep: %d of %d runs already done in %s; running the other %d\n", done, len(runs), f.out, len(todo))
 	}
 	ctx, stop := interruptible(cmd.Context())
@@ -196,12 +203,35 @@ func runLocal(cmd *cobra.Command, dir string, m *sweep.Manifest, runs []sweep.Ru
 		return exitError{exitInterrupted}
 	}
 	for _, r := range runs {
-		if res := sweep.Inspect(dir, r); res.Status != sweep.StatusOK {
+		if res := sweep.Inspect(dir, r); res.Status != sweep.StatusOK && !queued[r.ID] {
 			fmt.Fprintf(stderr, "vlec sweep: some runs failed (see %s and their stderr.txt); running the same command again reruns them\n", filepath.Join(f.out, sweep.ResultsFile))
 			return exitError{exitBadInput}
 		}
 	}
 	return nil
+}
+
+// queuedRuns gives the runs of a sweep once submitted to Slurm that are
+// still waiting or running there, which a local sweep must leave alone.
+func queuedRuns(cmd *cobra.Command, dir string, m *sweep.Manifest) (map[int]bool, error) {
+	rec, err := sweep.LoadSlurm(dir)
+	if err != nil || len(rec.Submissions) == 0 {
+		return nil, err
+	}
+	states, note, err := sweep.States(cmd.Context(), dir, m)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: %s\n", note)
+	}
+	queued := map[int]bool{}
+	for _, s := range states {
+		if s.State == sweep.Pending || s.State == sweep.Running {
+			queued[s.Run.ID] = true
+		}
+	}
+	return queued, nil
 }
 
 // sweepAxes reads --grid and --seeds.
