@@ -65,11 +65,12 @@ reported, with the end of its standard error in its directory's
 stderr.txt, and the others go on. Ctrl-C starts no more runs and stops
 those running after their current step (they keep their data and
 summaries), then writes the tables; a second Ctrl-C ends vlec sweep at
-once. Only one vlec sweep works in a DIR at a time. DIR/sweep.json, the manifest, lists every run with its
-command. Running the same sweep again resumes it: the runs that completed
-are skipped, the others (missing, failed, interrupted) run again. Giving
-more values or seeds for the same names adds runs to DIR; another model,
-other names or other --set/--duration flags are refused.
+once. Only one vlec sweep works in a DIR at a time. DIR/sweep.json, the
+manifest, lists every run with its command. Running the same sweep again
+resumes it: the runs that completed are skipped, the others (missing,
+failed, interrupted) run again. Giving more values or seeds for the same
+names adds runs to DIR; another model, other names or other
+--set/--duration flags are refused.
 
 --sim BIN runs the runs with BIN, a simulator of MODEL made by vlec
 build, instead of vlec run: the same --seed, --duration and --set, for
@@ -78,13 +79,15 @@ constants; each is tried once before the sweep starts).
 
 --slurm submits the runs not yet done as one Slurm job array instead
 (sbatch --array, a task per run, its task id the run's id in the
-manifest; DIR/sweep.sbatch is the script, DIR/slurm/ gets each task's
-output): DIR must be on a file system the compute nodes share, and the
-vlec binary must be at the same path on them (or give --vlec; with --sim
-they need only the simulator, at the same path). vlec sweep status DIR
-follows the runs, vlec sweep collect DIR writes the tables.
-Submitting the same sweep again submits only the runs that are neither
-done nor waiting or running in the queue.
+manifest, or several arrays past the cluster's MaxArraySize;
+DIR/sweep.sbatch is the script, DIR/slurm/ gets each task's output, and
+DIR/slurm.json records what Slurm accepted): DIR must be on a file
+system the compute nodes share, and the vlec binary must be at the same
+path on them (or give --vlec; with --sim they need only the simulator,
+at the same path). vlec sweep status DIR follows the runs, vlec sweep
+collect DIR writes the tables. Submitting the same sweep again submits
+only the runs that are neither done nor waiting or running in the queue;
+a local sweep of the same DIR leaves those alone too.
 
 Exit status: 0 when every run completed (or, with --slurm, was
 submitted), 1 when a run failed or on bad input, 130 when interrupted.`,
