@@ -44,7 +44,8 @@ type Exit struct {
 // vlec ARGS -o RUNDIR -q, and writes RUNDIR/run.json, and on failure
 // the end of the run's standard error into RUNDIR/stderr.txt. The error
 // is about the sweep directory, not the run: a run that fails is an
-// Exit with a non-zero code.
+// Exit with a non-zero code. A run whose context is cancelled before it
+// starts is left without a directory, and the error is the context's.
 //
 // With own, the run gets a process group of its own and cancelling ctx
 // sends it SIGTERM (a vlec run then stops after its step and keeps its
@@ -72,6 +73,11 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 		setProcess(cmd)
 	}
 	err := cmd.Run()
+	if cmd.Process == nil && ctx.Err() != nil {
+		// Cancelled before it started: the run stays missing.
+		os.RemoveAll(runDir)
+		return Exit{Code: -1}, ctx.Err()
+	}
 	ex := Exit{Code: 0}
 	ex.Host, _ = os.Hostname()
 	var ee *exec.ExitError
@@ -162,7 +168,13 @@ func Local(ctx context.Context, dir string, m *Manifest, runs []Run, jobs int, p
 		go func() {
 			defer wg.Done()
 			for r := range todo {
+				if ctx.Err() != nil {
+					continue // handed over as the sweep was cancelled: not started
+				}
 				_, err := Execute(ctx, dir, m, r, true)
+				if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+					continue // cancelled before it started
+				}
 				res := Inspect(dir, r)
 				mu.Lock()
 				done++
