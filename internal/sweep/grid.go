@@ -113,16 +113,6 @@ type Setting struct {
 // are an object whose keys keep that order.
 type Settings []Setting
 
-// Get returns the value of name and whether it is set.
-func (s Settings) Get(name string) (string, bool) {
-	for _, x := range s {
-		if x.Name == name {
-			return x.Value, true
-		}
-	}
-	return "", false
-}
-
 // String gives the settings as "lr=0.01 method=le seed=3".
 func (s Settings) String() string {
 	parts := make([]string, len(s))
