@@ -389,6 +389,16 @@ func (c Column) label() string {
 // control writes the transient and the control block: run, the uniform
 // output grid, the data file, exit status 0.
 func (x *exporter) control(w *strings.Builder) {
+	// .save keeps only the written vectors in the plot: less memory, and
+	// wrdata finds its vectors among thousands instead of every node
+	// and branch current of a large circuit.
+	for i := 0; i < len(x.columns); i += 100 {
+		w.WriteString(".save")
+		for _, c := range x.columns[i:min(i+100, len(x.columns))] {
+			w.WriteString(" " + c.Vector)
+		}
+		w.WriteByte('\n')
+	}
 	fmt.Fprintf(w, ".tran %s %s 0 %s uic\n", num(x.tstep), num(x.tstop), num(x.tstep))
 	w.WriteString(".control\n")
 	w.WriteString("set wr_singlescale\nset wr_vecnames\noption numdgt=12\n")
