@@ -76,10 +76,11 @@ DIR/sweep.sbatch is the script, DIR/slurm/ gets each task's output, and
 DIR/slurm.json records what Slurm accepted): DIR must be on a file
 system the compute nodes share, and the vlec binary must be at the same
 path on them (or give --vlec; with --sim they need only the simulator,
-at the same path). vlec sweep status DIR follows the runs, vlec sweep
-collect DIR writes the tables. Submitting the same sweep again submits
-only the runs that are neither done nor waiting or running in the queue;
-a local sweep of the same DIR leaves those alone too.
+at the same path; -j N lets at most N tasks run at a time). vlec sweep
+status DIR follows the runs, vlec sweep collect DIR writes the tables.
+Submitting the same sweep again submits only the runs that are neither
+done nor waiting or running in the queue; a local sweep of the same DIR
+leaves those alone too.
 
 Exit status: 0 when every run completed (or, with --slurm, was
 submitted), 1 when a run failed or on bad input, 130 when interrupted.`,
@@ -97,7 +98,7 @@ submitted), 1 when a run failed or on bad input, 130 when interrupted.`,
 	fl.StringArrayVar(&f.grid, "grid", nil, "NAME=V1,V2,...: a setting and its values (repeat for more; seed=... sweeps the seed)")
 	fl.StringVar(&f.seeds, "seeds", "", "N (the seeds 0 to N-1) or a list of seeds (1,5,9)")
 	fl.StringVarP(&f.out, "out", "o", "", "the sweep directory (required; a second run with the same DIR resumes)")
-	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "runs at a time")
+	fl.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "runs at a time; with --slurm, at most this many tasks at a time (default: as Slurm allows)")
 	fl.StringArrayVar(&f.set, "set", nil, "NAME=VALUE for every run (repeat for more)")
 	fl.StringVar(&f.duration, "duration", "", "simulated time of every run instead of the model's (e.g. 20s)")
 	fl.StringVar(&f.vlecBin, "vlec", "", "the vlec binary the runs execute (default: this one); with --slurm, its path on the compute nodes")

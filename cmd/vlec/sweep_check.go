@@ -57,7 +57,7 @@ func checkSweepFlags(cmd *cobra.Command, f *sweepFlags) error {
 		}
 	}
 	if cmd.Flags().Changed("jobs") && f.slurm {
-		return fmt.Errorf("-j: with --slurm, Slurm decides how many runs go at a time")
+		f.slurmOpt.Throttle = f.jobs // at most -j tasks at a time
 	}
 	return nil
 }

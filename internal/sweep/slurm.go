@@ -31,6 +31,9 @@ type SlurmOptions struct {
 	Time      string // --time, Slurm's format (30, 1:00:00, 2-00:00:00); "" for the partition's default
 	Mem       string // --mem (4G, 500M); "" for the cluster's default
 	CPUs      int    // --cpus-per-task; 0 for 1
+	// Throttle, when positive, is the most tasks of an array that run at
+	// a time (--array=...%N).
+	Throttle int
 }
 
 // Submission is a job array Slurm accepted.
@@ -119,7 +122,11 @@ func Script(dir string, m *Manifest, ids []int, offset int, opt SlurmOptions) st
 	b.WriteString("# Written by vlec sweep --slurm: a job array with a task per run of the\n")
 	b.WriteString("# sweep in this directory; a task's id is its run's id in sweep.json.\n")
 	fmt.Fprintf(&b, "#SBATCH --job-name=vlec-sweep-%s\n", jobName(m.Model))
-	fmt.Fprintf(&b, "#SBATCH --array=%s\n", ArraySpec(index))
+	throttle := ""
+	if opt.Throttle > 0 {
+		throttle = "%" + strconv.Itoa(opt.Throttle)
+	}
+	fmt.Fprintf(&b, "#SBATCH --array=%s%s\n", ArraySpec(index), throttle)
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, SlurmDir, "%A_%a.out"))
 	fmt.Fprintf(&b, "#SBATCH --error=%s\n", filepath.Join(dir, SlurmDir, "%A_%a.err"))
 	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", max(1, opt.CPUs))

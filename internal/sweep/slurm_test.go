@@ -52,6 +52,11 @@ exec '/opt/it'\''s/vlec' sweep run-task '/shared/sw' "$SLURM_ARRAY_TASK_ID"
 	if strings.Contains(got, "--partition") || strings.Contains(got, "--time") || strings.Contains(got, "--mem") || !strings.Contains(got, "--cpus-per-task=1\n") {
 		t.Errorf("script without resources:\n%s", got)
 	}
+	// A throttle: at most 3 tasks at a time.
+	got = Script("/s", m, []int{0, 1, 2, 3, 4}, 0, SlurmOptions{Throttle: 3})
+	if !strings.Contains(got, "#SBATCH --array=0-4%3\n") {
+		t.Errorf("script with a throttle:\n%s", got)
+	}
 	// With an offset, the indices start at 0 and the task adds it back.
 	got = Script("/s", m, []int{1200, 1201, 1205}, 1200, SlurmOptions{})
 	if !strings.Contains(got, "#SBATCH --array=0-1,5\n") || !strings.Contains(got, ` sweep run-task '/s' "$((SLURM_ARRAY_TASK_ID + 1200))"`) {
