@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ func newPlotCmd() *cobra.Command {
 		from, to string
 		compare  bool
 		logT     bool
+		refs     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "plot RUNDIR...",
@@ -44,7 +46,8 @@ each quantity first); a note on stderr says what it left out.
 learned with le, gle and adjoint). --vars chooses the quantities by the
 names they were recorded under (y.r, W0, h.tau_m, cost, energy,
 mean(y.r), a single column y.r[0][1], test.accuracy, or metrics); --from
-and --to limit the time shown; --logt puts time on a log axis. The image
+and --to limit the time shown; --logt puts time on a log axis; --ref
+W0=1,h.tau_m=1 draws reference values (a teacher's) as dotted lines. The image
 type follows -o: .png, .svg or .pdf; the default is RUNDIR/MODEL.png
 (compare.png for --compare). The file is written whole or not at all.`,
 		Example: "  vlec plot runs/chain2-20250101-120000\n  vlec plot out --vars y.r,T.y.r,cost --from 20s -o fit.svg\n  vlec plot --compare runs/gle runs/le runs/adjoint --vars W0,W1,h.tau_m,y.tau_m,cost -o lagline.png",
@@ -55,6 +58,9 @@ type follows -o: .png, .svg or .pdf; the default is RUNDIR/MODEL.png
 			}
 			opts := plot.Options{Vars: splitVars(vars), From: math.NaN(), To: math.NaN(), LogTime: logT}
 			var err error
+			if opts.Refs, err = parseRefs(refs); err != nil {
+				return err
+			}
 			if opts.From, err = flagBound("--from", from); err != nil {
 				return err
 			}
@@ -82,6 +88,7 @@ type follows -o: .png, .svg or .pdf; the default is RUNDIR/MODEL.png
 	cmd.Flags().StringVar(&from, "from", "", "first time shown (e.g. 10s, 2min)")
 	cmd.Flags().StringVar(&to, "to", "", "last time shown")
 	cmd.Flags().BoolVar(&compare, "compare", false, "overlay the runs given")
+	cmd.Flags().StringSliceVar(&refs, "ref", nil, "reference values drawn as dotted lines, NAME=VALUE comma-separated (W0=1,h.tau_m=1)")
 	cmd.Flags().BoolVar(&logT, "logt", false, "time on a log axis: the first seconds and the end of a long run in one figure")
 	return cmd
 }
@@ -109,6 +116,20 @@ func splitVars(vars []string) []string {
 		}
 	}
 	return out
+}
+
+// parseRefs reads the --ref entries NAME=VALUE.
+func parseRefs(refs []string) ([]plot.Ref, error) {
+	var out []plot.Ref
+	for _, r := range refs {
+		name, value, ok := strings.Cut(strings.TrimSpace(r), "=")
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if !ok || name == "" || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("--ref %s: give NAME=VALUE with a finite number, such as W0=1", r)
+		}
+		out = append(out, plot.Ref{Name: strings.TrimSpace(name), Value: v})
+	}
+	return out, nil
 }
 
 // flagBound reads --from or --to: a time, NaN when not given.

@@ -194,7 +194,9 @@ var figures = []figure{
 		runs: []string{"examples/lagline/gle.vle", "examples/lagline/le.vle", "examples/lagline/adjoint.vle"},
 		draw: func(_ []*plot.Run, names []plot.Names) plot.Options {
 			return plot.Options{Vars: []string{"W0", "W1", "h.tau_m", "y.tau_m", "mean(cost)", "mean(energy)"},
-				From: math.NaN(), To: math.NaN(), LogTime: true, Names: names}
+				From: math.NaN(), To: math.NaN(), LogTime: true, Names: names,
+				// the teacher's (examples/chain2_teacher.vle)
+				Refs: []plot.Ref{{Name: "W0", Value: 1}, {Name: "W1", Value: 2}, {Name: "h.tau_m", Value: 1}, {Name: "y.tau_m", Value: 2}}}
 		},
 	},
 	{

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	gplot "gonum.org/v1/plot"
@@ -162,32 +163,7 @@ func (fig *figure) draw(dc draw.Canvas, compare bool) {
 
 // plot makes the gonum plot of one panel and its legend.
 func (fig *figure) plot(p *panel, compare bool) (*gplot.Plot, gplot.Legend) {
-	pl := gplot.New()
-	pl.Title.Text = p.key.title()
-	pl.Y.Label.Text = p.key.yLabel()
-	pl.X.Label.Text = "t (s)"
-	if p.key.perEpoch() {
-		pl.X.Label.Text = "epoch"
-	}
-	for _, ax := range []*gplot.Axis{&pl.X, &pl.Y} {
-		ax.Label.TextStyle.Font = sans(10)
-		ax.Tick.Label.Font = sans(9)
-		ax.Tick.Marker = niceTicks{}
-	}
-	if p.key.perEpoch() {
-		pl.X.Tick.Marker = niceTicks{whole: true}
-	}
-	pl.Title.TextStyle.Font = sans(11)
-	grid := plotter.NewGrid()
-	grid.Vertical.Color = color.Gray{Y: 225}
-	grid.Horizontal.Color = color.Gray{Y: 225}
-	pl.Add(grid)
-	leg := gplot.NewLegend()
-	leg.Left = true
-	leg.Top = true
-	leg.TextStyle.Font = sans(8.5)
-	leg.ThumbnailWidth = vg.Points(18)
-
+	pl, leg := newPlot(p.key)
 	span := fig.xmax - fig.xmin // in the x the decimators were given
 	switch {
 	case p.key.perEpoch():
@@ -208,14 +184,18 @@ func (fig *figure) plot(p *panel, compare bool) (*gplot.Plot, gplot.Legend) {
 			pl.Y.Tick.Marker = logTicks{}
 		}
 	}
-	if p.key.kind == kindAccuracy {
-		pl.Y.Label.Text = "accuracy (%)"
-	}
 	for j, s := range p.series {
 		fig.addSeries(pl, &leg, p, s, j, compare, logY, span)
 	}
+	fig.addRefs(pl, &leg, p, logY)
 	if logY {
-		// set after the series, whose ranges widen the axis
+		// set after the series, whose envelopes widen the axis: the
+		// means' range, and the references'
+		for _, r := range fig.refs[p] {
+			if r.Value > 0 {
+				ylo, yhi = math.Min(ylo, r.Value), math.Max(yhi, r.Value)
+			}
+		}
 		pl.Y.Min, pl.Y.Max = ylo, yhi
 	}
 	if !p.key.perEpoch() && fig.span {
@@ -226,6 +206,63 @@ func (fig *figure) plot(p *panel, compare bool) (*gplot.Plot, gplot.Legend) {
 		}
 	}
 	return pl, leg
+}
+
+// newPlot makes an empty plot styled for a panel, and its legend.
+func newPlot(key panelKey) (*gplot.Plot, gplot.Legend) {
+	pl := gplot.New()
+	pl.Title.Text = key.title()
+	pl.Title.TextStyle.Font = sans(11)
+	pl.Y.Label.Text = key.yLabel()
+	pl.X.Label.Text = "t (s)"
+	for _, ax := range []*gplot.Axis{&pl.X, &pl.Y} {
+		ax.Label.TextStyle.Font = sans(10)
+		ax.Tick.Label.Font = sans(9)
+		ax.Tick.Marker = niceTicks{}
+	}
+	if key.perEpoch() {
+		pl.X.Label.Text = "epoch"
+		pl.X.Tick.Marker = niceTicks{whole: true}
+	}
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = color.Gray{Y: 225}
+	grid.Horizontal.Color = color.Gray{Y: 225}
+	pl.Add(grid)
+	leg := gplot.NewLegend()
+	leg.Left = true
+	leg.Top = true
+	leg.TextStyle.Font = sans(8.5)
+	leg.ThumbnailWidth = vg.Points(18)
+	return pl, leg
+}
+
+// addRefs draws the panel's reference values as dotted black lines
+// across the time shown (a log axis leaves out those not above 0).
+func (fig *figure) addRefs(pl *gplot.Plot, leg *gplot.Legend, p *panel, logY bool) {
+	x0, x1 := fig.xmin, fig.xmax
+	if fig.logTime {
+		x0 = math.Max(x0, fig.xpos)
+	}
+	if p.key.perEpoch() {
+		x0, x1 = math.Inf(1), math.Inf(-1)
+		for _, s := range p.series {
+			a, b := s.dec.xRange()
+			x0, x1 = math.Min(x0, a), math.Max(x1, b)
+		}
+	}
+	for _, r := range fig.refs[p] {
+		if logY && !(r.Value > 0) {
+			continue
+		}
+		y := r.Value * p.key.scale()
+		line, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
+		if err != nil {
+			continue // a non-finite value or range: nothing to draw
+		}
+		line.Color, line.Width, line.Dashes = color.Black, vg.Points(0.8), []vg.Length{vg.Points(1), vg.Points(2)}
+		pl.Add(line)
+		leg.Add(fmt.Sprintf("%s = %s (reference)", r.Name, strconv.FormatFloat(r.Value, 'g', -1, 64)), line)
+	}
 }
 
 // positiveRange is the smallest positive and the largest value of the
@@ -319,10 +356,7 @@ func (fig *figure) addSeries(pl *gplot.Plot, leg *gplot.Legend, p *panel, s *ser
 	if compare {
 		label = s.run0Label(fig) + ": " + label
 	}
-	scale := 1.0
-	if p.key.kind == kindAccuracy {
-		scale = 100
-	}
+	scale := p.key.scale()
 	xs, ys := s.dec.Envelope()
 	logX := fig.logTime && !p.key.perEpoch()
 	env := points(xs, ys, scale, logY, logX)

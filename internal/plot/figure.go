@@ -29,6 +29,16 @@ type Options struct {
 	// Names are, per run (in the order of the runs), how its model names
 	// its quantities; missing entries fall back on the names' shapes.
 	Names []Names
+	// Refs are reference values drawn as dotted lines across the panels
+	// that show the quantity named (a teacher's weight, W0 = 1).
+	Refs []Ref
+}
+
+// A Ref is a reference value of a recorded quantity: Name as --vars
+// names it (W0, h.tau_m, W1[0][1]).
+type Ref struct {
+	Name  string
+	Value float64
 }
 
 // A series is one column of one run, decimated.
@@ -51,6 +61,7 @@ type figure struct {
 	title     string
 	runLabels []string // the runs' names in a comparison
 	panels    []*panel
+	refs      map[*panel][]Ref // the reference lines of each panel
 	notes     []string
 	xmin      float64 // the time range shown by every time panel
 	xmax      float64
@@ -75,7 +86,14 @@ func build(runs []*Run, opts Options) (*figure, error) {
 	for i, r := range runs {
 		cols[i] = r.columns()
 	}
-	if err := checkVars(runs, cols, opts.Vars); err != nil {
+	if err := checkVars(runs, cols, opts.Vars, "--vars"); err != nil {
+		return nil, err
+	}
+	var refNames []string
+	for _, r := range opts.Refs {
+		refNames = append(refNames, r.Name)
+	}
+	if err := checkVars(runs, cols, refNames, "--ref"); err != nil {
 		return nil, err
 	}
 	byKey := map[panelKey]*panel{}
@@ -93,14 +111,15 @@ func build(runs []*Run, opts Options) (*figure, error) {
 	if err := fig.read(runs, opts); err != nil {
 		return nil, err
 	}
+	fig.placeRefs(opts.Refs)
 	fig.title = title(runs)
 	fig.runLabels = labels(runs)
 	return fig, nil
 }
 
-// checkVars reports --vars entries that name nothing in any run, with
-// what the runs recorded.
-func checkVars(runs []*Run, cols [][]column, vars []string) error {
+// checkVars reports entries of the flag (--vars, --ref) that name
+// nothing in any run, with what the runs recorded.
+func checkVars(runs []*Run, cols [][]column, vars []string, flag string) error {
 	var all []column
 	for _, c := range cols {
 		all = append(all, c...)
@@ -111,7 +130,7 @@ func checkVars(runs []*Run, cols [][]column, vars []string) error {
 			if len(runs) > 1 {
 				where = "the runs"
 			}
-			return fmt.Errorf("--vars: %s was not recorded in %s; recorded: %s", v, where, strings.Join(available(all), ", "))
+			return fmt.Errorf("%s: %s was not recorded in %s; recorded: %s", flag, v, where, strings.Join(available(all), ", "))
 		}
 	}
 	return nil
@@ -219,6 +238,18 @@ func byRank(cols []column) []column {
 		out[k] = cols[x]
 	}
 	return out
+}
+
+// placeRefs puts each reference in the panels that draw its quantity.
+func (fig *figure) placeRefs(refs []Ref) {
+	fig.refs = map[*panel][]Ref{}
+	for _, r := range refs {
+		for _, p := range fig.panels {
+			if slices.ContainsFunc(p.series, func(s *series) bool { return selects(r.Name, s.col) }) {
+				fig.refs[p] = append(fig.refs[p], r)
+			}
+		}
+	}
 }
 
 // decimator returns the decimator of a series in panel key: on a log

@@ -339,3 +339,35 @@ func TestSeriesCap(t *testing.T) {
 		t.Errorf("notes %q, want %q", fig.notes, want)
 	}
 }
+
+// References go to the panels that draw their quantity; one that names
+// nothing recorded is an error listing what was.
+func TestRefs(t *testing.T) {
+	dir := chainRun(t, 200, "chain", "gle")
+	run, err := OpenRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := math.NaN()
+	fig, err := build([]*Run{run}, Options{From: nan, To: nan, Refs: []Ref{{"W0", 1}, {"h.tau_m", 1}, {"cost", 1e-3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for p, refs := range fig.refs {
+		for _, r := range refs {
+			got[r.Name] = p.key.title()
+		}
+	}
+	want := map[string]string{"W0": "weights", "h.tau_m": "time constants", "cost": "cost per sample"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("references in %v, want %v", got, want)
+	}
+	if _, err := Figure([]*Run{run}, Options{From: nan, To: nan, Refs: []Ref{{"W0", 1}}}, filepath.Join(t.TempDir(), "r.png")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = build([]*Run{run}, Options{From: nan, To: nan, Refs: []Ref{{"W9", 1}}})
+	if err == nil || !strings.HasPrefix(err.Error(), "--ref: W9 was not recorded in") {
+		t.Errorf("unknown reference: %v", err)
+	}
+}

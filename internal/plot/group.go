@@ -199,6 +199,15 @@ func (k panelKey) yLabel() string {
 	return "value"
 }
 
+// scale is what the panel multiplies values by: accuracies are drawn in
+// percent.
+func (k panelKey) scale() float64 {
+	if k.kind == kindAccuracy {
+		return 100
+	}
+	return 1
+}
+
 // perEpoch reports whether the panel's x is the epoch.
 func (k panelKey) perEpoch() bool { return k.kind == kindAccuracy || k.kind == kindLoss }
 
