@@ -97,7 +97,7 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 		if ex.Error != "" {
 			text += ex.Error + "\n"
 		}
-		if werr := os.WriteFile(filepath.Join(runDir, StderrFile), []byte(text), 0o644); werr != nil {
+		if werr := atomicfile.WriteFile(filepath.Join(runDir, StderrFile), []byte(text)); werr != nil {
 			return ex, fmt.Errorf("run %d: %v", r.ID, werr)
 		}
 	}
