@@ -47,10 +47,11 @@ learned with le, gle and adjoint). --vars chooses the quantities by the
 names they were recorded under (y.r, W0, h.tau_m, cost, energy,
 mean(y.r), a single column y.r[0][1], test.accuracy, or metrics); --from
 and --to limit the time shown; --logt puts time on a log axis; --ref
-W0=1,h.tau_m=1 draws reference values (a teacher's) as dotted lines. The image
-type follows -o: .png, .svg or .pdf; the default is RUNDIR/MODEL.png
-(compare.png for --compare). The file is written whole or not at all.`,
-		Example: "  vlec plot runs/chain2-20250101-120000\n  vlec plot out --vars y.r,T.y.r,cost --from 20s -o fit.svg\n  vlec plot --compare runs/gle runs/le runs/adjoint --vars W0,W1,h.tau_m,y.tau_m,cost -o lagline.png",
+W0=1,h.tau_m=1 draws reference values (a teacher's) as dotted lines.
+The image type follows -o: .png, .svg or .pdf; the default is
+RUNDIR/MODEL.png (compare.png for --compare). The file is written whole
+or not at all.`,
+		Example: "  vlec plot runs/chain2-20250101-120000\n  vlec plot out --vars y.r,T.y.r,cost --from 20s -o fit.svg\n  vlec plot --compare runs/gle runs/le runs/adjoint --vars W0,W1,h.tau_m,y.tau_m --ref W0=1,W1=2 --logt -o lagline.png",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 && !compare {
