@@ -154,9 +154,9 @@ func Script(dir string, m *Manifest, ids []int, offset int, opt SlurmOptions) st
 // simTask writes the body of a task of a simulator's sweep: what vlec
 // sweep run-task does, in sh, so that the nodes need only the
 // simulator. It picks the run's directory and arguments by id, empties
-// the directory, runs the simulator with -o RUNDIR -q, and records the
-// exit status in run.json, keeping the standard error in stderr.txt
-// when the run fails.
+// the directory, runs the simulator in it with -o RUNDIR -q, and
+// records the exit status in run.json, keeping the standard error in
+// stderr.txt when the run fails.
 func simTask(b *strings.Builder, dir string, m *Manifest, ids []int, id string) {
 	fmt.Fprintf(b, "dir=%s\n", shellQuote(dir))
 	fmt.Fprintf(b, "case %s in\n", id)
@@ -174,7 +174,7 @@ func simTask(b *strings.Builder, dir string, m *Manifest, ids []int, id string) 
 	fmt.Fprintf(b, "*) echo \"vlec sweep: no run $SLURM_ARRAY_TASK_ID in this array\" >&2; exit 1 ;;\n")
 	b.WriteString("esac\n")
 	b.WriteString(`out="$dir/$run"
-rm -rf "$out" && mkdir -p "$out" || exit 1
+rm -rf "$out" && mkdir -p "$out" && cd "$out" || exit 1
 # Slurm signals every process of a task: the simulator stops after its
 # step and keeps its summary; this shell outlives it to record how.
 trap 'true' INT TERM
