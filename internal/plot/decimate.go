@@ -50,11 +50,13 @@ func (b *bucket) merge(o *bucket) {
 // and its mean. It needs neither the length nor the range of the stream
 // in advance: it starts with one bucket per sample spacing and doubles
 // the width, merging neighbours, whenever the buckets would exceed
-// 2 x Columns. So a series of at most Columns samples comes back whole,
-// and memory is bounded whatever the length. Non-finite values are
+// 2 x Columns. So a series of at most 2 x Columns evenly spaced samples
+// comes back whole, and memory is bounded whatever the length. Non-finite values are
 // counted (NonFinite) but not kept.
 type Decimator struct {
-	// Columns is the number of pixel columns to draw into; at least 1.
+	// Columns is the least number of buckets kept once the stream is
+	// longer (there are up to twice as many): at least the number of
+	// pixel columns drawn into.
 	Columns int
 	// Width, when positive, is the bucket width to start with instead of
 	// the spacing of the first two samples: for samples whose spacing
@@ -62,8 +64,9 @@ type Decimator struct {
 	// the rest coarse.
 	Width float64
 
-	x0, width float64 // the origin and width of the buckets; width 0 until known
-	started   bool
+	x0, width float64  // the origin and width of the buckets; width 0 until known
+	started   bool     // x0 is set: a finite sample was added
+	seen      bool     // last is set: any sample was added
 	buckets   []bucket // bucket i covers [x0 + i*width, x0 + (i+1)*width)
 	first     []bucket // samples seen before the width is known (same x)
 	nonFinite int
@@ -73,21 +76,21 @@ type Decimator struct {
 // Add adds the sample (x, y). Samples with a smaller x than the previous
 // one are dropped (a recording's time never decreases).
 func (d *Decimator) Add(x, y float64) {
-	if math.IsNaN(x) || math.IsInf(x, 0) || d.started && x < d.last {
+	if math.IsNaN(x) || math.IsInf(x, 0) || d.seen && x < d.last {
 		return
 	}
+	d.last, d.seen = x, true
 	if math.IsNaN(y) || math.IsInf(y, 0) {
 		d.nonFinite++
-		d.last, d.started = x, true
 		return
 	}
 	if !d.started {
-		d.x0, d.last, d.started = x, x, true
+		// the first finite sample places the buckets
+		d.x0, d.started = x, true
 		if d.Width > 0 {
 			d.width = d.Width
 		}
 	}
-	d.last = x
 	if d.width == 0 {
 		if x == d.x0 {
 			if len(d.first) == 0 {
@@ -116,8 +119,11 @@ func (d *Decimator) Add(x, y float64) {
 func (d *Decimator) index(x float64) int {
 	f := (x - d.x0) / d.width
 	i := math.Floor(f + 1e-9*math.Max(1, math.Abs(f)))
-	if i > math.MaxInt32 {
+	switch {
+	case i > math.MaxInt32:
 		return math.MaxInt32
+	case i < 0: // x below x0 by rounding
+		return 0
 	}
 	return int(i)
 }

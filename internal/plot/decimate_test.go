@@ -183,3 +183,17 @@ func TestDecimatorLogWidth(t *testing.T) {
 		t.Errorf("bucket width %v decades, want at most 5 decades / 100 columns", d.width)
 	}
 }
+
+// Non-finite values before the first finite one do not place the
+// buckets: a log-time series may start below x = 0.
+func TestDecimatorLeadingNaN(t *testing.T) {
+	d := &Decimator{Columns: 10, Width: 1e-3}
+	d.Add(-3, math.NaN())
+	for i := range 100 {
+		d.Add(-2+float64(i)*0.01, float64(i))
+	}
+	xs, ys := d.Envelope()
+	if d.NonFinite() != 1 || len(xs) == 0 || xs[0] != -2 || ys[0] != 0 {
+		t.Fatalf("envelope starts at (%v, %v) of %d points, %d non-finite", xs[0], ys[0], len(xs), d.NonFinite())
+	}
+}
