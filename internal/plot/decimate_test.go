@@ -2,6 +2,7 @@ package plot
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -195,5 +196,44 @@ func TestDecimatorLeadingNaN(t *testing.T) {
 	xs, ys := d.Envelope()
 	if d.NonFinite() != 1 || len(xs) == 0 || xs[0] != -2 || ys[0] != 0 {
 		t.Fatalf("envelope starts at (%v, %v) of %d points, %d non-finite", xs[0], ys[0], len(xs), d.NonFinite())
+	}
+}
+
+// Random streams (NaN, infinities, repeated and decreasing x, any
+// Width): never a panic, and the extremes kept are those of the finite
+// samples the decimator accepts.
+func TestDecimatorRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 500 {
+		d := &Decimator{Columns: 1 + rng.IntN(20)}
+		if rng.IntN(2) == 0 {
+			d.Width = rng.Float64() * 0.1
+		}
+		lo, hi, last, seen := math.Inf(1), math.Inf(-1), math.Inf(-1), false
+		x := rng.NormFloat64() * 10
+		for range rng.IntN(3000) {
+			x += []float64{0, 0.01, 1, -0.5, 1e3}[rng.IntN(5)]
+			y := rng.NormFloat64()
+			switch rng.IntN(20) {
+			case 0:
+				y = math.NaN()
+			case 1:
+				y = math.Inf(-1)
+			}
+			d.Add(x, y)
+			if x >= last || !seen {
+				last, seen = x, true
+				if !math.IsNaN(y) && !math.IsInf(y, 0) {
+					lo, hi = math.Min(lo, y), math.Max(hi, y)
+				}
+			}
+		}
+		glo, ghi, ok := d.Range()
+		if ok != !math.IsInf(lo, 1) || ok && (glo != lo || ghi != hi) {
+			t.Fatalf("trial %d: Range %v %v %v, want %v %v", trial, glo, ghi, ok, lo, hi)
+		}
+		if n := len(d.buckets); n > 2*d.Columns {
+			t.Fatalf("trial %d: %d buckets for %d columns", trial, n, d.Columns)
+		}
 	}
 }
