@@ -87,7 +87,8 @@ func newSweepStatusCmd() *cobra.Command {
 		Long: `status prints a line per run of the sweep in DIR: its id, its settings,
 its state and, for a submitted run, its Slurm task (JOB_ID). A run is done
 or failed as its directory says (its summary and exit status); a run
-Slurm still holds is pending or running as squeue says; a submitted run
+Slurm still holds is pending or running as squeue says, one that a
+vlec sweep runs on this machine is running; a submitted run
 that left the queue without a result is failed when sacct knows why
 (TIMEOUT, OUT_OF_MEMORY, CANCELLED), else missing.`,
 		Args: cobra.ExactArgs(1),
@@ -103,7 +104,7 @@ that left the queue without a result is failed when sacct knows why
 			if note != "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: %s\n", note)
 			}
-			noteBusy(cmd.ErrOrStderr(), args[0])
+			noteBusy(cmd.ErrOrStderr(), args[0], "")
 			return printStates(cmd.OutOrStdout(), m, states)
 		},
 	}
@@ -143,11 +144,12 @@ func printStates(w io.Writer, m *sweep.Manifest, states []sweep.RunState) error 
 	return err
 }
 
-// noteBusy says so when a vlec sweep process is running runs in dir:
-// those without a result yet show as missing.
-func noteBusy(stderr io.Writer, dir string) {
+// noteBusy says so when a vlec sweep process is working in dir, and
+// what that means (for the tables: its runs in progress count as
+// missing until they end).
+func noteBusy(stderr io.Writer, dir, meaning string) {
 	if who, ok := sweep.Busy(dir); ok {
-		fmt.Fprintf(stderr, "vlec sweep: %s is working in %s: its runs in progress show as missing until they end\n", who, dir)
+		fmt.Fprintf(stderr, "vlec sweep: %s is working in %s%s\n", who, dir, meaning)
 	}
 }
 
@@ -165,7 +167,7 @@ that is still running (runs not finished are missing).`,
 			if err != nil {
 				return err
 			}
-			noteBusy(cmd.ErrOrStderr(), args[0])
+			noteBusy(cmd.ErrOrStderr(), args[0], ": its runs in progress count as missing until they end")
 			return writeSweepTables(cmd.OutOrStdout(), args[0], sweep.Collect(args[0], m))
 		},
 	}

@@ -22,6 +22,9 @@ const RunFile = "run.json"
 // StderrFile holds the end of a failed run's standard error.
 const StderrFile = "stderr.txt"
 
+// RunningFile marks a run in progress: "HOST PID" of its process.
+const RunningFile = ".running"
+
 // stderrTail is how much of a run's standard error is kept.
 const stderrTail = 16 << 10
 
@@ -72,7 +75,12 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 		cmd.WaitDelay = waitDelay
 		setProcess(cmd)
 	}
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		markRunning(runDir, cmd.Process.Pid)
+		err = cmd.Wait()
+		os.Remove(filepath.Join(runDir, RunningFile))
+	}
 	if cmd.Process == nil && ctx.Err() != nil {
 		// Cancelled before it started: the run stays missing.
 		os.RemoveAll(runDir)
@@ -106,6 +114,34 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 		return ex, fmt.Errorf("run %d: %v", r.ID, werr)
 	}
 	return ex, nil
+}
+
+// markRunning writes RUNDIR/.running for a run whose process is pid.
+func markRunning(runDir string, pid int) {
+	host, _ := os.Hostname()
+	atomicfile.WriteFile(filepath.Join(runDir, RunningFile), fmt.Appendf(nil, "%s %d\n", host, pid))
+}
+
+// InProgress reports whether run r of the sweep in dir is running on
+// this machine: its directory is marked with the host and the pid of a
+// live process, and it has not ended. (A run on another machine, a Slurm
+// node, is Slurm's to report.)
+func InProgress(dir string, r Run) bool {
+	runDir := filepath.Join(dir, r.Dir)
+	data, err := os.ReadFile(filepath.Join(runDir, RunningFile))
+	if err != nil {
+		return false
+	}
+	var host string
+	var pid int
+	if _, err := fmt.Sscan(string(data), &host, &pid); err != nil {
+		return false
+	}
+	here, _ := os.Hostname()
+	if _, err := os.Stat(filepath.Join(runDir, RunFile)); err == nil || host != here {
+		return false
+	}
+	return alive(pid)
 }
 
 // tailBuffer keeps the last max bytes written to it, after whole lines

@@ -269,12 +269,26 @@ func TestLocalCancel(t *testing.T) {
 	// The fake installs its SIGTERM handler right after recording the
 	// call; give it a moment.
 	time.Sleep(200 * time.Millisecond)
+	states, _, err := States(context.Background(), dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range states {
+		got = append(got, s.State)
+	}
+	if want := []string{Running, Running, Missing, Missing}; !slices.Equal(got, want) {
+		t.Errorf("states while two runs run: %v, want %v", got, want)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	n := map[string]int{}
 	for _, r := range m.Runs {
+		if InProgress(dir, r) {
+			t.Errorf("run %d is still in progress after the sweep ended", r.ID)
+		}
 		res := Inspect(dir, r)
 		n[res.Status]++
 		if res.Status == StatusFailed && (res.Exit == nil || res.Exit.Code != 130 || res.Message != "interrupted") {

@@ -11,7 +11,7 @@ const (
 	Done    = "done"    // completed (StatusOK)
 	Failed  = "failed"  // ended otherwise, or left Slurm's queue without a result after failing there
 	Pending = "pending" // waiting in Slurm's queue
-	Running = "running" // running under Slurm
+	Running = "running" // running under Slurm, or here
 	Missing = "missing" // not run, or (under Slurm) gone without a trace
 )
 
@@ -64,6 +64,8 @@ func States(ctx context.Context, dir string, m *Manifest) (states []RunState, no
 			}
 		case st.State == StatusOK:
 			st.State = Done
+		case InProgress(dir, r):
+			st.State, st.Message = Running, "on this machine"
 		case st.State == StatusMissing && st.Job != "":
 			if acct == nil {
 				acct, _ = Accounting(ctx, jobs)
