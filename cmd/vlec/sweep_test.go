@@ -245,14 +245,17 @@ record y.u every 1000 steps
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until both runs have opened their records (a file in each
-	// run directory: the record, under a temporary name until the end).
+	// Wait until both runs have opened their records (a file of theirs in
+	// each run directory: the record, under a temporary name until the
+	// end), so they have set up their handling of signals.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		started := map[string]bool{}
 		files, _ := filepath.Glob(filepath.Join(out, "runs", "*", "*"))
 		for _, f := range files {
-			started[filepath.Dir(f)] = true
+			if filepath.Base(f) != sweep.RunningFile { // the sweep's mark, there before vlec starts
+				started[filepath.Dir(f)] = true
+			}
 		}
 		if len(started) == 2 {
 			break
