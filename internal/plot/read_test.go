@@ -214,3 +214,39 @@ func TestScanCSVLongRow(t *testing.T) {
 		t.Errorf("last column %v, want %d", last, n-1)
 	}
 }
+
+// FuzzScanCSV: any file content read as a recording gives rows or an
+// error, never a panic.
+func FuzzScanCSV(f *testing.F) {
+	for _, seed := range []string{
+		"step,t,x[0][0]\n0,0,1\n1,0.01,2\n",
+		"step,t,x[0][0],W[0][0]\n0,0,NaN,+Inf\n1,0.01\n",
+		"step,t,a\n0,0,1,2,3\n",
+		"epoch,lr_factor,train_loss\n1,1,\n2,,0.5\n",
+		"step,t,x\r\n0,0,1\r\n",
+		"step,t,x\n,,\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "r.csv"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run, err := OpenRun(dir)
+		if err != nil {
+			return
+		}
+		recs := run.Recordings
+		if run.Metrics != nil {
+			recs = append(recs, run.Metrics)
+		}
+		for _, r := range recs {
+			cols := make([]int, len(r.Columns))
+			for i := range cols {
+				cols[i] = i
+			}
+			r.Scan(cols, func(float64, []float64) {})
+		}
+	})
+}
