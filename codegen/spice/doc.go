@@ -189,7 +189,7 @@
 // # Speed
 //
 // Time on the development machine (shared with other work, so within
-// about 30 %): ngspice -b of the netlist (CPU time) against vlec's
+// about 30 %; the range is three runs): ngspice -b of the netlist (CPU time) against vlec's
 // interpreter stepping the model's full program (errors and learning) at
 // its own dt and at the fine dt at which it agrees with the circuit to
 // about 1e-5:
@@ -200,7 +200,7 @@
 //	n1 --learn, 1 s                     33    0.03 s    0.001 s (1 ms)   0.06 s (0.01 ms)
 //	n2 free, 0.2 s                   16080    1.0 s     0.002 s (1 ms)   0.12 s (0.01 ms)
 //	n2 --with-errors, 0.2 s          28541    23.5 s
-//	n2 --learn, 0.2 s                73541    about 120 s
+//	n2 --learn, 0.2 s                73541    110-180 s
 //
 // For the small models ngspice's adaptive second-order integration is as
 // fast as vlec at the dt that its accuracy needs. The errors couple every
