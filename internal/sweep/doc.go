@@ -15,7 +15,8 @@
 // directory named by its settings (DirName: lr=0.01_method=le_seed=3,
 // unsafe bytes escaped). The run is a separate vlec process, so a local
 // run and a Slurm task execute the same command and write the same
-// numbers.
+// numbers. A sweep of a simulator that vlec build made (Manifest.Sim)
+// runs it with the same arguments but "run MODEL".
 //
 // # Manifest
 //
@@ -28,14 +29,16 @@
 //
 // # Execution and results
 //
-// Execute runs one run: it empties the run's directory, runs vlec, and
-// records the exit status in RUNDIR/run.json and, when the run fails,
-// the end of its standard error in RUNDIR/stderr.txt. Local runs a list
-// of runs in a bounded pool of workers; cancelling its context stops
-// starting runs and sends those running SIGTERM, on which a vlec run
-// stops after its step and writes its summary. Inspect reads a run's
-// directory back: ok (a summary that says completed, exit status 0),
-// failed, or missing. A sweep run again skips the runs that are ok.
+// Execute runs one run: it empties the run's directory, runs vlec
+// (marking the directory with RUNDIR/.running meanwhile), and records
+// the exit status in RUNDIR/run.json and, when the run fails, the end of
+// its standard error in RUNDIR/stderr.txt. Local runs a list of runs in
+// a bounded pool of workers; cancelling its context stops starting runs
+// and sends those running SIGTERM, on which a vlec run stops after its
+// step and writes its summary. Inspect reads a run's directory back: ok
+// (a summary that says completed, exit status 0), failed, or missing. A
+// sweep run again skips the runs that are ok. Lock keeps a second vlec
+// sweep process out of a directory one is working in.
 //
 // Collect inspects every run into a Table, whose WriteResults writes
 // results.csv (a row per run; numbers as the summaries wrote them, so
@@ -48,9 +51,13 @@
 //
 // Submit writes DIR/sweep.sbatch — a job array with a task per run,
 // --array=0-11 or, for a resubmission, only the ids still to run
-// (3,7,9-11) — each task running vlec sweep run-task DIR ID, and submits
-// it with sbatch --parsable. Only a submission Slurm accepted is recorded
-// in DIR/slurm.json (job id and task ids). States combines the run
-// directories with squeue (pending, running) and, where accounting is
-// on, sacct (why a task that left no result ended).
+// (3,7,9-11), optionally at most N at a time (%N) — each task running
+// vlec sweep run-task DIR ID (or, for a simulator, the run's command
+// from the script itself, so that the nodes need no vlec), and submits
+// it with sbatch --parsable. Run ids past the cluster's MaxArraySize go
+// in several arrays, each with an offset from array index to run id.
+// Only a submission Slurm accepted is recorded in DIR/slurm.json (job
+// id, task ids, offset). States combines the run directories with
+// squeue (pending, running) and, where accounting is on, sacct (why a
+// task that left no result ended).
 package sweep
