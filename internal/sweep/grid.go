@@ -23,8 +23,11 @@ func (a Axis) String() string { return a.Name + "=" + strings.Join(a.Values, ","
 
 // ParseAxis reads a --grid value, NAME=V1,V2,...: a setting name (a
 // dotted identifier: lr, h.tau_m, sim.duration, lr.W0 or seed) and one
-// or more distinct, non-empty values. Whether the name and the values
-// suit the model is checked by the run itself (vlec run --set).
+// or more distinct, non-empty values. A comma inside brackets,
+// parentheses or quotes is part of its value: W0=[[0.3, 0.1]],[[0.5, 0]]
+// and W1=glorot(seed = 1, gain = 2),zeros() have two values each.
+// Whether the name and the values suit the model is checked by the run
+// itself (vlec run --set).
 func ParseAxis(s string) (Axis, error) {
 	name, list, ok := strings.Cut(s, "=")
 	if !ok {
@@ -36,7 +39,7 @@ func ParseAxis(s string) (Axis, error) {
 	}
 	a := Axis{Name: name}
 	seen := map[string]bool{}
-	for _, v := range strings.Split(list, ",") {
+	for _, v := range splitValues(list) {
 		v = strings.TrimSpace(v)
 		switch {
 		case v == "":
@@ -55,6 +58,33 @@ func ParseAxis(s string) (Axis, error) {
 		}
 	}
 	return a, nil
+}
+
+// splitValues splits a list at the commas outside brackets,
+// parentheses and double quotes.
+func splitValues(list string) []string {
+	var out []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(list); i++ {
+		switch c := list[i]; {
+		case quoted:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				quoted = false
+			}
+		case c == '"':
+			quoted = true
+		case c == '[' || c == '(' || c == '{':
+			depth++
+		case (c == ']' || c == ')' || c == '}') && depth > 0:
+			depth--
+		case c == ',' && depth == 0:
+			out = append(out, list[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, list[start:])
 }
 
 // checkName accepts a dotted identifier: letters, digits and
