@@ -47,8 +47,9 @@ settings over the seeds (over the completed runs, n of them).
 
 --grid NAME=V1,V2,... sweeps any setting --set takes (a const, param, sim
 or learn setting: lr, h.tau_m, method, sim.duration); seed sweeps the
-random seed (--seed). Repeat --grid for more names: the runs are the
-cartesian product, the first name varying slowest. --seeds N adds the
+random seed (--seed); a comma inside brackets or parentheses belongs to
+its value (W0=[[0.3]],[[0.5]]). Repeat --grid for more names: the runs
+are the cartesian product, the first name varying slowest. --seeds N adds the
 seeds 0 to N-1 (or --seeds 1,5,9 those), varying fastest. --set NAME=VALUE
 and --duration apply to every run.
 
