@@ -46,7 +46,8 @@
 // was replaced), .tau_r, .gamma, .learnable; per connection
 // vlec.conn.W.plastic and .topology; per input vlec.input.X.stimulus (its
 // source text, so that an import gets the same inputs; absent for data
-// set inputs).
+// set inputs), and vlec.decls, the model file's consts and functions the
+// stimuli use (source text, in the file's order).
 //
 // # What is refused or left out
 //
@@ -59,7 +60,8 @@
 // is exact; other user fns are refused by PhiLinearize (use PhiDrop).
 // Teachers, data sets and energy terms other than the mismatch do not
 // change the forward network (they nudge it through errors while it
-// learns): they are left out with a note. Sparse and one_to_one
+// learns): they are left out with a note, and so is an input that no
+// connection reads (a target only the energy reads). Sparse and one_to_one
 // connections are exported as dense matrices whose absent entries are 0,
 // with a note. A population without an incoming connection (its current
 // a constant bias) is refused. A file is written through a temporary file
@@ -115,7 +117,8 @@
 // shortened to the shortest time constant; the inputs' stimuli are 0,
 // to be replaced.
 //
-// Refused, with the node's name: other node types (spiking LIF, CubaLIF,
+// An Input node without edges is left out with a note. Refused, with the
+// node's name: other node types (spiking LIF, CubaLIF,
 // IF and Threshold, the leakless integrator I, convolutions, pooling,
 // Delay, Flatten, nested graphs); an Output that reads anything but one
 // population's rate (put an LI node before it); a cycle of linear nodes

@@ -122,9 +122,23 @@ func Export(prog *schedule.Program, values Values, opts Options) (*Result, error
 		return nil, fmt.Errorf("%s: no value", name)
 	}
 
-	// Inputs.
-	stimuli := inputSources(m)
+	// Inputs: those a connection reads (an input only the energy reads,
+	// such as a target, is not part of the forward network).
+	read := map[string]bool{}
+	for _, c := range m.Connections {
+		if in, ok := c.Src.(*check.Input); ok {
+			read[in.Name] = true
+		}
+	}
+	stimuli, decls := inputSources(m, read)
+	if decls != "" {
+		md["vlec.decls"] = hdf5.NewString(decls)
+	}
 	for _, in := range m.Inputs {
+		if !read[in.Name] {
+			res.Notes = append(res.Notes, fmt.Sprintf("input %s: left out (no connection reads it; only the energy does)", in.Name))
+			continue
+		}
 		if err := add(in.Name, &Node{Type: "Input", Data: map[string]*hdf5.Value{"shape": hdf5.NewInt64([]int{1}, []int64{int64(in.Size)})}}); err != nil {
 			return nil, err
 		}
@@ -400,15 +414,41 @@ func deriv(f ir.Func, x float64) float64 {
 
 // inputSources returns each input's stimulus as source text, for the
 // metadata (so vlec import can give the imported model the same
-// inputs); inputs it cannot recover are missing.
-func inputSources(m *check.Model) map[string]string {
+// inputs), and the declarations of the model file that the stimuli of
+// the inputs in include use (consts and functions, with those they use
+// in turn, in source order) as source text; inputs it cannot recover
+// are missing.
+func inputSources(m *check.Model, include map[string]bool) (stimuli map[string]string, decls string) {
 	out := map[string]string{}
 	if m.File == "" {
-		return out
+		return out, ""
 	}
 	f, _, err := parser.ParseFile(m.File)
 	if err != nil {
-		return out
+		return out, ""
+	}
+	need := map[lang.Decl]bool{}
+	defs := map[string]lang.Decl{}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *lang.ConstDecl:
+			defs[d.Name.Name] = d
+		case *lang.FuncDecl:
+			defs[d.Name.Name] = d
+		}
+	}
+	// uses adds to need the file's declarations n refers to, and theirs.
+	var uses func(n lang.Node, need map[lang.Decl]bool)
+	uses = func(n lang.Node, need map[lang.Decl]bool) {
+		lang.Inspect(n, func(x lang.Node) bool {
+			if id, ok := x.(*lang.Ident); ok {
+				if d := defs[id.Name]; d != nil && !need[d] {
+					need[d] = true
+					uses(d, need)
+				}
+			}
+			return true
+		})
 	}
 	for _, d := range f.Decls {
 		in, ok := d.(*lang.InputDecl)
@@ -427,6 +467,18 @@ func inputSources(m *check.Model) map[string]string {
 		if _, rhs, ok := strings.Cut(text, "] = "); ok {
 			out[in.Name.Name] = strings.TrimSpace(rhs)
 		}
+		if include[in.Name.Name] {
+			uses(in.Value, need)
+		}
 	}
-	return out
+	var used []lang.Decl
+	for _, d := range f.Decls {
+		if need[d] {
+			used = append(used, d)
+		}
+	}
+	if len(used) == 0 {
+		return out, ""
+	}
+	return out, strings.TrimSpace(string(format.File(&lang.File{Decls: used})))
 }

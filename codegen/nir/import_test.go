@@ -366,3 +366,24 @@ func TestIdentifier(t *testing.T) {
 		}
 	}
 }
+
+// An Input node without edges (an input of the original model that only
+// its energy read) is left out with a note; another node without edges
+// is an error.
+func TestImportIsolatedNodes(t *testing.T) {
+	li := node("LI", "tau", vec(0.02), "r", vec(1), "v_leak", vec(0))
+	g := &Graph{Nodes: map[string]*Node{
+		"x": node("Input", "shape", shape(1)), "t": node("Input", "shape", shape(1)), "h": li,
+	}, Edges: edges("x->h")}
+	imp, err := Import(g, "m", ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(imp.Notes, "\n"), "node t (Input) has no edge: left out") || bytes.Contains(imp.Source, []byte("input t[")) {
+		t.Errorf("notes %q\n%s", imp.Notes, imp.Source)
+	}
+	g.Nodes["z"] = node("Scale", "scale", vec(1))
+	if _, err := Import(g, "m", ImportOptions{}); err == nil || !strings.Contains(err.Error(), "node z (Scale) has no edge") {
+		t.Errorf("isolated Scale: %v", err)
+	}
+}

@@ -122,7 +122,11 @@ func analyse(g *Graph, opts ImportOptions) (*importer, error) {
 		}
 	}
 	for _, name := range g.NodeNames() {
-		if !seen[name] {
+		switch {
+		case seen[name]:
+		case g.Nodes[name].Type == "Input":
+			im.notes = append(im.notes, fmt.Sprintf("node %s has no edge: left out", im.describe(name)))
+		default:
 			return nil, fmt.Errorf("node %s has no edge", im.describe(name))
 		}
 	}

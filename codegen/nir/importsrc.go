@@ -27,6 +27,9 @@ func (im *importer) source(model string, files map[string][]byte) []byte {
 	b.WriteString("// Add a teacher and a loss to the energy to train it with GLE.\n")
 	fmt.Fprintf(&b, "model %s\nimport \"std/gle\"\n\n", identifier(model))
 	fmt.Fprintf(&b, "sim {\n  dt = %s\n  duration = %s\n}\n\n", num(im.dt), num(im.duration))
+	if d := g.MetaString("vlec.decls"); d != "" {
+		fmt.Fprintf(&b, "%s\n\n", d)
+	}
 	for _, ip := range im.inputs {
 		stim := g.MetaString("vlec.input." + ip.node + ".stimulus")
 		if stim == "" {

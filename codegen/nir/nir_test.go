@@ -89,7 +89,8 @@ func (ex example) id() string {
 	return filepath.Base(filepath.Dir(ex.path)) + "_" + strings.TrimSuffix(filepath.Base(ex.path), ".vle")
 }
 
-// exampleModels are the models exported in the tests: testdata/lin.vle,
+// exampleModels are the models exported in the tests: testdata/lin.vle
+// and stim.vle,
 // every model under examples/ (new ones included as they are added) and
 // bench/n1..n3, each with the --phi it needs: "" when its activations are
 // affine, else linearize and drop in turn. bench/n4 and n5 (1000-neuron
@@ -98,7 +99,7 @@ func (ex example) id() string {
 // exports n4).
 func exampleModels(t *testing.T) []example {
 	t.Helper()
-	paths := []string{"testdata/lin.vle"}
+	paths := []string{"testdata/lin.vle", "testdata/stim.vle"}
 	for _, pattern := range []string{"../../examples/*.vle", "../../examples/*/*.vle"} {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
