@@ -41,8 +41,15 @@ type popNodes struct {
 	tunable bool   // tau_m is a learned node: the membrane is an integrator
 }
 
+// sanitize makes a name usable in a node name: every character but
+// letters, digits and _ becomes _ (collisions are refused by add).
 func sanitize(name string) string {
-	return strings.NewReplacer(".", "_", ":", "_", "'", "_").Replace(name)
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, name)
 }
 
 // node is the name of entry i of sample b of a quantity ("u", "r", ...).
