@@ -18,6 +18,8 @@ import (
 	_ "gonum.org/v1/plot/vg/vgimg" // png
 	_ "gonum.org/v1/plot/vg/vgpdf" // pdf
 	_ "gonum.org/v1/plot/vg/vgsvg" // svg
+
+	"github.com/vlec-dev/vlec/internal/atomicfile"
 )
 
 // Formats are the file types a figure can be written as, by extension.
@@ -85,7 +87,10 @@ func Figure(runs []*Run, opts Options, out string) ([]string, error) {
 		return nil, err
 	}
 	fig.draw(draw.New(c), len(runs) > 1)
-	return fig.notes, writeAtomic(out, c)
+	if err := atomicfile.WriteTo(out, c); err != nil {
+		return nil, fmt.Errorf("writing %s: %v", out, err)
+	}
+	return fig.notes, nil
 }
 
 // formatOf is the image format of a file name, or an error naming the
@@ -425,32 +430,6 @@ func mix(c color.Color, w float64) color.Color {
 	r, g, b, _ := c.RGBA()
 	m := func(v uint32) uint8 { return uint8(float64(v>>8)*(1-w) + 255*w + 0.5) }
 	return color.RGBA{m(r), m(g), m(b), 255}
-}
-
-// writeAtomic writes the image to a temporary file beside out and
-// renames it into place, so out is complete or untouched.
-func writeAtomic(out string, c vg.CanvasWriterTo) error {
-	dir := filepath.Dir(out)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %v", out, err)
-	}
-	tmp := f.Name()
-	_, werr := c.WriteTo(f)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, out)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %v", out, werr)
-	}
-	return nil
 }
 
 // sans is the sans-serif face gonum/plot embeds (Liberation Sans), at
