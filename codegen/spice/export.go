@@ -372,7 +372,7 @@ func (x *exporter) header(w *strings.Builder) {
 	// Tolerances: a relative error of 1e-3 against vlec needs ngspice's
 	// step control well below its default reltol of 1e-3; the absolute
 	// current and charge tolerances scale with the currents, 1/R.
-	fmt.Fprintf(w, ".options reltol=1e-6 abstol=%s vntol=1e-9 chgtol=%s itl4=100\n", num(1e-12/x.rs), num(1e-18/x.rs))
+	fmt.Fprintf(w, ".options reltol=1e-6 abstol=%.6g vntol=1e-9 chgtol=%.6g itl4=100\n", 1e-12/x.rs, 1e-18/x.rs)
 }
 
 // label names a column as vlec would: y.r[b=0][2], W1[3], cost[b=1].
