@@ -29,7 +29,7 @@ func queuedRuns(cmd *cobra.Command, dir string, m *sweep.Manifest) (map[int]bool
 		return nil, err
 	}
 	if note != "" {
-		fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: %s\n", note)
+		return nil, fmt.Errorf("%s: not running here until it can be (a run still queued would run twice)", note)
 	}
 	queued := map[int]bool{}
 	for _, s := range states {
@@ -43,13 +43,13 @@ func queuedRuns(cmd *cobra.Command, dir string, m *sweep.Manifest) (map[int]bool
 // submitSweep submits the runs that are neither done nor in Slurm's
 // queue as one job array.
 func submitSweep(cmd *cobra.Command, dir string, m *sweep.Manifest, runs []sweep.Run, opt sweep.SlurmOptions) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stdout := cmd.OutOrStdout()
 	states, note, err := sweep.States(cmd.Context(), dir, m)
 	if err != nil {
 		return err
 	}
 	if note != "" {
-		fmt.Fprintf(stderr, "vlec sweep: %s\n", note)
+		return fmt.Errorf("%s: not submitting until it can be (a run still queued would run twice)", note)
 	}
 	state := map[int]string{}
 	for _, s := range states {
@@ -102,7 +102,7 @@ that left the queue without a result is failed when sacct knows why
 				return err
 			}
 			if note != "" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: %s\n", note)
+				fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: %s: the states are those of the run directories\n", note)
 			}
 			noteBusy(cmd.ErrOrStderr(), args[0], "")
 			return printStates(cmd.OutOrStdout(), m, states)

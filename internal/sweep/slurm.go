@@ -370,7 +370,11 @@ func Queue(ctx context.Context, jobs []string) (map[string]string, error) {
 		if strings.Contains(stderr.String(), "Invalid job id") {
 			return out, nil
 		}
-		return nil, fmt.Errorf("squeue: %s", strings.TrimSpace(stderr.String()+" "+err.Error()))
+		msg := strings.Join(strings.Fields(stderr.String()), " ") // squeue: error: ...
+		if msg == "" {
+			msg = "squeue: " + err.Error()
+		}
+		return nil, errors.New(msg)
 	}
 	for _, line := range strings.Split(stdout.String(), "\n") {
 		f := strings.Split(strings.TrimSpace(line), "|")

@@ -32,8 +32,8 @@ type RunState struct {
 
 // States gives the state of every run of the manifest, asking Slurm
 // (squeue, then sacct) about the runs DIR/slurm.json says were
-// submitted. The note says what could not be asked; the states then come
-// from the run directories alone.
+// submitted. The note says when Slurm's queue could not be read; the
+// states then come from the run directories alone.
 func States(ctx context.Context, dir string, m *Manifest) (states []RunState, note string, err error) {
 	rec, err := LoadSlurm(dir)
 	if err != nil {
@@ -46,7 +46,7 @@ func States(ctx context.Context, dir string, m *Manifest) (states []RunState, no
 	}
 	queue, qerr := Queue(ctx, jobs)
 	if qerr != nil {
-		note = fmt.Sprintf("Slurm's queue could not be read (%v): the states are those of the run directories", qerr)
+		note = fmt.Sprintf("Slurm's queue could not be read (%v)", qerr)
 	}
 	var acct map[string]string
 	for _, r := range m.Runs {
@@ -66,6 +66,8 @@ func States(ctx context.Context, dir string, m *Manifest) (states []RunState, no
 			st.State = Done
 		case InProgress(dir, r):
 			st.State, st.Message = Running, "on this machine"
+		case st.State == StatusMissing && st.Job != "" && qerr != nil:
+			st.Message = "submitted as " + st.Job + "; Slurm's queue could not be read"
 		case st.State == StatusMissing && st.Job != "":
 			if acct == nil {
 				acct, _ = Accounting(ctx, jobs)
