@@ -37,7 +37,46 @@ func sweepAxes(f *sweepFlags) ([]sweep.Axis, error) {
 	if _, err := sweep.Expand(axes); err != nil {
 		return nil, err
 	}
-	return axes, nil
+	return axes, checkOverlap(f, axes)
+}
+
+// checkOverlap refuses a setting given twice: by two grid names, or both
+// swept and fixed (a fixed --set after the grid's would win in every
+// run). Names with and without their block (sim.duration and duration,
+// learn.lr and lr) are the same setting.
+func checkOverlap(f *sweepFlags, axes []sweep.Axis) error {
+	swept := map[string]string{}
+	for _, a := range axes {
+		flag := "--grid " + a.Name
+		if a.Name == sweep.SeedName && f.seeds != "" {
+			flag = "--seeds"
+		}
+		if other, ok := swept[settingKey(a.Name)]; ok {
+			return fmt.Errorf("%s and %s sweep the same setting: give it once", other, flag)
+		}
+		swept[settingKey(a.Name)] = flag
+	}
+	for _, set := range f.set {
+		name, _, _ := strings.Cut(set, "=")
+		if flag, ok := swept[settingKey(strings.TrimSpace(name))]; ok {
+			return fmt.Errorf("--set %s and %s: the setting is both fixed and swept; give it once", set, flag)
+		}
+	}
+	if flag, ok := swept["duration"]; ok && f.duration != "" {
+		return fmt.Errorf("--duration %s and %s: the duration is both fixed and swept; give it once", f.duration, flag)
+	}
+	return nil
+}
+
+// settingKey is a setting's name without its block: sim.duration and
+// duration, learn.lr and lr, sim.seed and seed are the same setting.
+func settingKey(name string) string {
+	for _, block := range []string{"sim.", "learn."} {
+		if key, ok := strings.CutPrefix(name, block); ok {
+			return key
+		}
+	}
+	return name
 }
 
 // checkSweepFlags checks the flags that need no model.
