@@ -94,7 +94,7 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 	case errors.As(err, &ee):
 		ex.Code = exitCode(ee.ProcessState)
 		if !ee.Exited() {
-			ex.Error = "vlec was killed: " + ee.String()
+			ex.Error = filepath.Base(m.Binary()) + " was killed: " + ee.String()
 		}
 	default:
 		ex.Code = -1
