@@ -20,7 +20,7 @@ func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Export a model to an exchange format",
-		Long:  "export writes a model in a format other tools read; `vlec export nir` writes a NIR graph (HDF5).",
+		Long:  "export writes a model in a format other tools read: `vlec export nir` a NIR graph (HDF5) for neuromorphic frameworks and chips, `vlec export spice` an ngspice netlist of an analog circuit that computes (and with --learn learns) as the model does.",
 	}
 	cmd.AddCommand(newExportNIRCmd())
 	cmd.AddCommand(newExportSpiceCmd())
