@@ -199,7 +199,7 @@ func newSweepRunTaskCmd() *cobra.Command {
 			// The run gets Slurm's SIGTERM (or a terminal's Ctrl-C) itself;
 			// this process outlives it to record its exit.
 			signal.Notify(make(chan os.Signal, 1), os.Interrupt, syscall.SIGTERM)
-			ex, err := sweep.Execute(context.Background(), dir, m, r, false)
+			ex, err := sweep.Execute(context.Background(), dir, m, r, sweep.ExecOptions{})
 			if err != nil {
 				return err
 			}

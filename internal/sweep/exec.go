@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +44,21 @@ type Exit struct {
 	Host  string `json:"host,omitempty"`
 }
 
+// ExecOptions are the choices of Execute.
+type ExecOptions struct {
+	// Own gives the run a process group of its own, and cancelling the
+	// context sends it SIGTERM (a vlec run then stops after its step and
+	// keeps its data and summary), then kills it if it has not ended 30 s
+	// later: the signal reaches it once, from the sweep. Without, it stays
+	// in the caller's group and gets signals as the caller does: a Slurm
+	// task's processes all get Slurm's SIGTERM, a terminal's foreground
+	// group its Ctrl-C (a vlec run takes a second signal as the order to
+	// end at once, so passing it on as well would lose its summary).
+	Own bool
+	// Env is added to the run's environment (GOMAXPROCS=2).
+	Env []string
+}
+
 // Execute runs run r of the sweep in dir with the manifest's vlec binary
 // (or simulator) and waits for it: it empties the run's directory, runs
 // vlec ARGS -o RUNDIR -q, and writes RUNDIR/run.json, and on failure
@@ -49,16 +66,7 @@ type Exit struct {
 // is about the sweep directory, not the run: a run that fails is an
 // Exit with a non-zero code. A run whose context is cancelled before it
 // starts is left without a directory, and the error is the context's.
-//
-// With own, the run gets a process group of its own and cancelling ctx
-// sends it SIGTERM (a vlec run then stops after its step and keeps its
-// data and summary), then kills it if it has not ended 30 s later: the
-// signal reaches it once, from the sweep. Without, it stays in the
-// caller's group and gets signals as the caller does: a Slurm task's
-// processes all get Slurm's SIGTERM, a terminal's foreground group its
-// Ctrl-C (a vlec run takes a second signal as the order to end at once,
-// so passing it on as well would lose its summary).
-func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exit, error) {
+func Execute(ctx context.Context, dir string, m *Manifest, r Run, opt ExecOptions) (Exit, error) {
 	runDir := filepath.Join(dir, r.Dir)
 	if err := os.RemoveAll(runDir); err != nil {
 		return Exit{}, fmt.Errorf("run %d: cannot empty %s: %v", r.ID, runDir, err)
@@ -71,7 +79,10 @@ func Execute(ctx context.Context, dir string, m *Manifest, r Run, own bool) (Exi
 	cmd.Stdout = nil // the last line names the files, which the summary lists too
 	cmd.Stderr = stderr
 	cmd.Dir = runDir
-	if own {
+	if len(opt.Env) > 0 {
+		cmd.Env = append(os.Environ(), opt.Env...)
+	}
+	if opt.Own {
 		cmd.WaitDelay = waitDelay
 		setProcess(cmd)
 	}
@@ -190,7 +201,16 @@ type Progress func(done, total int, r Run, res Result)
 // starts no more runs and stops those running (see Execute); the runs
 // not started are left as they were. The error is the first that was
 // about the sweep directory rather than a run.
+//
+// Each run gets an equal share of the CPUs as GOMAXPROCS (unless the
+// environment sets it), so that jobs runs do not each start a worker
+// per CPU; vlec's numbers do not depend on it.
 func Local(ctx context.Context, dir string, m *Manifest, runs []Run, jobs int, progress Progress) error {
+	var opt ExecOptions
+	opt.Own = true
+	if os.Getenv("GOMAXPROCS") == "" {
+		opt.Env = []string{"GOMAXPROCS=" + strconv.Itoa(max(1, runtime.NumCPU()/max(1, jobs)))}
+	}
 	jobs = max(1, min(jobs, len(runs)))
 	todo := make(chan Run)
 	var (
@@ -207,7 +227,7 @@ func Local(ctx context.Context, dir string, m *Manifest, runs []Run, jobs int, p
 				if ctx.Err() != nil {
 					continue // handed over as the sweep was cancelled: not started
 				}
-				_, err := Execute(ctx, dir, m, r, true)
+				_, err := Execute(ctx, dir, m, r, opt)
 				if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 					continue // cancelled before it started
 				}

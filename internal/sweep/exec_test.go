@@ -86,6 +86,7 @@ func fakeVlec(args []string) int {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return 1
 	}
+	os.WriteFile(filepath.Join(out, "gomaxprocs.txt"), []byte(os.Getenv("GOMAXPROCS")), 0o644)
 	data, _ := json.Marshal(sum)
 	if err := os.WriteFile(filepath.Join(out, "fake.summary.json"), data, 0o644); err != nil {
 		return 1
@@ -102,6 +103,7 @@ func fakeSweep(t *testing.T, xs []string, seeds int) (dir string, m *Manifest, c
 // fakeSweepOf is fakeSweep, of the fake as a simulator when sim.
 func fakeSweepOf(t *testing.T, xs []string, seeds int, sim bool) (dir string, m *Manifest, calls string) {
 	t.Helper()
+	t.Setenv("GOMAXPROCS", "") // as Local finds it unset
 	if runtime.GOOS == "windows" {
 		t.Skip("the fake vlec relies on SIGTERM")
 	}
@@ -156,6 +158,11 @@ func TestLocalResults(t *testing.T) {
 	}
 	if got := readCalls(t, calls); len(got) != 8 {
 		t.Errorf("the fake vlec ran %d times, want 8: %v", len(got), got)
+	}
+	// Two runs at a time share the CPUs.
+	procs, _ := os.ReadFile(filepath.Join(dir, "runs/x=1_seed=0/gomaxprocs.txt"))
+	if want := strconv.Itoa(max(1, runtime.NumCPU()/2)); string(procs) != want {
+		t.Errorf("GOMAXPROCS of a run: %q, want %s", procs, want)
 	}
 
 	tab := Collect(dir, m)

@@ -139,6 +139,9 @@ func Script(dir string, m *Manifest, ids []int, offset int, opt SlurmOptions) st
 	if opt.Mem != "" {
 		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", opt.Mem)
 	}
+	// A worker per CPU the task was given (vlec's numbers do not depend
+	// on it), unless the environment says otherwise.
+	fmt.Fprintf(&b, "export GOMAXPROCS=\"${GOMAXPROCS:-%d}\"\n", max(1, opt.CPUs))
 	id := `"$SLURM_ARRAY_TASK_ID"`
 	if offset != 0 {
 		id = fmt.Sprintf(`"$((SLURM_ARRAY_TASK_ID + %d))"`, offset)

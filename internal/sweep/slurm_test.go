@@ -42,6 +42,7 @@ func TestScript(t *testing.T) {
 #SBATCH --partition=short
 #SBATCH --time=10
 #SBATCH --mem=1G
+export GOMAXPROCS="${GOMAXPROCS:-2}"
 exec '/opt/it'\''s/vlec' sweep run-task '/shared/sw' "$SLURM_ARRAY_TASK_ID"
 `
 	if got != want {
