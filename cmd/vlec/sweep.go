@@ -53,17 +53,18 @@ are the cartesian product, the first name varying slowest. --seeds N adds the
 seeds 0 to N-1 (or --seeds 1,5,9 those), varying fastest. --set NAME=VALUE
 and --duration apply to every run.
 
-Runs go -j at a time (default: the number of CPUs). A failed run is
-reported, with the end of its standard error in its directory's
-stderr.txt, and the others go on. Ctrl-C starts no more runs and stops
-those running after their current step (they keep their data and
-summaries), then writes the tables; a second Ctrl-C ends vlec sweep at
-once. Only one vlec sweep works in a DIR at a time. DIR/sweep.json, the
-manifest, lists every run with its command. Running the same sweep again
-resumes it: the runs that completed are skipped, the others (missing,
-failed, interrupted) run again. Giving more values or seeds for the same
-names adds runs to DIR; another model, other names or other
---set/--duration flags are refused.
+Runs go -j at a time (default: the number of CPUs), each with an equal
+share of the CPUs (GOMAXPROCS, unless set; with --slurm, --cpus). A
+failed run is reported, with the end of its standard error in its
+directory's stderr.txt, and the others go on. Ctrl-C starts no more runs
+and stops those running after their current step (they keep their data
+and summaries), then writes the tables; a second Ctrl-C ends vlec sweep
+at once. Only one vlec sweep works in a DIR at a time. DIR/sweep.json,
+the manifest, lists every run with its command. Running the same sweep
+again resumes it: the runs that completed are skipped, the others
+(missing, failed, interrupted) run again. Giving more values or seeds
+for the same names adds runs to DIR; another model, other names or
+other --set/--duration flags are refused.
 
 --sim BIN runs the runs with BIN, a simulator of MODEL made by vlec
 build, instead of vlec run: the same --seed, --duration and --set, for
