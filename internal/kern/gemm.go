@@ -144,6 +144,10 @@ func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []fl
 		return
 	}
 	kn := &kernel
+	if kn.k8T != nil && b.rs == 1 && b.cs > 1 && (beta == 0 || beta == 1) && m <= mc {
+		gemmColsT(m, jlo, jhi, k, alpha, a, b, beta, c, ldc, sc, kn)
+		return
+	}
 	directA, directB := a.rs == 1 && a.cs >= mr, b.cs == 1 && b.rs >= nr
 	for jc := jlo; jc < jhi; jc += nc {
 		nb := min(nc, jhi-jc)
@@ -230,6 +234,70 @@ func gemmCols(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []fl
 					}
 					jr += w
 				}
+			}
+		}
+	}
+}
+
+// gemmColsT computes the columns jlo..jhi of C as gemmCols does, for a
+// B read through its transpose (the forward products X W^T, W's rows in
+// place) and A of at most mc rows: as C^T = B^T A^T, on the transposed
+// kernels (k8T...), which read 8 rows of B^T where they are and write
+// their tile of C^T transposed, into C. A^T is packed (it is small:
+// the batch), B is not. Every entry of C is computed by the same
+// operations as in gemmCols (a product b a is a b); beta must be 0 or 1,
+// for which gemmCols computes the partial tiles at the edges the same
+// way as the whole ones.
+func gemmColsT(m, jlo, jhi, k int, alpha float64, a, b View, beta float64, c []float64, ldc int, sc *gemmScratch, kn *gemmKernel) {
+	at := View{a.data, a.cs, a.rs}
+	mfull := m / nr * nr
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		bt := beta
+		if pc > 0 {
+			bt = 1
+		}
+		packB(sc.pa, at, pc, kb, 0, m, mfull, kn)
+		for i0 := jlo; i0 < jhi; i0 += mr {
+			ni := min(mr, jhi-i0)
+			pa, lda := b.data[pc+i0*b.cs:], b.cs
+			if ni < mr {
+				// the last rows of B^T, and zero rows
+				pa, lda = sc.ea, kb
+				for r := range mr {
+					row := sc.ea[r*kb : r*kb+kb]
+					if r >= ni {
+						clear(row)
+						continue
+					}
+					copy(row, b.data[pc+(i0+r)*b.cs:][:kb])
+				}
+			}
+			for jr := 0; jr < m; {
+				w, kern := kn.tileT(mfull - jr)
+				nj := min(w, m-jr)
+				pb := sc.pa[jr*kb:]
+				if ni == mr && nj == w {
+					kern(kb, pa, lda, pb, w, c[jr*ldc+i0:], ldc, alpha, bt)
+					jr += w
+					continue
+				}
+				t := sc.tile[:w*mr]
+				kern(kb, pa, lda, pb, w, t, mr, 1, 0)
+				for j := range nj {
+					cr := c[(jr+j)*ldc+i0 : (jr+j)*ldc+i0+ni]
+					tr := t[j*mr : j*mr+ni]
+					if bt == 0 {
+						for i, v := range tr {
+							cr[i] = alpha * v
+						}
+					} else {
+						for i, v := range tr {
+							cr[i] = float64(bt*cr[i]) + float64(alpha*v)
+						}
+					}
+				}
+				jr += w
 			}
 		}
 	}
@@ -403,6 +471,22 @@ type gemmKernel struct {
 	k8, k16, k24 microKernel
 	t8           transposer
 	jit          bool
+	// k8T, k16T, k24T, when not nil, are the transposed kernels of
+	// gemmColsT (c[j*ldc+i] for entry (i, j) of the tile, A's rows in
+	// place), beta 0 or 1 only; the widths are tile's.
+	k8T, k16T, k24T microKernel
+}
+
+// tileT is tile for the transposed kernels.
+func (kn *gemmKernel) tileT(full int) (int, microKernel) {
+	w, _ := kn.tile(full)
+	switch w {
+	case 24:
+		return w, kn.k24T
+	case 16:
+		return w, kn.k16T
+	}
+	return w, kn.k8T
 }
 
 // transposer packs as interleave8 does the first entries of the rows, a

@@ -104,7 +104,8 @@ func init() {
 	}
 	if hasAVX512() {
 		kernel8x8Only = gemmKernel{k8: kernelAVX512}
-		kernelAsm = gemmKernel{k8: kernelAVX512, k16: kernelAVX512x16, k24: kernelAVX512x24, t8: transpose8Asm, jit: true}
+		kernelAsm = gemmKernel{k8: kernelAVX512, k16: kernelAVX512x16, k24: kernelAVX512x24, t8: transpose8Asm, jit: true,
+			k8T: kernelAVX512T8, k16T: kernelAVX512T16, k24T: kernelAVX512T24}
 	}
 	if kernelAsm.k8 != nil {
 		kernel = kernelAsm
@@ -122,4 +123,37 @@ func transpose8Asm(panel []float64, ld int, src []float64, off, stride, kb int) 
 	}
 	transpose8AVX512(unsafe.SliceData(panel), ld, &src[off], stride, blocks)
 	return 8 * blocks
+}
+
+//go:noescape
+func kernel8x8T(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kernel8x16T(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kernel8x24T(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+// checkKernelT panics unless the operands of a transposed 8 x n tile
+// are in range (see gemmColsT) and beta is 0 or 1.
+func checkKernelT(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc, n int, beta float64) {
+	if k < 0 || lda < 0 || ldb < 0 || ldc < mr || len(c) < (n-1)*ldc+mr || beta != 0 && beta != 1 ||
+		k > 0 && (len(a) < (mr-1)*lda+k || len(b) < (k-1)*ldb+n) {
+		panic("kern: gemm transposed micro-kernel operands out of range")
+	}
+}
+
+func kernelAVX512T8(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	checkKernelT(k, a, lda, b, ldb, c, ldc, 8, beta)
+	kernel8x8T(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta)
+}
+
+func kernelAVX512T16(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	checkKernelT(k, a, lda, b, ldb, c, ldc, 16, beta)
+	kernel8x16T(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta)
+}
+
+func kernelAVX512T24(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	checkKernelT(k, a, lda, b, ldb, c, ldc, 24, beta)
+	kernel8x24T(k, unsafe.SliceData(a), lda, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, alpha, beta)
 }

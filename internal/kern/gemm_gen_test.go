@@ -39,14 +39,28 @@ func TestGemmWideAsm(t *testing.T) {
 // vectors of one step of k in two alternating register sets (so that
 // the loads of step p+1 need not wait for the multiply-adds of step p to
 // read theirs), A's entries broadcast into two alternating temporaries.
+//
+// The transposed kernels (t) compute the tile of C^T = B^T A^T for a
+// product whose B is read through its transpose: rows of A (here B^T's)
+// in place, each with its entries contiguous (row i at a[i*lda:]), C
+// written transposed (entry (i, j) of the tile at c[j*ldc+i]: the sums
+// are transposed in registers, 8 x 8 at a time, before they are
+// stored), beta 0 or 1 only.
 type wideKernel struct {
-	nv     int // vectors of 8 columns
-	unroll int // steps of k per loop iteration
+	nv     int  // vectors of 8 columns
+	unroll int  // steps of k per loop iteration
+	t      bool // transposed
 }
 
-var wideKernels = []wideKernel{{nv: 2, unroll: 4}, {nv: 3, unroll: 4}}
+var wideKernels = []wideKernel{{nv: 2, unroll: 4}, {nv: 3, unroll: 4},
+	{nv: 1, unroll: 4, t: true}, {nv: 2, unroll: 4, t: true}, {nv: 3, unroll: 4, t: true}}
 
-func (wk wideKernel) name() string { return fmt.Sprintf("kernel8x%d", 8*wk.nv) }
+func (wk wideKernel) name() string {
+	if wk.t {
+		return fmt.Sprintf("kernel8x%dT", 8*wk.nv)
+	}
+	return fmt.Sprintf("kernel8x%d", 8*wk.nv)
+}
 
 func (wk wideKernel) acc(i, v int) string { return fmt.Sprintf("Z%d", i*wk.nv+v) }
 
@@ -71,6 +85,10 @@ func (wk wideKernel) gen(w *strings.Builder) {
 	label := func(l string) { fmt.Fprintf(w, "%s:\n", l) }
 	n := 8 * wk.nv
 	sfx := fmt.Sprint(n)
+	if wk.t {
+		wk.genT(w)
+		return
+	}
 	fmt.Fprintf(w, `
 // func %[1]s(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
 //
@@ -176,6 +194,126 @@ TEXT ·%[1]s(SB), NOSPLIT, $0-72
 		}
 		if i < 7 {
 			ins("ADDQ R8, DX")
+		}
+	}
+	ins("VZEROUPPER")
+	ins("RET")
+}
+
+// genT writes a transposed kernel (see wideKernel).
+func (wk wideKernel) genT(w *strings.Builder) {
+	ins := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	label := func(l string) { fmt.Fprintf(w, "%s:\n", l) }
+	n := 8 * wk.nv
+	sfx := fmt.Sprintf("%dT", n)
+	fmt.Fprintf(w, `
+// func %[1]s(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+//
+// c[j*ldc+i] = beta*c[j*ldc+i] + alpha * sum_p a[i*lda+p] b[p*ldb+j] for
+// i < 8, j < %[2]d, beta 0 (c only written) or 1: the transpose of an
+// 8 x %[2]d tile, A's 8 rows read in place. Every sum is one chain of
+// multiply-adds over p in increasing order from 0, scaled by alpha and,
+// with beta 1, added to c: bit for bit what kernel8x8 computes for the
+// entries of C (a product a b + c with b's factor first is the same
+// product). Per step of k: %[3]d loads of B, 8 broadcasts of A (one per
+// row: SI and R11 point at rows 0 and 4, R9 and R12 are 1 and 3 rows)
+// and %[4]d multiply-adds.
+TEXT ·%[1]s(SB), NOSPLIT, $0-72
+`, wk.name(), n, wk.nv, 8*wk.nv)
+	ins("MOVQ k+0(FP), CX")
+	ins("MOVQ a+8(FP), SI")
+	ins("MOVQ lda+16(FP), R9")
+	ins("SHLQ $3, R9")
+	ins("MOVQ b+24(FP), DI")
+	ins("MOVQ ldb+32(FP), R10")
+	ins("SHLQ $3, R10")
+	ins("MOVQ c+40(FP), DX")
+	ins("MOVQ ldc+48(FP), R8")
+	ins("SHLQ $3, R8")
+	ins("LEAQ (R9)(R9*2), R12")
+	ins("LEAQ (SI)(R9*4), R11")
+	w.WriteString("\n")
+	for i := range 8 * wk.nv {
+		ins("VPXORQ Z%d, Z%[1]d, Z%[1]d", i)
+	}
+	w.WriteString("\n")
+	rows := []string{"(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(SI)(R12*1)", "(R11)", "(R11)(R9*1)", "(R11)(R9*2)", "(R11)(R12*1)"}
+	step := func(s int) {
+		for v := range wk.nv {
+			ins("VMOVUPD %d(DI), %s", 64*v, wk.bvec(s, v))
+		}
+		for i := range 8 {
+			t := wk.tmp(i % 2)
+			ins("VBROADCASTSD %s, %s", rows[i], t)
+			for v := range wk.nv {
+				ins("VFMADD231PD %s, %s, %s", wk.bvec(s, v), t, wk.acc(i, v))
+			}
+		}
+		ins("ADDQ $8, SI")
+		ins("ADDQ $8, R11")
+		ins("ADDQ R10, DI")
+	}
+	ins("CMPQ CX, $%d", wk.unroll)
+	ins("JLT  tail" + sfx)
+	label("loop" + sfx)
+	for u := range wk.unroll {
+		step(u % 2)
+	}
+	ins("SUBQ $%d, CX", wk.unroll)
+	ins("CMPQ CX, $%d", wk.unroll)
+	ins("JGE  loop" + sfx)
+	w.WriteString("\n")
+	label("tail" + sfx)
+	ins("TESTQ CX, CX")
+	ins("JE    store" + sfx)
+	label("tail1" + sfx)
+	step(0)
+	ins("DECQ CX")
+	ins("JNE  tail1" + sfx)
+	w.WriteString("\n")
+	label("store" + sfx)
+	alpha := wk.tmp(0)
+	ins("VBROADCASTSD alpha+56(FP), %s", alpha)
+	for i := range 8 {
+		for v := range wk.nv {
+			ins("VMULPD %s, %s, %s", alpha, wk.acc(i, v), wk.acc(i, v))
+		}
+	}
+	// beta is 0 or 1: AX 0 for 0 (either sign)
+	ins("MOVQ beta+64(FP), AX")
+	ins("SHLQ $1, AX")
+	w.WriteString("\n")
+	// Each 8 x 8 block (vector v of the 8 rows) is transposed as
+	// transpose8AVX512 does, through the free registers F (B's and the
+	// temporaries) and the block's own, then stored a row of C at a time
+	// (R13), added to C's row first if beta is 1 (the flags of SHLQ
+	// survive: neither the vector instructions nor LEAQ set them).
+	ins("MOVQ DX, R13")
+	for v := range wk.nv {
+		var r, f [8]string
+		for i := range 8 {
+			r[i] = wk.acc(i, v)
+			f[i] = fmt.Sprintf("Z%d", 8*wk.nv+i)
+		}
+		for i := 0; i < 8; i += 2 {
+			ins("VUNPCKLPD %s, %s, %s", r[i+1], r[i], f[i])
+			ins("VUNPCKHPD %s, %s, %s", r[i+1], r[i], f[i+1])
+		}
+		for _, x := range [][3]int{{2, 0, 0}, {6, 4, 2}, {3, 1, 4}, {7, 5, 6}} {
+			ins("VSHUFF64X2 $0x88, %s, %s, %s", f[x[0]], f[x[1]], r[x[2]])
+			ins("VSHUFF64X2 $0xdd, %s, %s, %s", f[x[0]], f[x[1]], r[x[2]+1])
+		}
+		for _, x := range [][4]int{{2, 0, 0, 4}, {3, 1, 2, 6}, {6, 4, 1, 5}, {7, 5, 3, 7}} {
+			ins("VSHUFF64X2 $0x88, %s, %s, %s", r[x[0]], r[x[1]], f[x[2]])
+			ins("VSHUFF64X2 $0xdd, %s, %s, %s", r[x[0]], r[x[1]], f[x[3]])
+		}
+		for q := range 8 {
+			l := fmt.Sprintf("st%s_%d_%d", sfx, v, q)
+			ins("JE   " + l)
+			ins("VADDPD (R13), %s, %s", f[q], f[q])
+			label(l)
+			ins("VMOVUPD %s, (R13)", f[q])
+			ins("LEAQ (R13)(R8*1), R13")
 		}
 	}
 	ins("VZEROUPPER")

@@ -135,6 +135,59 @@ func TestKernels(t *testing.T) {
 	}
 }
 
+// TestKernelsT checks the transposed kernels against the 8 x 8 one, bit
+// for bit.
+func TestKernelsT(t *testing.T) {
+	kn := kernelAsm
+	if kn.k8T == nil {
+		t.Skip("no transposed kernels on this CPU")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for w, kern := range map[int]microKernel{8: kn.k8T, 16: kn.k16T, 24: kn.k24T} {
+		for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 9, 100, 256} {
+			for _, ab := range [][2]float64{{1, 0}, {0.25, 1}, {-2, 0}, {0.3, math.Copysign(0, -1)}} {
+				lda, ldb, ldc := k+3, w+2, mr+5
+				a, b := randSlice(mr*lda, r), randSlice(max(k, 1)*ldb, r)
+				c := randSlice(w*ldc, r)
+				if ab[1] == 0 {
+					for i := range c {
+						c[i] = math.NaN()
+					}
+				}
+				// the same tile the usual way: A packed, C (8 x w) not transposed
+				ap := make([]float64, max(k, 1)*mr)
+				for i := range mr {
+					for p := range k {
+						ap[p*mr+i] = a[i*lda+p]
+					}
+				}
+				cn := make([]float64, mr*w)
+				for i := range mr {
+					for j := range w {
+						cn[i*w+j] = c[j*ldc+i]
+					}
+				}
+				for j := 0; j < w; j += nr {
+					kn.k8(k, ap, mr, b[j:], ldb, cn[j:], w, ab[0], ab[1])
+				}
+				c0 := append([]float64(nil), c...)
+				kern(k, a, lda, b, ldb, c, ldc, ab[0], ab[1])
+				for j := range w {
+					for i := range ldc {
+						got, want := c[j*ldc+i], c0[j*ldc+i]
+						if i < mr {
+							want = cn[i*w+j]
+						}
+						if math.Float64bits(got) != math.Float64bits(want) {
+							t.Fatalf("%d columns, k %d alpha %g beta %g: entry (%d, %d) at c[%d]: %v, want %v", w, k, ab[0], ab[1], i, j, j*ldc+i, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // testKernel compares the kernel of 8 x w tiles with ref, an 8 x 8 one
 // run on each 8 columns, to rounding or, if exact, bit for bit.
 func testKernel(t *testing.T, kern microKernel, w int, ref microKernel, exact bool) {
@@ -218,7 +271,7 @@ func TestGemmExact(t *testing.T) {
 		t.Skip("no AVX-512 micro-kernel on this CPU")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	shapes := [][3]int{{8, 24, 5}, {64, 1000, 300}, {32, 100, 100}, {100, 100, 32}, {13, 61, 513}, {57, 47, 257}}
+	shapes := [][3]int{{8, 24, 5}, {64, 1000, 300}, {32, 100, 100}, {100, 100, 32}, {13, 61, 513}, {57, 47, 257}, {150, 70, 300}, {128, 9, 260}}
 	for range 30 {
 		shapes = append(shapes, [3]int{1 + r.IntN(80), 1 + r.IntN(140), r.IntN(600)})
 	}
