@@ -352,11 +352,13 @@ func jobList(subs []Submission) string {
 	return strings.Join(ids, ", ")
 }
 
-// Queue asks squeue for the tasks of the given job arrays that Slurm
-// still holds, and returns their states (PENDING, RUNNING, ...) by job
-// id and task id ("5_3"). Jobs that have left the queue are absent. The
-// error says squeue could not be asked.
-func Queue(ctx context.Context, jobs []string) (map[string]string, error) {
+// Queue asks squeue for the tasks of the given job arrays of the sweep
+// of model that Slurm still holds, and returns their states (PENDING,
+// RUNNING, ...) by job id and task id ("5_3"). Jobs that have left the
+// queue are absent, and so are jobs of another name (a job id a
+// restarted cluster gave again). The error says squeue could not be
+// asked.
+func Queue(ctx context.Context, jobs []string, model string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(jobs) == 0 {
 		return out, nil
@@ -366,7 +368,7 @@ func Queue(ctx context.Context, jobs []string) (map[string]string, error) {
 		return nil, fmt.Errorf("squeue not found")
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, squeue, "--noheader", "--array", "--jobs="+strings.Join(jobs, ","), "--format=%F|%K|%T")
+	cmd := exec.CommandContext(ctx, squeue, "--noheader", "--array", "--jobs="+strings.Join(jobs, ","), "--name=vlec-sweep-"+jobName(model), "--format=%F|%K|%T")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		// squeue refuses a list of jobs that have all left the queue.
@@ -389,9 +391,10 @@ func Queue(ctx context.Context, jobs []string) (map[string]string, error) {
 }
 
 // Accounting asks sacct for the final states of the tasks of the given
-// job arrays (COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED ...),
-// by "job_task". The error says sacct is missing or accounting is off.
-func Accounting(ctx context.Context, jobs []string) (map[string]string, error) {
+// job arrays of the sweep of model (COMPLETED, FAILED, TIMEOUT,
+// OUT_OF_MEMORY, CANCELLED ...), by "job_task". The error says sacct is
+// missing or accounting is off.
+func Accounting(ctx context.Context, jobs []string, model string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(jobs) == 0 {
 		return out, nil
@@ -401,7 +404,7 @@ func Accounting(ctx context.Context, jobs []string) (map[string]string, error) {
 		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, sacct, "--noheader", "--allocations", "--parsable2", "--jobs="+strings.Join(jobs, ","), "--format=JobID,State")
+	cmd := exec.CommandContext(ctx, sacct, "--noheader", "--allocations", "--parsable2", "--jobs="+strings.Join(jobs, ","), "--name=vlec-sweep-"+jobName(model), "--format=JobID,State")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("sacct: %s", strings.TrimSpace(stderr.String()))

@@ -138,8 +138,8 @@ func TestStates(t *testing.T) {
 	// Slurm still holds tasks 1 (running) and 2 (pending); 4 timed out;
 	// 5 left no trace.
 	fakeTools(t, map[string]string{
-		"squeue": "printf '42|1|RUNNING\\n42|2|PENDING\\n'\n",
-		"sacct":  "printf '42_4|TIMEOUT\\n42_5|COMPLETED\\n'\n",
+		"squeue": "case \"$*\" in *--name=vlec-sweep-model\\ *) printf '42|1|RUNNING\\n42|2|PENDING\\n' ;; esac\n",
+		"sacct":  "case \"$*\" in *--name=vlec-sweep-model\\ *) printf '42_4|TIMEOUT\\n42_5|COMPLETED\\n' ;; esac\n",
 	})
 	states, note, err := States(context.Background(), dir, m)
 	if err != nil || note != "" {

@@ -44,7 +44,7 @@ func States(ctx context.Context, dir string, m *Manifest) (states []RunState, no
 	for _, s := range rec.Submissions {
 		jobs = append(jobs, s.JobID)
 	}
-	queue, qerr := Queue(ctx, jobs)
+	queue, qerr := Queue(ctx, jobs, m.Model)
 	if qerr != nil {
 		note = fmt.Sprintf("Slurm's queue could not be read (%v)", qerr)
 	}
@@ -70,7 +70,7 @@ func States(ctx context.Context, dir string, m *Manifest) (states []RunState, no
 			st.Message = "submitted as " + st.Job + "; Slurm's queue could not be read"
 		case st.State == StatusMissing && st.Job != "":
 			if acct == nil {
-				acct, _ = Accounting(ctx, jobs)
+				acct, _ = Accounting(ctx, jobs, m.Model)
 			}
 			st.Slurm = acct[st.Job]
 			st.Message = fmt.Sprintf("left Slurm's queue without a result: see %s", filepath.Join(SlurmDir, st.Job+".err"))
