@@ -185,7 +185,7 @@ func runLocal(cmd *cobra.Command, dir string, m *sweep.Manifest, runs []sweep.Ru
 	var progress sweep.Progress
 	if !f.quiet {
 		progress = func(done, total int, r sweep.Run, res sweep.Result) {
-			fmt.Fprintf(stderr, "[%d/%d] %s: %s\n", done, total, r.Settings, describeResult(r, res))
+			fmt.Fprintf(stderr, "[%d/%d] %s: %s\n", done, total, r.Settings, describeResult(dir, r, res))
 		}
 	}
 	if err := sweep.Local(ctx, dir, m, todo, f.jobs, progress); err != nil {
@@ -266,8 +266,9 @@ func settingsOf(runs []sweep.Run) []sweep.Settings {
 	return out
 }
 
-// describeResult says how a run ended, for its progress line.
-func describeResult(r sweep.Run, res sweep.Result) string {
+// describeResult says how run r of the sweep in dir ended, for its
+// progress line.
+func describeResult(dir string, r sweep.Run, res sweep.Result) string {
 	switch res.Status {
 	case sweep.StatusOK:
 		s := "ok"
@@ -283,7 +284,11 @@ func describeResult(r sweep.Run, res sweep.Result) string {
 		if res.Exit != nil {
 			code = " (exit status " + strconv.Itoa(res.Exit.Code) + ")"
 		}
-		return "failed" + code + ": " + res.Message + " — see " + filepath.Join(r.Dir, sweep.StderrFile)
+		s := "failed" + code + ": " + res.Message
+		if stderr := filepath.Join(r.Dir, sweep.StderrFile); fileExists(filepath.Join(dir, stderr)) {
+			s += " (see " + stderr + ")"
+		}
+		return s
 	}
 	return "not run"
 }

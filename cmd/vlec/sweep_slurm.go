@@ -204,7 +204,7 @@ func newSweepRunTaskCmd() *cobra.Command {
 				return err
 			}
 			res := sweep.Inspect(dir, r)
-			fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: run %d (%s): %s\n", id, r.Settings, describeResult(r, res))
+			fmt.Fprintf(cmd.ErrOrStderr(), "vlec sweep: run %d (%s): %s\n", id, r.Settings, describeResult(dir, r, res))
 			if ex.Code != 0 {
 				return exitError{max(1, ex.Code)}
 			}
