@@ -44,13 +44,18 @@ func TestSweepLocalAndSlurm(t *testing.T) {
 	}
 	localRows := readResults(t, local)
 	// The grid reached the runs: every learning rate and method has its
-	// own final cost (seeds do not change this noiseless model).
-	costs := map[string]bool{}
+	// own final cost.
+	lr, method, cost := column(t, localRows, "lr"), column(t, localRows, "method"), column(t, localRows, "cost_end")
+	costs := map[string]string{} // a final cost of each combination
 	for _, row := range localRows[1:] {
-		costs[row[column(t, localRows, "cost_end")]] = true
+		costs[row[lr]+" "+row[method]] = row[cost]
 	}
-	if len(costs) != 6 {
-		t.Errorf("%d distinct final costs over 6 settings × 2 seeds, want 6:\n%v", len(costs), localRows)
+	distinct := map[string]bool{}
+	for _, c := range costs {
+		distinct[c] = true
+	}
+	if len(costs) != 6 || len(distinct) != 6 {
+		t.Errorf("%d combinations with %d distinct final costs, want 6 and 6:\n%v", len(costs), len(distinct), localRows)
 	}
 
 	requireSlurm(t)
