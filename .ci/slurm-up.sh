@@ -16,6 +16,10 @@ set -euo pipefail
 
 dir=${VLEC_SLURM_DIR:-/tmp/vlec-slurm}
 conf=$dir/slurm.conf
+# start empties the directory: it must be one of its own.
+case "$dir" in
+  /|/tmp|/tmp/|/var|/root|"$HOME"|"") echo "slurm-up: VLEC_SLURM_DIR=$dir is not a directory to empty" >&2; exit 2 ;;
+esac
 
 log() { echo "slurm-up: $*" >&2; }
 
