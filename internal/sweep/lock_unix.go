@@ -15,7 +15,8 @@ import (
 // Lock takes the sweep directory for this process (an exclusive flock
 // of DIR/.lock, which holds the pid), so that two vlec sweep processes
 // do not run the same runs at once. The lock goes with the process;
-// unlock releases it earlier.
+// unlock releases it earlier. Where the file system cannot lock (some
+// network file systems), the sweep goes on unlocked.
 func Lock(dir string) (unlock func(), err error) {
 	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -26,7 +27,7 @@ func Lock(dir string) (unlock func(), err error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("another vlec sweep is working in %s%s: wait for it, or stop it", dir, holder(dir))
 		}
-		return nil, fmt.Errorf("cannot lock %s: %v", filepath.Join(dir, LockFile), err)
+		return func() {}, nil // no locks here: go on without
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
