@@ -91,6 +91,9 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 # Finished jobs stay visible to squeue for a few seconds only.
 MinJobAge=5
+# Array indices 0-7 only, so that the tests' sweep of 12 runs goes in two
+# arrays (vlec sweep splits what exceeds MaxArraySize, default 1001).
+MaxArraySize=8
 KillWait=5
 NodeName=localhost NodeHostname=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
