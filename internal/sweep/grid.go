@@ -37,6 +37,9 @@ func ParseAxis(s string) (Axis, error) {
 	if err := checkName(name); err != nil {
 		return Axis{}, err
 	}
+	if name == "sim.seed" {
+		name = SeedName // the seed, by --seed, averaged over in the tables
+	}
 	a := Axis{Name: name}
 	seen := map[string]bool{}
 	for _, v := range splitValues(list) {

@@ -20,6 +20,7 @@ func TestParseAxis(t *testing.T) {
 		{in: " h.tau_m = 0.5s, 1s ", want: Axis{"h.tau_m", []string{"0.5s", "1s"}}},
 		{in: "method=le", want: Axis{"method", []string{"le"}}},
 		{in: "seed=3,1,2", want: Axis{"seed", []string{"3", "1", "2"}}},
+		{in: "sim.seed=4,5", want: Axis{"seed", []string{"4", "5"}}},
 		{in: "lr.W0=1e-3", want: Axis{"lr.W0", []string{"1e-3"}}},
 		{in: "W0=[[0.3, 0.1]],[[0.5, 0]]", want: Axis{"W0", []string{"[[0.3, 0.1]]", "[[0.5, 0]]"}}},
 		{in: "W1=glorot(seed = 1, gain = 2),zeros()", want: Axis{"W1", []string{"glorot(seed = 1, gain = 2)", "zeros()"}}},
