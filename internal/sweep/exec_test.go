@@ -54,6 +54,11 @@ func fakeVlec(args []string) int {
 		fmt.Fprintf(os.Stderr, "fake vlec: unexpected arguments %q\n", args)
 		return 2
 	}
+	// A slow run takes SIGTERM from before it says it has started.
+	sig := make(chan os.Signal, 1)
+	if x == "slow" {
+		signal.Notify(sig, syscall.SIGTERM)
+	}
 	if f, err := os.OpenFile(os.Getenv("VLEC_SWEEP_CALLS"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
 		fmt.Fprintln(f, filepath.Base(out))
 		f.Close()
@@ -70,8 +75,6 @@ func fakeVlec(args []string) int {
 		sum["nonfinite"] = map[string]string{"cost_end": "NaN"}
 		code = 3
 	case "slow":
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGTERM)
 		select {
 		case <-sig:
 		case <-time.After(20 * time.Second):
@@ -268,23 +271,24 @@ func TestLocalCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- Local(ctx, dir, m, m.Runs, 2, nil) }()
-	// Wait until both workers' runs have started.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(readCalls(t, calls)) < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	// The fake installs its SIGTERM handler right after recording the
-	// call; give it a moment.
-	time.Sleep(200 * time.Millisecond)
-	states, _, err := States(context.Background(), dir, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Wait until both workers' runs have started (the fake says so once
+	// it takes SIGTERM) and are marked as running.
 	var got []string
-	for _, s := range states {
-		got = append(got, s.State)
+	want := []string{Running, Running, Missing, Missing}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		states, _, err := States(context.Background(), dir, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, s := range states {
+			got = append(got, s.State)
+		}
+		if len(readCalls(t, calls)) == 2 && slices.Equal(got, want) {
+			break
+		}
 	}
-	if want := []string{Running, Running, Missing, Missing}; !slices.Equal(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("states while two runs run: %v, want %v", got, want)
 	}
 	cancel()
