@@ -155,6 +155,9 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 	defer unlock()
 	runs := m.Select(settingsOf(next.Runs))
 	if f.slurm {
+		if cmd.Flags().Changed("jobs") {
+			f.slurmOpt.Throttle = f.jobs // at most -j tasks at a time
+		}
 		return submitSweep(cmd, dir, m, runs, f.slurmOpt)
 	}
 	return runLocal(cmd, dir, m, runs, f)

@@ -95,9 +95,6 @@ func checkSweepFlags(cmd *cobra.Command, f *sweepFlags) error {
 			return fmt.Errorf("--%s is a Slurm resource: give it with --slurm", name)
 		}
 	}
-	if cmd.Flags().Changed("jobs") && f.slurm {
-		f.slurmOpt.Throttle = f.jobs // at most -j tasks at a time
-	}
 	return nil
 }
 
