@@ -234,6 +234,11 @@ func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOp
 	if err := checkSlurmPath("the sweep directory", dir); err != nil {
 		return nil, err
 	}
+	for flag, v := range map[string]string{"--partition": opt.Partition, "--time": opt.Time, "--mem": opt.Mem} {
+		if strings.ContainsAny(v, " \t\r\n") {
+			return nil, fmt.Errorf("%s %q: a value without spaces, as sbatch takes it", flag, v)
+		}
+	}
 	sbatch, err := exec.LookPath("sbatch")
 	if err != nil {
 		return nil, fmt.Errorf("sbatch not found: --slurm needs Slurm's sbatch on the PATH (run it on a login node of the cluster): %v", err)

@@ -122,6 +122,9 @@ func TestSubmit(t *testing.T) {
 	if _, err := Submit(context.Background(), filepath.Join(dir, "a b"), m, []int{3}, SlurmOptions{}); err == nil || !strings.Contains(err.Error(), "cannot hold") {
 		t.Errorf("a directory with a space: %v", err)
 	}
+	if _, err := Submit(context.Background(), dir, m, []int{3}, SlurmOptions{Partition: "a\n#SBATCH --x"}); err == nil || !strings.Contains(err.Error(), `--partition "a\n#SBATCH --x": a value without spaces`) {
+		t.Errorf("a partition with a newline: %v", err)
+	}
 }
 
 // TestStates combines run directories, squeue and sacct.
