@@ -234,9 +234,9 @@ func Submit(ctx context.Context, dir string, m *Manifest, ids []int, opt SlurmOp
 	if err := checkSlurmPath("the sweep directory", dir); err != nil {
 		return nil, err
 	}
-	for flag, v := range map[string]string{"--partition": opt.Partition, "--time": opt.Time, "--mem": opt.Mem} {
-		if strings.ContainsAny(v, " \t\r\n") {
-			return nil, fmt.Errorf("%s %q: a value without spaces, as sbatch takes it", flag, v)
+	for _, o := range [][2]string{{"--partition", opt.Partition}, {"--time", opt.Time}, {"--mem", opt.Mem}} {
+		if strings.ContainsAny(o[1], " \t\r\n") {
+			return nil, fmt.Errorf("%s %q: a value without spaces, as sbatch takes it", o[0], o[1])
 		}
 	}
 	sbatch, err := exec.LookPath("sbatch")
