@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ type sweepFlags struct {
 	vlecBin  string
 	sim      string
 	quiet    bool
+	dryRun   bool
 	slurm    bool
 	slurmOpt sweep.SlurmOptions
 }
@@ -106,6 +108,7 @@ submitted), 1 when a run failed or on bad input, 130 when interrupted.`,
 	fl.StringVar(&f.vlecBin, "vlec", "", "the vlec binary the runs execute (default: this one); with --slurm, its path on the compute nodes")
 	fl.StringVar(&f.sim, "sim", "", "run the runs with this simulator of MODEL (made by vlec build) instead of vlec run; with --slurm, the nodes need only it")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no line per finished run")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "check everything and print each run's command and whether it would run, but run, submit and write nothing")
 	fl.BoolVar(&f.slurm, "slurm", false, "submit the runs as a Slurm job array instead of running them here")
 	fl.StringVar(&f.slurmOpt.Partition, "partition", "", "with --slurm: the partition (default: the cluster's)")
 	fl.StringVar(&f.slurmOpt.Time, "time", "", "with --slurm: time limit per run, as sbatch takes it (30, 1:00:00, 1-00:00:00)")
@@ -148,6 +151,9 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.dryRun {
+		return previewSweep(cmd, dir, next, f)
+	}
 	m, unlock, err := openSweepDir(dir, next)
 	if err != nil {
 		return err
@@ -161,6 +167,52 @@ func runSweep(cmd *cobra.Command, model string, f *sweepFlags) error {
 		return submitSweep(cmd, dir, m, runs, f.slurmOpt)
 	}
 	return runLocal(cmd, dir, m, runs, f)
+}
+
+// previewSweep is --dry-run: it prints each run of the sweep (merged
+// with the one already in dir) with its id, its settings, whether it is
+// done or would run, and its command, and writes nothing.
+func previewSweep(cmd *cobra.Command, dir string, next *sweep.Manifest, f *sweepFlags) error {
+	m := next
+	if fileExists(filepath.Join(dir, sweep.ManifestFile)) {
+		old, err := sweep.Load(dir)
+		if err != nil {
+			return err
+		}
+		if m, err = sweep.Merge(old, next); err != nil {
+			return fmt.Errorf("-o %s: %v", dir, err)
+		}
+	} else if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("-o %s: the directory exists and holds no sweep (no %s): give a new or empty directory", dir, sweep.ManifestFile)
+	}
+	stdout := cmd.OutOrStdout()
+	todo := 0
+	for _, r := range m.Select(settingsOf(next.Runs)) {
+		state := "done"
+		if sweep.Inspect(dir, r).Status != sweep.StatusOK {
+			state, todo = "to run", todo+1
+		}
+		fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\n", r.ID, r.Settings, state, shellLine(append([]string{m.Binary()}, r.Command(dir)...)))
+	}
+	where := "here, -j " + strconv.Itoa(f.jobs) + " at a time"
+	if f.slurm {
+		where = "as a Slurm job array"
+	}
+	fmt.Fprintf(stdout, "dry run: %d runs, %d to run %s; nothing was run or written\n", len(next.Runs), todo, where)
+	return nil
+}
+
+// shellLine writes a command as sh reads it, quoting the arguments that
+// need it.
+func shellLine(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "" || strings.ContainsFunc(a, func(c rune) bool { return !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=+:,%@", c) }) {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // runLocal runs the runs that are not done, -j at a time, writes the
