@@ -208,13 +208,17 @@ func shellLine(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
 		out[i] = a
-		if a == "" || strings.ContainsFunc(a, func(c rune) bool {
-			return !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=+:,%@", c)
-		}) {
+		if a == "" || strings.ContainsFunc(a, shellSpecial) {
 			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// shellSpecial reports whether sh reads c as more than itself.
+func shellSpecial(c rune) bool {
+	plain := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	return !plain && !strings.ContainsRune("-_./=+:,%@", c)
 }
 
 // runLocal runs the runs that are not done, -j at a time, writes the
