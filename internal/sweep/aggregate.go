@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -170,7 +171,42 @@ func (a *Aggregate) Print(w io.Writer) error {
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if g, metric, ok := a.Best(); ok && len(g.Settings) > 0 {
+		c := slices.Index(a.Columns, metric)
+		_, err := fmt.Fprintf(w, "best mean %s: %s (%s)\n", metric, g.Settings, g.Stats[c])
+		return err
+	}
+	return nil
+}
+
+// Best returns the group with the best mean of the final metric: the
+// highest test_accuracy where the runs have one, else the lowest
+// cost_end, with the metric's name; ok is false with fewer than two
+// groups having a finite mean.
+func (a *Aggregate) Best() (g Group, metric string, ok bool) {
+	metric, higher := "cost_end", false
+	if slices.Contains(a.Columns, "test_accuracy") {
+		metric, higher = "test_accuracy", true
+	}
+	c := slices.Index(a.Columns, metric)
+	best, n := -1, 0
+	for i, grp := range a.Groups {
+		m := grp.Stats[c].Mean
+		if math.IsNaN(m) || math.IsInf(m, 0) {
+			continue
+		}
+		n++
+		if b := best; b < 0 || higher && m > a.Groups[b].Stats[c].Mean || !higher && m < a.Groups[b].Stats[c].Mean {
+			best = i
+		}
+	}
+	if n < 2 {
+		return Group{}, metric, false
+	}
+	return a.Groups[best], metric, true
 }
 
 // String gives "mean ± std" to 4 significant digits, the mean alone for

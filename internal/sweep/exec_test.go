@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -220,6 +221,7 @@ nan,2,0,0,,,0,,,0,,,0,,,0,,
 fail  0/2  -           -             -              -
 2     2/2  1.5 ± 0     20.5 ± 0.707  0.2 ± 0        0.25 ± 0
 nan   0/2  -           -             -              -
+best mean test_accuracy: x=2 (0.2 ± 0)
 `
 	if b.String() != wantTable {
 		t.Errorf("printed table:\n%s\nwant\n%s", b.String(), wantTable)
@@ -384,6 +386,39 @@ func TestStat(t *testing.T) {
 		okStd := tt.std == -1 && s.Std != s.Std || s.Std == tt.std
 		if !okMean || !okStd || s.N != len(tt.vs) {
 			t.Errorf("stat(%v) = %+v, want mean %g std %g (-1: none)", tt.vs, s, tt.mean, tt.std)
+		}
+	}
+}
+
+func TestBest(t *testing.T) {
+	nan := math.NaN()
+	group := func(name string, means ...float64) Group {
+		g := Group{Settings: Settings{{"x", name}}}
+		for _, m := range means {
+			g.Stats = append(g.Stats, Stat{N: 1, Mean: m, Std: nan})
+		}
+		return g
+	}
+	tests := []struct {
+		columns []string
+		groups  []Group
+		want    string // "" for none
+		metric  string
+	}{
+		{[]string{"cost_end"}, []Group{group("a", 3), group("b", nan), group("c", 1), group("d", 2)}, "x=c", "cost_end"},
+		{[]string{"cost_end", "test_accuracy"}, []Group{group("a", 1, 0.5), group("b", 3, 0.9), group("c", 2, nan)}, "x=b", "test_accuracy"},
+		{[]string{"cost_end"}, []Group{group("a", 1), group("b", nan)}, "", "cost_end"},
+		{[]string{"cost_end"}, []Group{group("a", math.Inf(-1)), group("b", 2), group("c", 5)}, "x=b", "cost_end"},
+	}
+	for _, tt := range tests {
+		a := &Aggregate{Columns: tt.columns, Groups: tt.groups}
+		g, metric, ok := a.Best()
+		got := ""
+		if ok {
+			got = g.Settings.String()
+		}
+		if got != tt.want || metric != tt.metric {
+			t.Errorf("Best of %v = %q by %s, want %q by %s", tt.groups, got, metric, tt.want, tt.metric)
 		}
 	}
 }
