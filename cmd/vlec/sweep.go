@@ -45,7 +45,9 @@ tabulates them: DIR/results.csv has a row per run (its settings, status
 ok/failed/missing, exit code, steps, wall_s, cost_start, cost_end, a
 task's final metrics, the error, the directory) and DIR/summary.csv and
 the table printed the mean ± std of each number per combination of the
-settings over the seeds (over the completed runs, n of them).
+settings over the seeds (over the completed runs, n of them); the table
+ends with the best combination by mean (highest test accuracy of a task,
+else lowest final cost).
 
 --grid NAME=V1,V2,... sweeps any setting --set takes (a const, param, sim
 or learn setting: lr, h.tau_m, method, sim.duration); seed sweeps the
