@@ -82,25 +82,29 @@ func (t *Table) Aggregate() *Aggregate {
 	return a
 }
 
-// stat computes the mean and the sample standard deviation of vs, the
-// latter by two passes (the mean first), which is accurate for values
-// far from zero with a small spread.
+// stat computes the mean and the sample standard deviation of vs from
+// their differences to the first value (shifted data), so that equal
+// values have exactly their value as mean and 0 as deviation, and a
+// small spread far from zero loses nothing to cancellation.
 func stat(vs []float64) Stat {
 	s := Stat{N: len(vs), Mean: math.NaN(), Std: math.NaN()}
 	if s.N == 0 {
 		return s
 	}
+	k := vs[0]
 	var sum float64
 	for _, v := range vs {
-		sum += v
+		sum += v - k
 	}
-	s.Mean = sum / float64(s.N)
+	dm := sum / float64(s.N)
+	s.Mean = k + dm
 	if s.N < 2 {
 		return s
 	}
 	var ss float64
 	for _, v := range vs {
-		ss += (v - s.Mean) * (v - s.Mean)
+		d := v - k - dm
+		ss += d * d
 	}
 	s.Std = math.Sqrt(ss / float64(s.N-1))
 	return s
