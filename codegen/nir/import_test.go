@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -277,26 +276,11 @@ func TestIntegratorAgreesForeign(t *testing.T) {
 		if err := g.WriteFile(net); err != nil {
 			t.Fatal(err)
 		}
-		ref := hdf5.NewFile()
-		ref.Root.SetFloat64("dt", nil, []float64{prog.Dt})
-		for _, in := range prog.Model.Inputs {
-			ref.Root.SetFloat64(in.Name, []int{prog.Steps, in.Size}, inputs[in.Name])
-		}
+		outputs := map[string][]float64{}
 		for _, o := range outputsOf(g) {
-			v := rates[identifier(edgesInto(g, o)[0])]
-			ref.Root.SetFloat64(o, []int{prog.Steps, len(v) / prog.Steps}, v)
+			outputs[o] = rates[identifier(edgesInto(g, o)[0])]
 		}
-		refPath := filepath.Join(dir, "ref.h5")
-		if err := hdf5.WriteFile(refPath, ref); err != nil {
-			t.Fatal(err)
-		}
-		out := runCmd(t, py, "scripts/nirsim.py", net, refPath, "10")
-		f := strings.Fields(out)
-		if len(f) != 4 {
-			t.Fatalf("nirsim: %q", out)
-		}
-		maxerr, _ := strconv.ParseFloat(f[1], 64)
-		scale, _ := strconv.ParseFloat(f[3], 64)
+		maxerr, scale := nirsim(t, py, net, prog, inputs, outputs)
 		t.Logf("%s: integrator vs vlec: max abs error %g, output scale %g", name, maxerr, scale)
 		if maxerr > 0.005*scale || scale == 0 {
 			t.Errorf("%s: integrator and vlec differ by %g (scale %g)", name, maxerr, scale)

@@ -282,31 +282,46 @@ func TestIntegratorAgrees(t *testing.T) {
 		if err := res.Graph.WriteFile(net); err != nil {
 			t.Fatal(err)
 		}
-		ref := hdf5.NewFile()
-		ref.Root.SetFloat64("dt", nil, []float64{prog.Dt})
-		for _, in := range prog.Model.Inputs {
-			ref.Root.SetFloat64(in.Name, []int{prog.Steps, in.Size}, inputs[in.Name])
-		}
+		byNode := map[string][]float64{}
 		for _, o := range strings.Fields(res.Graph.MetaString("vlec.outputs")) {
-			v := outputs[o]
-			ref.Root.SetFloat64(popNodes(o).output, []int{prog.Steps, len(v) / prog.Steps}, v)
+			byNode[popNodes(o).output] = outputs[o]
 		}
-		refPath := filepath.Join(dir, "ref.h5")
-		if err := hdf5.WriteFile(refPath, ref); err != nil {
-			t.Fatal(err)
-		}
-		out := runCmd(t, py, "scripts/nirsim.py", net, refPath, "10")
-		f := strings.Fields(out)
-		if len(f) != 4 {
-			t.Fatalf("nirsim: %q", out)
-		}
-		maxerr, _ := strconv.ParseFloat(f[1], 64)
-		scale, _ := strconv.ParseFloat(f[3], 64)
+		maxerr, scale := nirsim(t, py, net, prog, inputs, byNode)
 		t.Logf("%s: integrator vs vlec: max abs error %g, output scale %g", model, maxerr, scale)
 		if maxerr > 0.005*scale || scale == 0 {
 			t.Errorf("%s: integrator and vlec differ by %g (scale %g)", model, maxerr, scale)
 		}
 	}
+}
+
+// nirsim runs scripts/nirsim.py on the graph in the file net against
+// vlec's trajectory of prog (its inputs and the outputs by Output node,
+// steps x size each) and returns the largest difference of an output
+// and the outputs' largest magnitude.
+func nirsim(t *testing.T, py, net string, prog *schedule.Program, inputs, outputs map[string][]float64) (maxerr, scale float64) {
+	t.Helper()
+	ref := hdf5.NewFile()
+	ref.Root.SetFloat64("dt", nil, []float64{prog.Dt})
+	for _, in := range prog.Model.Inputs {
+		if v := inputs[in.Name]; v != nil {
+			ref.Root.SetFloat64(in.Name, []int{prog.Steps, in.Size}, v)
+		}
+	}
+	for node, v := range outputs {
+		ref.Root.SetFloat64(node, []int{prog.Steps, len(v) / prog.Steps}, v)
+	}
+	refPath := filepath.Join(filepath.Dir(net), "ref.h5")
+	if err := hdf5.WriteFile(refPath, ref); err != nil {
+		t.Fatal(err)
+	}
+	out := runCmd(t, py, "scripts/nirsim.py", net, refPath, "10")
+	f := strings.Fields(out)
+	if len(f) != 4 {
+		t.Fatalf("nirsim: %q", out)
+	}
+	maxerr, _ = strconv.ParseFloat(f[1], 64)
+	scale, _ = strconv.ParseFloat(f[3], 64)
+	return maxerr, scale
 }
 
 // Export, import, export again gives the same graph; the imported model
