@@ -201,10 +201,23 @@ func (c *stimCompiler) compile(e check.Expr) (stimFn, error) {
 	return nil, fmt.Errorf("cannot evaluate %s as a stimulus", e)
 }
 
+// stimMath are the elementwise functions a stimulus may call. Those the
+// IR knows are its functions (ir.Func.Eval: tanh and sigmoid with the
+// bits of vlec's kernels), so that a stimulus computes as an activation
+// does and the generated code (codegen/golang's stimMath) gives the same
+// numbers; sin, cos and sqrt are math's.
 var stimMath = map[string]func(float64) float64{
-	"sin": math.Sin, "cos": math.Cos, "exp": math.Exp, "log": math.Log, "sqrt": math.Sqrt, "tanh": math.Tanh,
-	"sigmoid": ir.Sigmoid.Eval, "abs": math.Abs, "softplus": ir.Softplus.Eval, "relu": ir.Relu.Eval,
-	"square": ir.Square.Eval, "linear": ir.Linear.Eval,
+	"sin": math.Sin, "cos": math.Cos, "sqrt": math.Sqrt,
+	"exp": ir.Exp.Eval, "log": ir.Log.Eval, "tanh": ir.Tanh.Eval, "sigmoid": ir.Sigmoid.Eval, "abs": ir.Abs.Eval,
+	"softplus": ir.Softplus.Eval, "relu": ir.Relu.Eval, "square": ir.Square.Eval, "linear": ir.Linear.Eval,
+}
+
+// StimFunc returns the elementwise function name of a stimulus (sin,
+// tanh, softplus, ...) as the interpreter evaluates it, for back ends
+// that evaluate stimuli themselves.
+func StimFunc(name string) (func(float64) float64, bool) {
+	f, ok := stimMath[name]
+	return f, ok
 }
 
 func (c *stimCompiler) call(e *check.Call) (stimFn, error) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vlec-dev/vlec/ir"
 	"github.com/vlec-dev/vlec/lang/check"
+	"github.com/vlec-dev/vlec/runtime"
 )
 
 // Stimuli. An input's stimulus is an expression in t, i (neuron index)
@@ -69,7 +70,7 @@ func (s stimEntry) constant(e check.Expr) (float64, bool) {
 			return math.Pow(x, y), true
 		}
 	case *check.Call:
-		f, ok := stimMath[e.Func]
+		f, ok := runtime.StimFunc(e.Func)
 		if !ok || len(e.Args) != 1 {
 			return 0, false
 		}
@@ -77,16 +78,6 @@ func (s stimEntry) constant(e check.Expr) (float64, bool) {
 		return f(x), ok
 	}
 	return 0, false
-}
-
-// stimMath are the elementwise functions of a stimulus, as vlec's
-// runtime evaluates them.
-var stimMath = map[string]func(float64) float64{
-	"sin": math.Sin, "cos": math.Cos, "exp": math.Exp, "log": math.Log, "sqrt": math.Sqrt, "tanh": math.Tanh,
-	"abs": math.Abs, "sigmoid": func(x float64) float64 { return 1 / (1 + math.Exp(-x)) },
-	"softplus": func(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) },
-	"relu":     func(x float64) float64 { return math.Max(x, 0) }, "square": func(x float64) float64 { return x * x },
-	"linear": func(x float64) float64 { return x },
 }
 
 // affine returns a and c when e = a t + c.
