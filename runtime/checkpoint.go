@@ -144,13 +144,13 @@ func writeArray(z *zip.Writer, name string, shape []int, v []float64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.Write(npyHeader(shape, 0)); err != nil {
+	if _, err := e.Write(npy.EncodeHeader(shape, 0)); err != nil {
 		return err
 	}
 	buf := make([]byte, 0, 1<<16)
 	for len(v) > 0 {
 		n := min(len(v), 1<<13)
-		buf = appendFloats(buf[:0], v[:n])
+		buf = npy.AppendFloats(buf[:0], v[:n])
 		if _, err := e.Write(buf); err != nil {
 			return err
 		}

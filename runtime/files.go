@@ -3,7 +3,6 @@ package runtime
 import (
 	"archive/zip"
 	"bufio"
-	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -306,35 +305,6 @@ func (s *series) fill(dst []float64, k int) {
 
 func readNPY(path string) ([]float64, []int, error) { return npy.ReadFile(path) }
 
-// npyHeader is the header of a float64 array of the given shape, padded
-// to pad bytes in all (0: the smallest multiple of 64).
-func npyHeader(shape []int, pad int) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = strconv.Itoa(d)
-	}
-	sh := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		sh += ","
-	}
-	dict := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", sh)
-	total := 10 + len(dict) + 1
-	if pad == 0 {
-		pad = (total + 63) / 64 * 64
-	}
-	dict += strings.Repeat(" ", pad-total) + "\n"
-	out := []byte("\x93NUMPY\x01\x00")
-	out = binary.LittleEndian.AppendUint16(out, uint16(len(dict)))
-	return append(out, dict...)
-}
-
-func appendFloats(buf []byte, xs []float64) []byte {
-	for _, x := range xs {
-		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
-	}
-	return buf
-}
-
 // createAtomic starts an output file that is complete or absent
 // (internal/atomicfile).
 func createAtomic(path string) (*atomicfile.File, error) { return atomicfile.Create(path) }
@@ -351,7 +321,7 @@ func zipNPY(w io.Writer, names []string, shapes [][]int, raws []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := e.Write(npyHeader(shapes[i], 0)); err != nil {
+		if _, err := e.Write(npy.EncodeHeader(shapes[i], 0)); err != nil {
 			return err
 		}
 		f, err := os.Open(raws[i])

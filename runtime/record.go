@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vlec-dev/vlec/internal/atomicfile"
+	"github.com/vlec-dev/vlec/internal/npy"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
 	"github.com/vlec-dev/vlec/lang/check"
@@ -335,22 +336,22 @@ func (r *recorder) record(k int, t float64) error {
 		_, err := r.w.Write(b)
 		return err
 	case "npy":
-		b := appendFloats(r.buf[:0], []float64{float64(k), t})
+		b := npy.AppendFloats(r.buf[:0], []float64{float64(k), t})
 		for _, it := range r.items {
-			b = appendFloats(b, it.row())
+			b = npy.AppendFloats(b, it.row())
 		}
 		r.buf = b
 		_, err := r.w.Write(b)
 		return err
 	}
-	if _, err := r.rawWs[0].Write(appendFloats(r.buf[:0], []float64{float64(k)})); err != nil {
+	if _, err := r.rawWs[0].Write(npy.AppendFloats(r.buf[:0], []float64{float64(k)})); err != nil {
 		return err
 	}
-	if _, err := r.rawWs[1].Write(appendFloats(r.buf[:0], []float64{t})); err != nil {
+	if _, err := r.rawWs[1].Write(npy.AppendFloats(r.buf[:0], []float64{t})); err != nil {
 		return err
 	}
 	for i, it := range r.items {
-		r.buf = appendFloats(r.buf[:0], it.row())
+		r.buf = npy.AppendFloats(r.buf[:0], it.row())
 		if _, err := r.rawWs[i+2].Write(r.buf); err != nil {
 			return err
 		}
@@ -404,7 +405,7 @@ func (r *recorder) close() error {
 			return err
 		}
 		if r.kind == "npy" {
-			h := npyHeader([]int{r.nrows, r.ncols + 2}, r.hdr)
+			h := npy.EncodeHeader([]int{r.nrows, r.ncols + 2}, r.hdr)
 			if _, err := r.f.WriteAt(h, 0); err != nil {
 				r.f.Abort()
 				return err

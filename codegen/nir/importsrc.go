@@ -2,14 +2,13 @@ package nir
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/vlec-dev/vlec/internal/npy"
 	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/stdlib"
 )
@@ -112,7 +111,7 @@ func (im *importer) connect(b *bytes.Buffer, c *impConn, model string, files map
 		case all(d, d[0]):
 			fmt.Fprintf(b, "connect %s -> %s %s : one_to_one = constant(%s)%s\n", c.src, c.dst, c.name, num(d[0]), pl)
 		case len(d) > MaxLiteral:
-			files[file] = npyFile([]int{len(d)}, d)
+			files[file] = npy.Encode([]int{len(d)}, d)
 			fmt.Fprintf(b, "connect %s -> %s %s : one_to_one = file(%q)%s\n", c.src, c.dst, c.name, file, pl)
 		default:
 			fmt.Fprintf(b, "connect %s -> %s %s : one_to_one = %s%s\n", c.src, c.dst, c.name, list(d), pl)
@@ -121,7 +120,7 @@ func (im *importer) connect(b *bytes.Buffer, c *impConn, model string, files map
 	}
 	w := c.m.matrix()
 	if len(w) > MaxLiteral {
-		files[file] = npyFile([]int{c.rows, c.cols}, w)
+		files[file] = npy.Encode([]int{c.rows, c.cols}, w)
 		fmt.Fprintf(b, "connect %s -> %s %s = file(%q)%s\n", c.src, c.dst, c.name, file, pl)
 		return
 	}
@@ -130,29 +129,6 @@ func (im *importer) connect(b *bytes.Buffer, c *impConn, model string, files map
 		rows[i] = list(w[i*c.cols : (i+1)*c.cols])
 	}
 	fmt.Fprintf(b, "connect %s -> %s %s = [%s]%s\n", c.src, c.dst, c.name, strings.Join(rows, ", "), pl)
-}
-
-// npyFile is a .npy file (format 1.0) of float64 values in C order.
-func npyFile(shape []int, v []float64) []byte {
-	dims := make([]string, len(shape))
-	for i, d := range shape {
-		dims[i] = strconv.Itoa(d)
-	}
-	tuple := strings.Join(dims, ", ")
-	if len(dims) == 1 {
-		tuple += ","
-	}
-	header := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", tuple)
-	total := 10 + len(header) + 1
-	header += strings.Repeat(" ", (64-total%64)%64) + "\n"
-	out := make([]byte, 0, 10+len(header)+8*len(v))
-	out = append(out, "\x93NUMPY\x01\x00"...)
-	out = binary.LittleEndian.AppendUint16(out, uint16(len(header)))
-	out = append(out, header...)
-	for _, x := range v {
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(x))
-	}
-	return out
 }
 
 // num formats x so that it reads back as the same float64.
