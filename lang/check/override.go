@@ -144,12 +144,6 @@ func parseValue(o Override, line int) (lang.Expr, error) {
 	return c.Value, nil
 }
 
-// The blocks whose settings --set reaches by a bare key.
-var (
-	overrideSim  = simKeys
-	overrideTask = taskKeys
-)
-
 // setIn replaces (or adds) the setting path names in f.
 func setIn(f *lang.File, path []*lang.Ident, value lang.Expr, at lang.Pos) *lang.Error {
 	first := path[0].Name
@@ -192,7 +186,7 @@ func setIn(f *lang.File, path []*lang.Ident, value lang.Expr, at lang.Pos) *lang
 			}
 		}
 	}
-	for _, k := range overrideSim {
+	for _, k := range simKeys {
 		names = append(names, k, "sim."+k)
 	}
 	if learn != nil {
@@ -201,7 +195,7 @@ func setIn(f *lang.File, path []*lang.Ident, value lang.Expr, at lang.Pos) *lang
 		}
 	}
 	if task != nil {
-		for _, k := range overrideTask {
+		for _, k := range taskKeys {
 			names = append(names, k, "task."+k)
 		}
 	}
@@ -228,42 +222,50 @@ func setIn(f *lang.File, path []*lang.Ident, value lang.Expr, at lang.Pos) *lang
 		}
 		*list = append(*list, &lang.Setting{At: key[0].At, Key: key, Value: value})
 	}
-	switch {
-	case len(path) == 1 && consts[first] != nil:
+	// inBlock returns the key within block that path names: block.KEY
+	// (block.KEY.SUB), or a bare KEY of keys (with its sub-keys when
+	// subkeys, as lr.W0).
+	inBlock := func(block string, keys []string, subkeys bool) ([]*lang.Ident, bool) {
+		switch {
+		case first == block && len(path) >= 2:
+			return path[1:], true
+		case slices.Contains(keys, first) && (subkeys || len(path) == 1):
+			return path, true
+		}
+		return nil, false
+	}
+	if len(path) == 1 && consts[first] != nil {
 		switch d := consts[first].(type) {
 		case *lang.ConstDecl:
 			d.Value = value
 		case *lang.ParamDecl:
 			d.Value = value
 		}
-	case len(path) >= 2 && first == "sim" || slices.Contains(overrideSim, first) && len(path) == 1:
-		key := path
-		if first == "sim" {
-			key = path[1:]
-		}
+		return nil
+	}
+	if key, ok := inBlock("sim", simKeys, false); ok {
 		if sim == nil {
 			sim = &lang.SimDecl{At: at}
 			f.Decls = append(f.Decls, sim)
 		}
 		setting(&sim.Settings, key)
-	case len(path) >= 2 && first == "learn" || slices.Contains(learnKeys, first):
-		key := path
-		if first == "learn" {
-			key = path[1:]
-		}
+		return nil
+	}
+	if key, ok := inBlock("learn", learnKeys, true); ok {
 		if learn == nil {
 			return lang.Errorf(at, "--set %s: model %s has no learn block: it does not learn", dotted(path), f.Model.Name.Name)
 		}
 		setting(&learn.Settings, key)
-	case len(path) >= 2 && first == "task" || slices.Contains(overrideTask, first) && len(path) == 1:
-		key := path
-		if first == "task" {
-			key = path[1:]
-		}
+		return nil
+	}
+	if key, ok := inBlock("task", taskKeys, false); ok {
 		if task == nil {
 			return lang.Errorf(at, "--set %s: model %s has no task block", dotted(path), f.Model.Name.Name)
 		}
 		setting(&task.Settings, key)
+		return nil
+	}
+	switch {
 	case len(path) == 1 && conns[first] != nil:
 		conns[first].Init = value
 	case len(path) == 2 && pops[first] != nil:
