@@ -14,27 +14,17 @@ import (
 	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/internal/hdf5"
 	"github.com/vlec-dev/vlec/internal/npytest"
+	"github.com/vlec-dev/vlec/internal/testtool"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
 // tool finds a command the tests run (h5dump, /usr/bin/python3 with h5py
-// and numpy). Without it the test skips, unless VLEC_H5DUMP=1 (as CI
-// sets it, after installing hdf5-tools, python3-h5py and python3-numpy),
-// when a missing tool is a failure.
+// and numpy; see testtool.Need): CI sets VLEC_H5DUMP=1 after installing
+// hdf5-tools, python3-h5py and python3-numpy.
 func tool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil && len(args) > 0 {
-		err = exec.Command(path, args...).Run()
-	}
-	if err != nil {
-		if os.Getenv("VLEC_H5DUMP") == "1" {
-			t.Fatalf("%s %s: %v, but VLEC_H5DUMP=1: install the Debian packages hdf5-tools python3-h5py python3-numpy", name, strings.Join(args, " "), err)
-		}
-		t.Skipf("%s %s: %v: install hdf5-tools, python3-h5py and python3-numpy to run this test (VLEC_H5DUMP=1 makes their absence a failure)", name, strings.Join(args, " "), err)
-	}
-	return path
+	return testtool.Need(t, "VLEC_H5DUMP", "install the Debian packages hdf5-tools, python3-h5py and python3-numpy", name, args...)
 }
 
 const python = "/usr/bin/python3"

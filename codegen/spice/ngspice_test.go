@@ -14,25 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vlec-dev/vlec/internal/testtool"
 	"github.com/vlec-dev/vlec/ir/derive"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
-// needNgspice returns the ngspice binary, skipping the test when it is
-// not installed, unless VLEC_NGSPICE=1 (as CI sets it) makes that a
-// failure.
+// needNgspice returns the ngspice binary (see testtool.Need; CI sets
+// VLEC_NGSPICE=1 after installing it).
 func needNgspice(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("ngspice")
-	if err != nil {
-		if os.Getenv("VLEC_NGSPICE") == "1" {
-			t.Fatalf("VLEC_NGSPICE=1 but ngspice is not installed: %v", err)
-		}
-		t.Skip("ngspice is not installed (apt-get install ngspice); set VLEC_NGSPICE=1 to make this a failure")
-	}
-	return path
+	return testtool.Need(t, "VLEC_NGSPICE", "install the Debian package ngspice", "ngspice")
 }
 
 // ngspiceRun is what one batch run of ngspice gave.

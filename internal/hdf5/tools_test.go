@@ -8,21 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vlec-dev/vlec/internal/testtool"
 )
 
 // h5tool finds one of the HDF5 command-line tools (Debian package
-// hdf5-tools). Without it the test skips, unless VLEC_H5DUMP=1 (as CI
-// sets it), when a missing tool is a failure.
+// hdf5-tools); see testtool.Need.
 func h5tool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("VLEC_H5DUMP") == "1" {
-			t.Fatalf("%s is not on the PATH but VLEC_H5DUMP=1: install the Debian package hdf5-tools", name)
-		}
-		t.Skipf("%s is not on the PATH: install the Debian package hdf5-tools to run this test (VLEC_H5DUMP=1 makes its absence a failure)", name)
-	}
-	return path
+	return testtool.Need(t, "VLEC_H5DUMP", "install the Debian package hdf5-tools", name)
 }
 
 func run(t *testing.T, name string, args ...string) string {
