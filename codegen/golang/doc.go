@@ -164,12 +164,36 @@
 // settings, the parameters of the stimuli, the teachers' values, and any
 // number the derivation folded into an equation.
 //
+// # Exact gradients (method adjoint)
+//
+// A model of method adjoint is generated from its free program
+// (schedule.Free) and the reverse sweep adjoint.Reverse derives from it
+// (adjoint.go): Model.reverse runs the reverse kernels, emitted by the
+// code that emits the forward ones (so the forward temporaries they read
+// stay stored, not locals of a chain), and Model.update the parameter
+// changes (minus the gradient, then the apply or Adam kernel of the learn
+// block). Run trains as vlec run does: windows of learn.window steps
+// (Window); a window that starts at or after LearnAfter is a Sweep (the
+// forward steps, storing each step's states, inputs and targets, then the
+// reverse from the last step to the first, each step recomputed from its
+// starting point), then the update; earlier windows are plain steps.
+// Gradient and Loss give the last sweep's gradients and loss. The cost
+// the command records and reports is beta times the free program's
+// objective, as vlec run reports it. Both back ends give the same bits
+// (lagline/adjoint.vle: 60,000 steps, byte-identical records).
+//
+// # Reduced records
+//
+// A record with mean(...) or sum(...) items writes its rows at the end of
+// each interval, as vlec run does: the reduced items' values summed over
+// the interval in float64 (divided by its length for a mean), the plain
+// items taken at the row's step.
+//
 // # Not supported yet
 //
 // Refused with a positioned error naming the construct, so that nothing
 // is generated that would not compile or would compute something else:
-// method adjoint (exact gradients by a reverse sweep), and an ou noise
-// where the interpreter evaluates it lazily (above).
+// an ou noise where the interpreter evaluates it lazily (above).
 //
 // # Precision float32
 //

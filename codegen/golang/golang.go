@@ -18,7 +18,6 @@ import (
 	"github.com/vlec-dev/vlec/internal/kern"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang"
-	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
 )
 
@@ -61,9 +60,16 @@ func Generate(prog *schedule.Program, sources lang.Sources) (files Files, err er
 	if err := refuse(prog); err != nil {
 		return nil, err
 	}
+	prog, adj, err := withAdjoint(prog)
+	if err != nil {
+		return nil, positioned(err)
+	}
 	p, err := newProgGen(prog, "Model", nil)
 	if err != nil {
 		return nil, positioned(err)
+	}
+	if adj != nil {
+		p.attachAdjoint(adj)
 	}
 	if err := p.checkTargets(); err != nil {
 		return nil, positioned(err)
@@ -126,9 +132,6 @@ type tmplProvenance struct {
 // refuse rejects the models the generator does not handle yet.
 func refuse(prog *schedule.Program) error {
 	m := prog.Model
-	if m.Sim.Method == check.Adjoint {
-		return lang.ErrorList{lang.Errorf(m.Sim.Pos, "vlec gen go does not support method adjoint yet (exact gradients by a reverse sweep); use vlec run, or method le or gle")}
-	}
 	if m.Task != nil {
 		return lang.ErrorList{lang.Errorf(m.Task.Pos, "vlec gen go does not support tasks yet (data sets, epochs, evaluation, checkpoints); run them with vlec run, the interpreter")}
 	}
@@ -164,7 +167,7 @@ type tmplData struct {
 	Dt                                     string
 	Batch, Steps, LearnAfter, TimePlaces   int
 	Seed                                   uint64
-	HasCost                                bool
+	HasCost, Adjoint                       bool
 	CostExpr                               string
 	Records                                string
 	Provenance                             tmplProvenance
@@ -176,13 +179,20 @@ func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 	pkg := packageName(m.Name)
 	d := tmplData{Source: filepath.Base(m.File), Package: pkg, Module: pkg, Model: m.Name, Method: string(m.Sim.Method), Precision: p.elem(),
 		Dt: constant(p.prog.Dt).text(), Batch: p.prog.Batch, Steps: p.prog.Steps, LearnAfter: p.prog.LearnAfter,
-		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, CostExpr: "nanValue", Records: recs,
+		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, Adjoint: p.adj != nil, CostExpr: "nanValue", Records: recs,
 		Provenance: prov}
 	if p.prog.Cost != nil {
 		d.CostExpr = fmt.Sprintf("sum(%s) / float64(len(%s))", p.f(p.prog.Cost), p.f(p.prog.Cost))
+		if p.costScaled() {
+			d.CostExpr = fmt.Sprintf("%s * (%s)", constant(p.prog.Beta).text(), d.CostExpr)
+		}
 	}
 	files := Files{"go.mod": []byte(fmt.Sprintf("module %s\n\ngo %s\n", pkg, GoVersion))}
-	for _, name := range []string{"api", "funcs", "record", "main"} {
+	names := []string{"api", "funcs", "record", "main"}
+	if d.Adjoint {
+		names = append(names, "adjoint")
+	}
+	for _, name := range names {
 		src, err := execTemplate(name, d)
 		if err != nil {
 			return nil, err

@@ -14,12 +14,20 @@ import (
 // learnGuard is set). Every kernel is one block of plain loops under a
 // comment with its listing (schedule.Kernel.String).
 func (p *progGen) emitKernels(name string, ks []*schedule.Kernel, learnGuard bool) error {
-	p.printf("// %s runs ", name)
+	doc := name + " runs the Init kernels, once before the first step."
 	if learnGuard {
-		p.printf("the kernels of step k (learning from step %d on).\n", p.prog.LearnAfter)
+		doc = fmt.Sprintf("%s runs the kernels of step k (learning from step %d on).", name, p.prog.LearnAfter)
+	}
+	return p.emitKernelFunc(name, doc, ks, learnGuard)
+}
+
+// emitKernelFunc writes the method name, documented by doc, running
+// kernels ks as emitKernels does; with learnGuard it takes the step k.
+func (p *progGen) emitKernelFunc(name, doc string, ks []*schedule.Kernel, learnGuard bool) error {
+	p.printf("// %s\n", doc)
+	if learnGuard {
 		p.printf("func (m *%s) %s(k int) {\n", p.typ, name)
 	} else {
-		p.printf("the Init kernels, once before the first step.\n")
 		p.printf("func (m *%s) %s() {\n", p.typ, name)
 	}
 	ks, derived := reorderActivations(ks)
@@ -211,7 +219,11 @@ func (p *progGen) emitMapAcc(k *schedule.Kernel) error {
 		}
 		p.argLocals(k.Args, used, bv)
 		if dst.Size() == 1 {
-			p.printf("acc := 0.0\nfor i := range %d {\nacc += %s\n}\n", n, e.text())
+			iv := "i :="
+			if !strings.Contains(e.text(), "[i]") {
+				iv = "" // every argument a scalar
+			}
+			p.printf("acc := 0.0\nfor %s range %d {\nacc += %s\n}\n", iv, n, e.text())
 			if wide {
 				p.printf("sd[0] += acc\n")
 				return

@@ -36,6 +36,7 @@ type progGen struct {
 	data     []string                    // package-level initial values
 	plan     *inputPlan                  // stimuli, noise generators and data files (files.go)
 	wideNeed int                         // float64 scratch values the kernels need (precision float32)
+	adj      *adjointGen                 // method adjoint: the reverse sweep (adjoint.go)
 	w        bytes.Buffer
 }
 
@@ -236,6 +237,11 @@ func (p *progGen) emit() error {
 	if p.top {
 		p.emitGuard()
 		p.emitSettable()
+		if p.adj != nil {
+			if err := p.emitAdjoint(); err != nil {
+				return err
+			}
+		}
 	} else {
 		p.emitTeacherStep()
 	}
@@ -288,15 +294,57 @@ func (p *progGen) emitType() {
 	for _, b := range sortedBuffers(p.masks) {
 		p.printf("%s []bool // connectivity of %s\n", p.masks[b], b.Name)
 	}
-	for _, k := range p.prog.Kernels {
-		if f, ok := p.adam[k]; ok {
-			p.printf("%s int // Adam steps of %s\n", f, k.Dst.Name)
+	for _, k := range p.adamKernels() {
+		p.printf("%s int // Adam steps of %s\n", p.adam[k], k.Dst.Name)
+	}
+	if p.adj != nil {
+		p.printf("sweepStates []float64 // the starting points of a sweep's steps\n")
+		p.printf("sweepEnd []float64 // the states at the end of a sweep\n")
+		p.printf("sweepExt []float64 // the inputs and targets of a sweep's steps\n")
+		p.printf("loss float64 // of the last sweep\n")
+		p.printf("grads []gradient // the gradients, by parameter\n")
+		if p.costScaled() {
+			p.printf("costScaled []float64 // the cost times beta, as recorded\n")
 		}
 	}
 	for _, t := range p.teachers {
 		p.printf("%s *%s // teacher %s\n", t.field, t.gen.typ, t.t.Name)
 	}
 	p.printf("%s}\n\n", p.extraFields())
+}
+
+// adamKernels are the Adam kernels with a step counter: the program's,
+// then the adjoint updates'.
+func (p *progGen) adamKernels() []*schedule.Kernel {
+	var out []*schedule.Kernel
+	ks := p.prog.Kernels
+	if p.adj != nil {
+		ks = append(append([]*schedule.Kernel(nil), ks...), p.adj.update...)
+	}
+	for _, k := range ks {
+		if _, ok := p.adam[k]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// attachAdjoint makes the reverse sweep a part of the program's code:
+// the forward buffers it reads and the gradients stay stored, and its
+// Adam updates get their step counters.
+func (p *progGen) attachAdjoint(a *adjointGen) {
+	p.adj = a
+	for b := range a.reads {
+		p.pinned[b] = true
+	}
+	for _, g := range a.grads {
+		p.pinned[g] = true
+	}
+	for _, k := range a.update {
+		if k.Op == schedule.OpAdam {
+			p.adam[k] = p.names.unique("adamSteps" + upperFirst(p.fields[k.Dst]))
+		}
+	}
 }
 
 func sortedBuffers(m map[*schedule.Buffer]string) []*schedule.Buffer {
@@ -340,6 +388,15 @@ func (p *progGen) emitSetup() error {
 	}
 	if len(p.masks) > 0 {
 		p.printf("m.applyMasks()\n")
+	}
+	if p.adj != nil {
+		p.printf("m.sweepStates = make([]float64, Window*sweepStateSize)\n")
+		p.printf("m.sweepEnd = make([]float64, sweepStateSize)\n")
+		p.printf("m.sweepExt = make([]float64, Window*sweepExtSize)\n")
+		p.printf("m.grads = m.gradients()\n")
+		if p.costScaled() {
+			p.printf("m.costScaled = make([]float64, %d)\n", p.rows(p.prog.Cost)*p.prog.Cost.Size())
+		}
 	}
 	p.printf("m.fillStatic()\n")
 	for _, t := range p.teachers {

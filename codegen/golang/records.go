@@ -29,7 +29,8 @@ type recordItem struct {
 	src  string
 	buf  *schedule.Buffer
 	rows int
-	f32  bool // src holds float32 values
+	f32  bool   // src holds float32 values
+	op   string // "mean" or "sum" over the record's interval; "" for the value at the row's step
 }
 
 // recordKinds are the generated constants of the record file formats,
@@ -56,16 +57,21 @@ func (p *progGen) emitRecords() (string, error) {
 		if len(r.Items) == 0 {
 			return "", lang.Errorf(r.Pos, "the record names nothing")
 		}
-		for i, op := range r.Reduce {
-			if op != "" {
-				return "", lang.Errorf(r.Items[i].At, "vlec gen go does not support reduced records yet (record %s(%s); use vlec run)", op, r.Items[i])
-			}
-		}
 		var items []recordItem
-		for _, ref := range r.Items {
+		for i, ref := range r.Items {
 			its, err := p.resolve(ref)
 			if err != nil {
 				return "", err
+			}
+			if i < len(r.Reduce) && r.Reduce[i] != "" {
+				op := r.Reduce[i]
+				if op != "mean" && op != "sum" {
+					return "", lang.Errorf(ref.At, "record %s(%s): vlec gen go reduces by mean or sum", op, ref)
+				}
+				for j := range its {
+					its[j].op = op
+					its[j].name = op + "(" + its[j].name + ")"
+				}
 			}
 			items = append(items, its...)
 		}
@@ -76,7 +82,11 @@ func (p *progGen) emitRecords() (string, error) {
 				header += "," + strings.Join(columns(it), ",")
 			}
 		}
-		fmt.Fprintf(&w, "{name: %q, every: %d, kind: %s, header: %q, items: []recordItem{\n", r.To, max(r.Every, 1), kind, header)
+		reduced := ""
+		if r.Reduced() {
+			reduced = "reduced: true, "
+		}
+		fmt.Fprintf(&w, "{name: %q, every: %d, kind: %s, %sheader: %q, items: []recordItem{\n", r.To, max(r.Every, 1), kind, reduced, header)
 		for _, it := range items {
 			dims := make([]string, 0, 3)
 			for _, d := range shape(it) {
@@ -86,8 +96,12 @@ func (p *progGen) emitRecords() (string, error) {
 			if it.f32 {
 				field, typ = "values32", "float32"
 			}
-			fmt.Fprintf(&w, "{name: %q, shape: []int{%s}, %s: func(m *Model) []%s { return %s }},\n",
-				it.name, strings.Join(dims, ", "), field, typ, it.src)
+			op := ""
+			if it.op != "" {
+				op = fmt.Sprintf("op: %q, ", it.op)
+			}
+			fmt.Fprintf(&w, "{name: %q, shape: []int{%s}, %s%s: func(m *Model) []%s { return %s }},\n",
+				it.name, strings.Join(dims, ", "), op, field, typ, it.src)
 		}
 		w.WriteString("}},\n")
 	}
@@ -116,7 +130,11 @@ func (p *progGen) resolve(r *check.Ref) ([]recordItem, error) {
 		if prog.Cost == nil {
 			return nil, lang.Errorf(r.At, "record %s: the energy has no cost, only mismatch terms", r)
 		}
-		return item("cost", prog.Cost), nil
+		its := item("cost", prog.Cost)
+		if p.costScaled() {
+			its[0].src = "m.scaledCost()"
+		}
+		return its, nil
 	case check.RefEnergy:
 		if prog.Energy == nil {
 			return nil, lang.Errorf(r.At, "record %s: the step program does not compute the energy", r)
