@@ -458,7 +458,9 @@ func (s *Sim) compileMapAcc(k *schedule.Kernel) (step, error) {
 
 // compileSynapse compiles one pass over a weight matrix (a batch of one):
 // the forward product, the message and, when learning is on, the update,
-// on the kern package's fused kernel.
+// on the kern package's fused kernel: kern.Synapse for float64,
+// kern.Synapse32Wide for float32 (float32 arithmetic on the float32
+// numbers the buffers hold, the generated code's kern.Synapse32).
 func (s *Sim) compileSynapse(syn *schedule.Synapse) (step, error) {
 	w := syn.W
 	if w.Shape.Rank != 2 || w.Batched || s.batch != 1 {
@@ -487,9 +489,18 @@ func (s *Sim) compileSynapse(syn *schedule.Synapse) (step, error) {
 		return s.vals[i]
 	}
 	scale := syn.Scale
-	// (scanned until the first pass; always for float32, whose rounding
-	// after the pass may overflow what the pass summed)
-	s.passSums[wi], s.passSummed[wi] = math.NaN(), !s.prog.Float32
+	// (scanned until the first pass)
+	s.passSums[wi], s.passSummed[wi] = math.NaN(), true
+	if s.prog.Float32 {
+		scratch := make([]float32, kern.Synapse32WideScratch(rows, cols))
+		return func(s *Sim) {
+			alpha := 0.0
+			if ai >= 0 && s.learning {
+				alpha = scale * s.lrScale
+			}
+			s.passSums[wi] = kern.Synapse32Wide(rows, cols, s.vals[wi], val(s, xi), val(s, yi), val(s, ei), val(s, gi), alpha, val(s, ai), val(s, ci), scratch)
+		}, nil
+	}
 	return func(s *Sim) {
 		alpha := 0.0
 		if ai >= 0 && s.learning {

@@ -5,8 +5,10 @@ package runtime
 // kernel computes in float64 from the values it reads, as it does for
 // float64, and the values it wrote are rounded to float32 right after it
 // ran; stimuli, targets, initial values and the Init kernels' results are
-// rounded as they are stored. The generated Go code stores float32 and
-// computes the same numbers.
+// rounded as they are stored. The synapse passes are the exception: they
+// compute in float32 (kern.Synapse32Wide, kern.Synapse32's arithmetic on
+// float32 copies), so their results need no rounding. The generated Go
+// code stores float32 and computes the same numbers.
 
 import "github.com/vlec-dev/vlec/ir/schedule"
 
@@ -42,6 +44,9 @@ func (s *Sim) planRounding() {
 	}
 	s.rounds = make([][]int, len(s.plan))
 	for i, k := range s.plan {
+		if k.Op == schedule.OpSynapse {
+			continue // computed in float32 (kern.Synapse32Wide)
+		}
 		for _, b := range k.Writes() {
 			s.rounds[i] = append(s.rounds[i], b.ID)
 		}

@@ -50,3 +50,36 @@ func synapseAsm(path string, mode, m, n int, w, x, y, e, g []float64, alpha floa
 	}
 	return synapseAVX2(mode, m, n, w, x, y, e, g, alpha, a, c)
 }
+
+//go:noescape
+func narrowAVX512(dst *float32, src *float64, n int)
+
+//go:noescape
+func widenAVX512(dst *float64, src *float32, n int)
+
+// convertAVX512 says whether Narrow and Widen convert with AVX-512.
+var convertAVX512 = hasAVX512()
+
+// narrowAsm rounds the longest prefix of src whose length is a multiple
+// of 8 into dst (len(dst) >= len(src)) and returns its length; 0 without
+// AVX-512.
+func narrowAsm(dst []float32, src []float64) int {
+	k := len(src) &^ 7
+	if !convertAVX512 || k == 0 {
+		return 0
+	}
+	narrowAVX512(&dst[:k][0], &src[0], k)
+	return k
+}
+
+// widenAsm widens the longest prefix of src whose length is a multiple
+// of 8 into dst (len(dst) >= len(src)) and returns its length; 0 without
+// AVX-512.
+func widenAsm(dst []float64, src []float32) int {
+	k := len(src) &^ 7
+	if !convertAVX512 || k == 0 {
+		return 0
+	}
+	widenAVX512(&dst[:k][0], &src[0], k)
+	return k
+}

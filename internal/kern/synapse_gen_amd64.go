@@ -53,28 +53,28 @@ func synapseAVX2TU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float
 func synapseAVX2FTU(m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64) float64
 
 //go:noescape
-func synapse32AVX512S(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512S(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 //go:noescape
-func synapse32AVX512F(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512F(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 //go:noescape
-func synapse32AVX512T(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512T(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 //go:noescape
-func synapse32AVX512FT(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512FT(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 //go:noescape
-func synapse32AVX512U(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512U(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 //go:noescape
-func synapse32AVX512FU(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512FU(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 //go:noescape
-func synapse32AVX512TU(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512TU(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 //go:noescape
-func synapse32AVX512FTU(m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64) float64
+func synapse32AVX512FTU(m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32) float64
 
 // synapseAVX512 runs a validated pass (m, n > 0, g cleared) of mode with
 // AVX-512 and returns the sum of W after it; only CPUs with AVX-512 may
@@ -133,7 +133,7 @@ func synapseAVX2(mode, m, n int, w, x, y, e, g []float64, alpha float64, a, c []
 // synapse32AVX512 runs a validated pass (m, n > 0, g cleared) of mode with
 // AVX-512 and returns the sum of W as stored (float32) after it; only CPUs with AVX-512 may
 // call it.
-func synapse32AVX512(mode, m, n int, w []float32, x []float64, y, e []float32, g []float64, alpha float64, a []float32, c []float64) float64 {
+func synapse32AVX512(mode, m, n int, w, x, y, e, g []float32, alpha float64, a, c []float32) float64 {
 	pw, px, py := unsafe.SliceData(w), unsafe.SliceData(x), unsafe.SliceData(y)
 	pe, pg, pa, pc := unsafe.SliceData(e), unsafe.SliceData(g), unsafe.SliceData(a), unsafe.SliceData(c)
 	switch mode {

@@ -53,8 +53,8 @@ func TestSynapseAsm(t *testing.T) {
 //
 // Registers (Go assembler names). Integer: AX column offset in bytes, BX
 // a, CX rows left, DX the end of the two-vector column blocks in bytes,
-// SI row i of W, DI row i+1, R8 the row length in bytes (n*8), R9 x, R10
-// g, R11 c, R12 y, R13 e. Vector (V = Z or Y): V0, V1 row i's forward
+// SI row i of W, DI row i+1, R8 the row length in bytes (n*8; n*4 over
+// float32), R9 x, R10 g, R11 c, R12 y, R13 e. Vector (V = Z or Y): V0, V1 row i's forward
 // sums (column j in lane j mod 2w of the pair), V2, V3 row i+1's; V4, V5
 // e[i], e[i+1]; V6, V7 s = alpha*a[i], alpha*a[i+1] (alpha read from the
 // frame, no register left for it with AVX2); the two column blocks' x,
@@ -65,15 +65,22 @@ type isa struct {
 	name  string // in function names
 	title string // in comments
 	v     string // vector register prefix
-	width int    // doubles per vector
+	width int    // numbers per vector (lanes)
 	temps [2]int // first temporary of each column block
-	// f32: W, y, e and a hold float32 (Synapse32), W widened as it is
-	// loaded and rounded as it is stored, y rounded; x and c come
-	// widened to float64 (Synapse32's scratch), and g's sums stay float64
-	// in the scratch gs. With the update, the sum of W adds the stored
-	// float32 values in float32 lanes (Y28, Y29), widened at the end.
-	// AVX-512 only.
+	// f32: float32 arithmetic over float32 operands (Synapse32): every
+	// operand holds float32, 16 lanes per vector, the PS forms of the
+	// instructions, g's sums in g itself; the sum of W in float32 lanes,
+	// widened to float64 when returned. AVX-512 only.
 	f32 bool
+}
+
+// op is the packed instruction base ("VADDP", "VMOVUP", "VFMADD231P")
+// with its suffix for the lanes' type: S for float32, D for float64.
+func (is isa) op(base string) string {
+	if is.f32 {
+		return base + "S"
+	}
+	return base + "D"
 }
 
 // es is the size in bytes of an entry of W, x, y, e, a, c.
@@ -95,7 +102,7 @@ func (is isa) shift() int {
 // params are the assembly functions' parameters.
 func (is isa) params() string {
 	if is.f32 {
-		return "m, n int, w *float32, x *float64, y, e *float32, gs *float64, alpha float64, a *float32, c *float64"
+		return "m, n int, w, x, y, e, gs *float32, alpha float64, a, c *float32"
 	}
 	return "m, n int, w, x, y, e, gs *float64, alpha float64, a, c *float64"
 }
@@ -103,7 +110,7 @@ func (is isa) params() string {
 // sliceParams are the dispatch function's operands.
 func (is isa) sliceParams() string {
 	if is.f32 {
-		return "w []float32, x []float64, y, e []float32, g []float64, alpha float64, a []float32, c []float64"
+		return "w, x, y, e, g []float32, alpha float64, a, c []float32"
 	}
 	return "w, x, y, e, g []float64, alpha float64, a, c []float64"
 }
@@ -125,7 +132,7 @@ var (
 	// AVX2 has 16 vector registers: both blocks share their
 	// temporaries (the loads rename them).
 	isaAVX2      = isa{name: "AVX2", title: "AVX2/FMA", v: "Y", width: 4, temps: [2]int{8, 8}}
-	isaAVX512F32 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 8, temps: [2]int{8, 16}, f32: true}
+	isaAVX512F32 = isa{name: "AVX512", title: "AVX-512", v: "Z", width: 16, temps: [2]int{8, 16}, f32: true}
 	isas         = []isa{isaAVX512, isaAVX2, isaAVX512F32}
 )
 
@@ -182,12 +189,13 @@ func genSynapseAsm() []byte {
 // y = W x, g += W^T e (g zero on entry) and W += s c^T with s = alpha a,
 // each function computing the parts its name says (F, T, U; S none),
 // and returning the sum of W after the pass. Every product is a fused
-// multiply-add (VFMADD231PD). Column j of a row's forward sum
-// accumulates in lane j mod 2w of two vectors of w doubles (w = 8 for
-// AVX-512, 4 for AVX2); their lanes are then added w to w, w/2 to w/2,
-// ..., 1 to 1. The sum of W likewise, over the whole matrix, a pair of
-// rows' two vectors added first; masked loads zero the lanes past the
-// row's end, so that they add 0.
+// multiply-add (VFMADD231PD; VFMADD231PS in the float32 synapse32
+// functions). Column j of a row's forward sum accumulates in lane j mod
+// 2w of two vectors of w numbers (w = 8 doubles for AVX-512, 4 for AVX2,
+// 16 floats for AVX-512 over float32); their lanes are then added w to
+// w, w/2 to w/2, ..., 1 to 1. The sum of W likewise, over the whole
+// matrix, a pair of rows' two vectors added first; masked loads zero the
+// lanes past the row's end, so that they add 0.
 
 // synapseMask: 4 doubles from synapseMask+8*(4-r) enable lanes 0..r-1
 // (the AVX2 tail of r = n%4 columns).
@@ -280,11 +288,7 @@ func (w *asmWriter) function() {
 	w.rows(1)
 	w.b.WriteString("\n")
 	w.label("done")
-	if w.f32Sum() {
-		w.ins("VCVTPS2PD Y28, Z%d", sumAcc)
-		w.ins("VCVTPS2PD Y29, Z%d", sumAcc+1)
-	}
-	w.reduce(sumAcc, "ret+80(FP)", false)
+	w.reduce(sumAcc, "ret+80(FP)", true)
 	w.ins("VZEROUPPER")
 	w.ins("RET")
 }
@@ -327,10 +331,6 @@ func (w *asmWriter) prologue() {
 	for z := sumAcc; z < sumAcc+2; z++ {
 		w.ins("%s %s, %s, %s", w.zero(), w.reg(z), w.reg(z), w.reg(z))
 	}
-	if w.f32Sum() {
-		w.ins("VPXORQ Z28, Z28, Z28")
-		w.ins("VPXORQ Z29, Z29, Z29")
-	}
 	w.b.WriteString("\n")
 }
 
@@ -348,28 +348,27 @@ func (w *asmWriter) zero() string {
 func (w *asmWriter) rows(nr int) {
 	p := map[int]string{1: "one", 2: "pair"}[nr]
 	es := w.isa.es()
-	vb := es * w.isa.width // bytes of W per vector
+	vb := es * w.isa.width // bytes per vector
 	if nr == 2 {
 		w.ins("LEAQ (SI)(R8*1), DI")
 	}
 	for r := range nr {
 		if w.has(partTr) {
-			if w.isa.f32 {
-				w.ins("VCVTSS2SD %d(R13), X%d, X%d", es*r, 4+r, 4+r)
-				w.ins("VBROADCASTSD X%d, %s", 4+r, w.reg(4+r))
-			} else {
-				w.ins("VBROADCASTSD %d(R13), %s", es*r, w.reg(4+r))
-			}
+			w.ins("%s %d(R13), %s", w.isa.op("VBROADCASTS"), es*r, w.reg(4+r))
 		}
 		if w.has(partUpd) {
+			// s = alpha*a[i], in float64 (float32: a widened, the product
+			// rounded to float32)
 			w.ins("VMOVSD alpha+56(FP), X%d", 6+r)
 			if w.isa.f32 {
 				w.ins("VCVTSS2SD %d(BX), X24, X24", es*r)
 				w.ins("VMULSD X24, X%d, X%d", 6+r, 6+r)
+				w.ins("VCVTSD2SS X%d, X%d, X%d", 6+r, 6+r, 6+r)
+				w.ins("VBROADCASTSS X%d, %s", 6+r, w.reg(6+r))
 			} else {
 				w.ins("VMULSD %d(BX), X%d, X%d", es*r, 6+r, 6+r)
+				w.ins("VBROADCASTSD X%d, %s", 6+r, w.reg(6+r))
 			}
-			w.ins("VBROADCASTSD X%d, %s", 6+r, w.reg(6+r))
 		}
 		if w.has(partFwd) {
 			for _, z := range []int{2 * r, 2*r + 1} {
@@ -402,7 +401,7 @@ func (w *asmWriter) rows(nr int) {
 	w.label(p + "sum")
 	if w.has(partFwd) {
 		for r := range nr {
-			w.reduce(2*r, fmt.Sprintf("%d(R12)", es*r), w.isa.f32)
+			w.reduce(2*r, fmt.Sprintf("%d(R12)", es*r), false)
 		}
 	}
 	w.advance(nr)
@@ -416,54 +415,36 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 	zx, zg, zc := t, t+3, t+4
 	zw := [2]int{t + 1, t + 2}
 	rowReg := [2]string{"SI", "DI"}
+	mov := w.isa.op("VMOVUP")
 	addr := func(base string) string {
-		o, scale := off, 1
-		if w.isa.f32 && base != "SI" && base != "DI" {
-			o, scale = 2*off, 2 // x, gs, c hold float64
+		if off == 0 {
+			return fmt.Sprintf("(%s)(AX*1)", base)
 		}
-		if o == 0 {
-			return fmt.Sprintf("(%s)(AX*%d)", base, scale)
-		}
-		return fmt.Sprintf("%d(%s)(AX*%d)", o, base, scale)
+		return fmt.Sprintf("%d(%s)(AX*1)", off, base)
 	}
-	isW := func(base string) bool { return w.isa.f32 && (base == "SI" || base == "DI") }
 	load := func(base string, z int) {
 		switch {
-		case isW(base) && !masked:
-			w.ins("VCVTPS2PD %s, %s", addr(base), w.reg(z))
-		case isW(base):
-			w.ins("VCVTPS2PD.Z %s, K1, %s", addr(base), w.reg(z))
 		case !masked:
-			w.ins("VMOVUPD %s, %s", addr(base), w.reg(z))
+			w.ins("%s %s, %s", mov, addr(base), w.reg(z))
 		case w.isa.v == "Z":
-			w.ins("VMOVUPD.Z %s, K1, %s", addr(base), w.reg(z))
+			w.ins("%s.Z %s, K1, %s", mov, addr(base), w.reg(z))
 		default:
 			w.ins("VMASKMOVPD %s, Y13, %s", addr(base), w.reg(z))
 		}
 	}
 	store := func(z int, base string) {
-		if isW(base) {
-			// round W to float32 and store it; the rounded values stay
-			// in Y(24+z%2+2 acc) for the sum of W as stored
-			y := w.rounded(z, acc)
-			w.ins("VCVTPD2PS Z%d, Y%d", z, y)
-			if masked {
-				w.ins("VMOVUPS Y%d, K1, %s", y, addr(base))
-			} else {
-				w.ins("VMOVUPS Y%d, %s", y, addr(base))
-			}
-			return
-		}
 		switch {
 		case !masked:
-			w.ins("VMOVUPD %s, %s", w.reg(z), addr(base))
+			w.ins("%s %s, %s", mov, w.reg(z), addr(base))
 		case w.isa.v == "Z":
-			w.ins("VMOVUPD %s, K1, %s", w.reg(z), addr(base))
+			w.ins("%s %s, K1, %s", mov, w.reg(z), addr(base))
 		default:
 			w.ins("VMASKMOVPD %s, Y13, %s", w.reg(z), addr(base))
 		}
 	}
-	fma := func(a, b, dst int) { w.ins("VFMADD231PD %s, %s, %s", w.reg(a), w.reg(b), w.reg(dst)) }
+	fma := func(a, b, dst int) {
+		w.ins("%s %s, %s, %s", w.isa.op("VFMADD231P"), w.reg(a), w.reg(b), w.reg(dst))
+	}
 	for r := range nr {
 		load(rowReg[r], zw[r])
 	}
@@ -489,18 +470,7 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 	}
 	// The sum of W: W[i] + W[i+1] (in the free x temporary), then into
 	// the accumulator.
-	if w.f32Sum() {
-		// in float32 lanes, from the rounded values stored
-		acc32 := 28 + acc
-		sum := w.rounded(zw[0], acc)
-		if nr == 2 {
-			w.ins("VADDPS Y%d, Y%d, Y%d", w.rounded(zw[1], acc), sum, 30)
-			sum = 30
-		}
-		w.ins("VADDPS Y%d, Y%d, Y%d", sum, acc32, acc32)
-		return
-	}
-	add := func(a, b, dst int) { w.ins("VADDPD %s, %s, %s", w.reg(a), w.reg(b), w.reg(dst)) }
+	add := func(a, b, dst int) { w.ins("%s %s, %s, %s", w.isa.op("VADDP"), w.reg(a), w.reg(b), w.reg(dst)) }
 	sum := zw[0]
 	if nr == 2 {
 		add(zw[1], zw[0], zx)
@@ -509,32 +479,33 @@ func (w *asmWriter) block(nr, off, acc int, masked bool) {
 	add(sum, sumAcc+acc, sumAcc+acc)
 }
 
-// rounded is the Y register holding W's vector z rounded to float32 in
-// column block acc (f32 with the update).
-func (w *asmWriter) rounded(z, acc int) int { return 24 + z%2 + 2*acc }
-
-// f32Sum says whether the sum of W is taken in float32 lanes: over
-// float32 storage with the update, from the rounded values stored.
-func (w *asmWriter) f32Sum() bool { return w.isa.f32 && w.has(partUpd) }
-
 // reduce adds the lanes of the sums V(z), V(z+1) and stores the sum at
-// dst, rounded to float32 when f32.
-func (w *asmWriter) reduce(z int, dst string, f32 bool) {
-	w.ins("VADDPD %s, %s, %s", w.reg(z+1), w.reg(z), w.reg(z))
+// dst: as the lanes' type, or (ret, with float32 lanes) widened to
+// float64.
+func (w *asmWriter) reduce(z int, dst string, ret bool) {
+	add := w.isa.op("VADDP")
+	w.ins("%s %s, %s, %s", add, w.reg(z+1), w.reg(z), w.reg(z))
 	if w.isa.v == "Z" {
 		w.ins("VEXTRACTF64X4 $1, Z%d, Y8", z)
-		w.ins("VADDPD Y8, Y%d, Y%d", z, z)
+		w.ins("%s Y8, Y%d, Y%d", add, z, z)
 	}
 	w.ins("VEXTRACTF128 $1, Y%d, X8", z)
-	w.ins("VADDPD X8, X%d, X%d", z, z)
+	w.ins("%s X8, X%d, X%d", add, z, z)
 	w.ins("VPERMILPD $1, X%d, X8", z)
-	w.ins("VADDSD X8, X%d, X%d", z, z)
-	if f32 {
-		w.ins("VCVTSD2SS X%d, X%d, X%d", z, z, z)
-		w.ins("VMOVSS X%d, %s", z, dst)
+	if !w.isa.f32 {
+		w.ins("VADDSD X8, X%d, X%d", z, z)
+		w.ins("VMOVSD X%d, %s", z, dst)
 		return
 	}
-	w.ins("VMOVSD X%d, %s", z, dst)
+	w.ins("VADDPS X8, X%d, X%d", z, z)
+	w.ins("VMOVSHDUP X%d, X8", z)
+	w.ins("VADDSS X8, X%d, X%d", z, z)
+	if ret {
+		w.ins("VCVTSS2SD X%d, X%d, X%d", z, z, z)
+		w.ins("VMOVSD X%d, %s", z, dst)
+		return
+	}
+	w.ins("VMOVSS X%d, %s", z, dst)
 }
 
 // advance moves the row pointers past nr rows.
