@@ -205,9 +205,11 @@
 // interpreter rounds the temporaries it stores; a sum over a batch or a
 // matrix (W^T x, the rank-one updates and means over the batch, softmax,
 // the GEMMs over widened copies) runs in the model's float64 scratch
-// (Model.wide) and is rounded at its end; synapse passes call
-// kern.Synapse32 (W read and written as float32, widened in registers on
-// AVX-512). A vector activation widens X into the scratch, runs the
+// (Model.wide) and is rounded at its end. The synapse passes are the
+// exception: they call kern.Synapse32, which computes in float32 (16
+// lanes per AVX-512 vector, float32 fused multiply-adds; the
+// interpreter's kern.Synapse32Wide runs the same arithmetic, so the bits
+// agree). A vector activation widens X into the scratch, runs the
 // vector kernel there, and stores f and the derivative placed after it
 // from the unrounded values (from the stored, rounded f the derivative
 // would not be the interpreter's number). Teachers keep their own

@@ -509,7 +509,7 @@ func (p *progGen) emitSynapse(s *schedule.Synapse, learnGuard bool) error {
 		// instead of reading W once more
 		sum := p.passSum(w)
 		if p.prog.Float32 {
-			// float64 arithmetic over float32 storage (kern.Synapse32)
+			// float32 arithmetic over float32 storage (kern.Synapse32)
 			p.printf("m.%s = kern.Synapse32(%d, %d, %s[:%d], %s, %s, %s, %s, alpha, %s, %s, %s)\n", sum, rows, cols, p.f(w), rows*cols,
 				slice(s.X), slice(s.Y), slice(s.E), slice(s.G), slice(s.A), slice(s.C), p.wide(0, kern.Synapse32Scratch(cols)))
 			return nil
