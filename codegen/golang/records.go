@@ -159,7 +159,8 @@ func (p *progGen) resolve(r *check.Ref) ([]recordItem, error) {
 // teacherItem is a teacher's quantity as it was at the start of the step.
 func (p *progGen) teacherItem(r *check.Ref) ([]recordItem, error) {
 	if r.Pop == nil {
-		return nil, lang.Errorf(r.At, "vlec gen go does not support file teachers yet (record %s; use vlec run)", r)
+		// a file teacher the energy reads is a target (above)
+		return nil, lang.Errorf(r.At, "record %s: file teacher %s is not read by the energy, so there is nothing to record", r, r.Teacher.Name)
 	}
 	for _, tg := range p.teachers {
 		if tg.t != r.Teacher {
