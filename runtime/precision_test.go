@@ -13,15 +13,30 @@ import (
 )
 
 // precisionRuns are the models TestFloat32Deviation runs, with the steps
-// of each run: the examples for their whole duration, the benchmark
-// networks for as long as the test stays within seconds.
+// of each run (the examples for their whole duration, the benchmark
+// networks for as long as the test stays within seconds) and the bounds
+// of its drift and of its mean cost's relative difference. The bounds
+// are about four times what the interpreter measured on AVX-512
+// (2026-12-03, the synapse passes in float32; the figures of lang/SPEC.md):
+// the float32 run is the same on every CPU (kern.Synapse32 has one order
+// of summation on every path), but its float64 reference is not (Synapse
+// and the GEMMs sum in another order on AVX2 and in Go), and a model's
+// drift is its own: chain2's errors (h.e, a difference of nearly equal
+// values) drift ten times more than the weights of the wide networks,
+// where each weight's rounding at every update dominates the float32
+// sums of up to 1000 products of the synapse passes (n2's and n4's
+// drift did not change when those passes went from float64 to float32
+// arithmetic; their mean costs moved by 1e-8).
 var precisionRuns = []struct {
-	file  string
-	steps int // 0: the model's duration
+	file        string
+	steps       int     // 0: the model's duration
+	drift, cost float64 // bounds
 }{
-	{"chain2.vle", 0}, {"mlp.vle", 0}, {"chain2_gamma0.vle", 0}, {"mlp_gamma0.vle", 0},
-	{"chain2_teacher.vle", 0}, {"mlp_teacher.vle", 0},
-	{"bench/n1.vle", 20000}, {"bench/n2.vle", 5000}, {"bench/n3.vle", 300}, {"bench/n4.vle", 100}, {"bench/n5.vle", 20},
+	{"chain2.vle", 0, 1e-4, 1e-6}, {"mlp.vle", 0, 1e-5, 2e-7},
+	{"chain2_gamma0.vle", 0, 1e-4, 2e-6}, {"mlp_gamma0.vle", 0, 1e-5, 2e-7},
+	{"chain2_teacher.vle", 0, 2e-6, 1e-8}, {"mlp_teacher.vle", 0, 2e-6, 1e-8},
+	{"bench/n1.vle", 20000, 3e-5, 2e-5}, {"bench/n2.vle", 5000, 3e-5, 1e-6},
+	{"bench/n3.vle", 300, 1e-5, 2e-7}, {"bench/n4.vle", 100, 4e-6, 2e-7}, {"bench/n5.vle", 20, 2e-6, 1e-8},
 }
 
 // TestFloat32Deviation runs every example and benchmark model under
@@ -31,9 +46,10 @@ var precisionRuns = []struct {
 // difference over the run relative to the largest magnitude the float64
 // run reached (its scale), and the relative difference of the mean cost
 // over the run. The float32 states must be float32 numbers and differ
-// from the float64 ones (the setting takes effect), and stay within 1e-3
-// of the scale (the models are stable, so rounding errors do not grow);
-// the figures, printed with -v, are the table of lang/SPEC.md.
+// from the float64 ones (the setting takes effect), and stay within the
+// run's bounds (precisionRuns: the models are stable, so rounding
+// errors do not grow); the figures, printed with -v, are the table of
+// lang/SPEC.md.
 func TestFloat32Deviation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every model twice; -short skips it")
@@ -59,8 +75,11 @@ func TestFloat32Deviation(t *testing.T) {
 		if dev.worst == 0 {
 			t.Errorf("%s: the float32 run is the float64 run", r.file)
 		}
-		if dev.worst > 1e-3 {
-			t.Errorf("%s: float32 drifts %.2g of the scale from float64 (%s)", r.file, dev.worst, dev.name)
+		if dev.worst > r.drift {
+			t.Errorf("%s: float32 drifts %.2g of the scale from float64 (%s), more than its bound %.2g", r.file, dev.worst, dev.name, r.drift)
+		}
+		if cost > r.cost {
+			t.Errorf("%s: the float32 mean cost differs by %.2g from float64's, more than its bound %.2g", r.file, cost, r.cost)
 		}
 	}
 }

@@ -231,8 +231,11 @@ type Program struct {
 	// float32): a kernel reads float32 values, computes in float64 and
 	// rounds each value it writes to float32 once, when it stores it (an
 	// accumulation over a batch or a matrix is rounded at its end, not
-	// term by term). Stimuli, targets and initial values are rounded as
-	// they are stored. Every back end computes these same numbers.
+	// term by term), except a synapse pass (OpSynapse), which computes in
+	// float32 (kern.Synapse32: float32 fused multiply-adds, its sums
+	// rounded term by term in a fixed order of lanes). Stimuli, targets
+	// and initial values are rounded as they are stored. Every back end
+	// computes these same numbers.
 	Float32 bool
 	// Learnable are the parameters that learn (plastic weights, learnable
 	// biases, time constants and params), in the order of the model's
