@@ -104,6 +104,8 @@ func (p *progGen) planData() error {
 		}
 		pl.inputs[buf] = in
 		switch {
+		case in.Data != nil:
+			// the task's feed fills it (task.go)
 		case in.File != "":
 			p.addSeries(buf, in.Name, "input "+in.Name, in.Pos, in.File, in.Size)
 		case in.Stimulus != nil:
@@ -168,6 +170,7 @@ func (p *progGen) emitDataSetup() {
 	if p.plan == nil {
 		return
 	}
+	p.emitTaskSetup()
 	load := func(sf *seriesField) {
 		p.printf("if err := loadDataSeries(&m.%s, %s, %d, %d, steps); err != nil {\nreturn err\n}\n",
 			sf.field, sf.entry.decl(), sf.size, p.prog.Batch)
@@ -185,6 +188,9 @@ func (p *progGen) emitDataSetup() {
 		if sf := p.plan.series[buf]; sf != nil {
 			load(sf)
 			continue
+		}
+		if p.plan.stims[in] == nil {
+			continue // the data set's
 		}
 		for _, n := range p.plan.stims[in].noises {
 			p.printf("m.%s = newOUNoise(%d, %d, %s, seed, %#x) // %s\n", n.field, in.Size, p.prog.Batch,

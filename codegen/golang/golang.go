@@ -77,6 +77,9 @@ func Generate(prog *schedule.Program, sources lang.Sources) (files Files, err er
 	if err := p.planData(); err != nil {
 		return nil, positioned(err)
 	}
+	if err := p.planTask(); err != nil {
+		return nil, positioned(err)
+	}
 	if err := p.emit(); err != nil {
 		return nil, positioned(err)
 	}
@@ -132,9 +135,6 @@ type tmplProvenance struct {
 // refuse rejects the models the generator does not handle yet.
 func refuse(prog *schedule.Program) error {
 	m := prog.Model
-	if m.Task != nil {
-		return lang.ErrorList{lang.Errorf(m.Task.Pos, "vlec gen go does not support tasks yet (data sets, epochs, evaluation, checkpoints); run them with vlec run, the interpreter")}
-	}
 	if prog.Batch < 1 {
 		return fmt.Errorf("model %s: batch %d", m.Name, prog.Batch)
 	}
@@ -167,7 +167,7 @@ type tmplData struct {
 	Dt                                     string
 	Batch, Steps, LearnAfter, TimePlaces   int
 	Seed                                   uint64
-	HasCost, Adjoint                       bool
+	HasCost, Adjoint, Task                 bool
 	CostExpr                               string
 	Records                                string
 	Provenance                             tmplProvenance
@@ -179,7 +179,7 @@ func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 	pkg := packageName(m.Name)
 	d := tmplData{Source: filepath.Base(m.File), Package: pkg, Module: pkg, Model: m.Name, Method: string(m.Sim.Method), Precision: p.elem(),
 		Dt: constant(p.prog.Dt).text(), Batch: p.prog.Batch, Steps: p.prog.Steps, LearnAfter: p.prog.LearnAfter,
-		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, Adjoint: p.adj != nil, CostExpr: "nanValue", Records: recs,
+		TimePlaces: timePlaces(p.prog.Dt), Seed: m.Sim.Seed, HasCost: p.prog.Cost != nil, Adjoint: p.adj != nil, Task: p.task != nil, CostExpr: "nanValue", Records: recs,
 		Provenance: prov}
 	if p.prog.Cost != nil {
 		d.CostExpr = fmt.Sprintf("sum(%s) / float64(len(%s))", p.f(p.prog.Cost), p.f(p.prog.Cost))
@@ -213,6 +213,9 @@ func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 		return nil, err
 	}
 	files["data.go"] = data
+	if err := addTaskFiles(files, p, d); err != nil {
+		return nil, err
+	}
 	// funcs.go calls kern's activations: every module has the package
 	if err := addKern(files); err != nil {
 		return nil, err

@@ -30,8 +30,9 @@ var update = flag.Bool("update", false, "rewrite the golden files of the generat
 // equivModels returns the models generated, compiled and run against
 // the interpreter, relative to examples/ (testdata's as ../codegen/...):
 // every model under examples/, found by glob so that a new example is
-// compared too, and testdata's, except tasks. chain2 and
-// mlp come first: the golden comparisons use them.
+// compared too, and testdata's (a task's run shortened by taskOverrides,
+// task_test.go). chain2 and mlp come first: the golden comparisons use
+// them.
 func equivModels(t *testing.T) []string {
 	t.Helper()
 	out := []string{"chain2.vle", "mlp.vle"}
@@ -48,13 +49,10 @@ func equivModels(t *testing.T) []string {
 			if rel == "chain2.vle" || rel == "mlp.vle" {
 				continue
 			}
-			m, sources, err := check.Load(f)
-			if err != nil {
+			if _, sources, err := check.Load(f); err != nil {
 				t.Fatal(sources.Format(err))
 			}
-			if m.Task == nil {
-				out = append(out, rel)
-			}
+			out = append(out, rel)
 		}
 	}
 	if len(out) < 16 {
@@ -114,10 +112,14 @@ func equivalence(t *testing.T, f32 bool) {
 	root := t.TempDir()
 	models := prepare(t, root, f32)
 	start := time.Now()
-	bins := buildAll(t, goCmd, root, models)
+	bins := buildAll(t, goCmd, root, models, taskPrograms(t, root, models)...)
 	t.Logf("go vet + go build of %d generated modules: %.1fs", len(models), time.Since(start).Seconds())
 	for _, m := range models {
 		t.Run(m.pkg, func(t *testing.T) {
+			if m.prog.Model.Task != nil {
+				taskEquivalence(t, root, bins, m, f32) // task_test.go
+				return
+			}
 			steps := stepsOf(m.prog)
 			dur := runtime.FormatTime(steps, m.prog.Dt) + "s"
 			gen := filepath.Join(root, "out", m.pkg)
@@ -165,6 +167,7 @@ func prepare(t *testing.T, root string, f32 bool) []*model {
 		if err := os.WriteFile(dst, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		linkTaskFiles(t, filepath.Join("../../examples", name), dst)
 	}
 	var out []*model
 	for _, name := range names {
@@ -177,9 +180,9 @@ func prepare(t *testing.T, root string, f32 bool) []*model {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(f, "\nrecord %s every 3 steps to \"extra.csv\"\n", extraItems(prog))
+		fmt.Fprintf(f, "\nrecord %s every %d steps to \"extra.csv\"\n", extraItems(prog), extraEvery(prog))
 		f.Close()
-		opts := vlec.Options{}
+		opts := vlec.Options{Set: taskOverrides[name]}
 		if f32 {
 			opts.Precision = "float32" // the model's, not its teachers'
 		}

@@ -37,7 +37,7 @@ func (p *progGen) emitKernelFunc(name, doc string, ks []*schedule.Kernel, learnG
 		learn := learnGuard && k.Phase == schedule.PhaseLearn
 		if learn != inLearn {
 			if learn {
-				p.printf("if k >= %d {\n", p.prog.LearnAfter)
+				p.printf("if %s {\n", p.learnCond())
 			} else {
 				p.printf("}\n")
 			}
@@ -353,7 +353,7 @@ func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor fl
 			return fmt.Errorf("mean of %d entries into %d", src.Size(), n)
 		}
 		nb := p.rows(src)
-		p.printf("const f = %s\n", constant(factor/float64(nb)).text())
+		p.printf("%s\n", p.accFactor("f", factor/float64(nb), target))
 		if p.prog.Float32 {
 			p.printf("d := %s\nwiden(d, %s)\n", p.wide(0, n), p.row(target, "0"))
 		} else {
@@ -376,7 +376,7 @@ func (p *progGen) emitAcc(k *schedule.Kernel, target *schedule.Buffer, factor fl
 	if target.Size() != na*nc {
 		return fmt.Errorf("outer product of %d and %d entries into %d", na, nc, target.Size())
 	}
-	p.printf("const alpha = %s\n", constant(factor/float64(B)).text())
+	p.printf("%s\n", p.accFactor("alpha", factor/float64(B), target))
 	f32 := p.prog.Float32
 	if f32 {
 		// the sums in float64 scratch, rounded once when stored
@@ -420,7 +420,7 @@ func (p *progGen) emitApply(k *schedule.Kernel) error {
 	// every entry (as the interpreter applies it), then the store
 	p.printf("p, dv := %s[:%d], %s[:%d]\n", p.f(dst), n, p.f(d), n)
 	p.printf("for i, x := range dv {\nv := %s\n", p.ld("p[i]"))
-	change := fmt.Sprintf("v += %s * %s\n", constant(k.Scale).text(), p.ld("x"))
+	change := fmt.Sprintf("v += %s * %s\n", p.rate(k.Scale), p.ld("x"))
 	if mask, ok := p.masks[dst]; ok {
 		p.printf("if m.%s[i] {\n%s}\n", mask, change)
 	} else {
@@ -444,7 +444,7 @@ func (p *progGen) emitAdam(k *schedule.Kernel) error {
 	cnt := "m." + p.adam[k]
 	p.printf("%s++\n", cnt)
 	// variables, not constants: 1-beta1 must round as the interpreter rounds it
-	p.printf("beta1, beta2, eps, rate := %s, %s, %s, %s\n", constant(a.Beta1).text(), constant(a.Beta2).text(), constant(a.Eps).text(), constant(k.Scale).text())
+	p.printf("beta1, beta2, eps, rate := %s, %s, %s, %s\n", constant(a.Beta1).text(), constant(a.Beta2).text(), constant(a.Eps).text(), p.rate(k.Scale))
 	p.printf("c1, c2 := 1-math.Pow(beta1, float64(%s)), 1-math.Pow(beta2, float64(%s))\n", cnt, cnt)
 	p.printf("p, dv, mv, vv := %s[:%d], %s[:%d], %s[:%d], %s[:%d]\n", p.f(dst), n, p.f(d), n, p.f(mo), n, p.f(v), n)
 	p.printf("for i := range p {\n")
@@ -500,11 +500,11 @@ func (p *progGen) emitSynapse(s *schedule.Synapse, learnGuard bool) error {
 	if s.A != nil {
 		learn = "true"
 		if learnGuard {
-			learn = fmt.Sprintf("k >= %d", p.prog.LearnAfter)
+			learn = p.learnCond()
 		}
 	}
 	if rows*cols > tinySynapse || p.prog.Float32 {
-		p.printf("alpha := 0.0\nif %s {\nalpha = %s\n}\n", learn, constant(s.Scale).text())
+		p.printf("alpha := 0.0\nif %s {\nalpha = %s\n}\n", learn, p.rate(s.Scale))
 		// the pass returns the sum of W's entries, which the guard checks
 		// instead of reading W once more
 		sum := p.passSum(w)
@@ -541,7 +541,7 @@ func (p *progGen) emitSynapse(s *schedule.Synapse, learnGuard bool) error {
 		p.printf("eo := e[o]\n")
 	}
 	if s.A != nil {
-		p.printf("ao := %s * a[o]\n", constant(s.Scale).text())
+		p.printf("ao := %s * a[o]\n", p.rate(s.Scale))
 	}
 	p.printf("for j := range %d {\nwv := wr[j]\n", cols)
 	if s.Y != nil {

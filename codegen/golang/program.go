@@ -37,6 +37,7 @@ type progGen struct {
 	plan     *inputPlan                  // stimuli, noise generators and data files (files.go)
 	wideNeed int                         // float64 scratch values the kernels need (precision float32)
 	adj      *adjointGen                 // method adjoint: the reverse sweep (adjoint.go)
+	task     *taskGen                    // the student's task (task.go)
 	w        bytes.Buffer
 }
 
@@ -120,6 +121,9 @@ func newProgGen(prog *schedule.Program, typ string, parent *progGen) (*progGen, 
 		tp := prog.Teachers[t]
 		if tp == nil && t.File != "" {
 			continue // a file teacher: a data series of the targets (files.go)
+		}
+		if tp == nil && t.Data != nil {
+			continue // a data set's targets (task.go)
 		}
 		if tp == nil {
 			return nil, lang.Errorf(t.Pos, "teacher %s has no step program", t.Name)
@@ -234,6 +238,7 @@ func (p *progGen) emit() error {
 	p.emitSwap()
 	p.emitClose()
 	p.emitStepTeachers()
+	p.emitTaskMethods()
 	if p.top {
 		p.emitGuard()
 		p.emitSettable()
@@ -526,10 +531,15 @@ func (p *progGen) floatList(v []float64) string {
 func (p *progGen) emitInputs() error {
 	bound := p.boundInputs()
 	var static, dynamic bytes.Buffer
+	dynamic.WriteString(p.feedAdvance())
 	needT := false
 	for _, in := range p.prog.Model.Inputs {
 		buf := p.prog.Inputs[in]
 		if buf == nil {
+			continue
+		}
+		if in.Data != nil && p.task != nil {
+			dynamic.WriteString(p.dataInput(in, buf))
 			continue
 		}
 		if src, ok := bound[buf]; ok {
@@ -614,6 +624,10 @@ func (p *progGen) emitTargets() {
 			p.printf("fillSeries(m.%s, %s, m.k) // %s = file(%q)\n", sf.field, p.f(tb.Buffer), tb.Buffer.Name, filepath.Base(tb.Teacher.File))
 			continue
 		}
+		if tb.Teacher != nil && tb.Teacher.Data != nil {
+			p.printf("%s", p.dataTarget(tb))
+			continue
+		}
 		for _, tg := range p.teachers {
 			if tg.t == tb.Teacher {
 				p.printf("%s // %s\n", copyValues(p.f(tb.Buffer), tg.gen.storage("m."+tg.field+".", tb.Source), p.elem(), tg.gen.elem()), tb.Buffer.Name)
@@ -626,6 +640,9 @@ func (p *progGen) emitTargets() {
 // checkTargets refuses targets whose sizes differ from their sources'.
 func (p *progGen) checkTargets() error {
 	for _, tb := range p.prog.Targets {
+		if t := tb.Teacher; tb.Source == nil && t != nil && t.Data != nil {
+			continue // a data set's targets (planTask checks them)
+		}
 		if t := tb.Teacher; tb.Source == nil && t != nil && t.File != "" {
 			if tb.Buffer.Size() != t.Size {
 				return lang.Errorf(t.Pos, "teacher %s has %d values, the energy reads %d", t.Name, t.Size, tb.Buffer.Size())

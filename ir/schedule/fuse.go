@@ -36,9 +36,12 @@ func (k *Kernel) Reads() []*Buffer {
 	return nonNil(s.W, s.X, s.E, s.A, s.C)
 }
 
-// Writes are the buffers a kernel writes: its destination, or for a
-// synapse W, Y and G.
+// Writes are the buffers a kernel writes: its destination (for Adam also
+// its moments), or for a synapse W, Y and G.
 func (k *Kernel) Writes() []*Buffer {
+	if k.Op == OpAdam && len(k.Args) == 3 {
+		return []*Buffer{k.Dst, k.Args[1], k.Args[2]}
+	}
 	if k.Op != OpSynapse {
 		return []*Buffer{k.Dst}
 	}
