@@ -20,7 +20,8 @@ import (
 
 // goRunFlags are the flags of vlec run that the generated simulator's
 // command takes too.
-var goRunFlags = map[string]bool{"backend": true, "out": true, "duration": true, "seed": true, "quiet": true, "precision": true, "plot": true, "set": true}
+var goRunFlags = map[string]bool{"backend": true, "out": true, "duration": true, "seed": true, "quiet": true, "precision": true, "plot": true, "set": true,
+	"resume": true, "from": true}
 
 // runGoBackend is vlec run --backend go: the model's generated simulator,
 // compiled once into the cache, run with vlec run's flags translated,
@@ -64,15 +65,29 @@ func refuseInterpFlags(fs *pflag.FlagSet) error {
 }
 
 // goRunArgs translates vlec run's flags into the generated command's:
-// -o, -duration (checked here, passed as a time in seconds), -seed, -q.
-// Without -o the command makes the default run directory itself, named
-// as vlec run names it.
+// -o, -duration (checked here, passed as a time in seconds; refused for a
+// task, as vlec run refuses it), -seed, -q, and -resume and -from (a
+// task's run; another model's command has neither). Without -o the
+// command makes the default run directory itself, named as vlec run
+// names it.
 func goRunArgs(fs *pflag.FlagSet, prog *schedule.Program) ([]string, error) {
 	var args []string
+	task := prog.Model.Task
+	for _, f := range []string{"resume", "from"} {
+		if v, _ := fs.GetString(f); v != "" {
+			if task == nil {
+				return nil, fmt.Errorf("--%s: not supported by --backend go for a model without a task (the generated simulator has no such option); use --backend interp", f)
+			}
+			args = append(args, "-"+f+"="+v)
+		}
+	}
 	if out, _ := fs.GetString("out"); out != "" {
 		args = append(args, "-o="+out)
 	}
 	if d, _ := fs.GetString("duration"); d != "" {
+		if task != nil {
+			return nil, fmt.Errorf("--duration: model %s runs a task, whose epochs set its length (%s)", prog.Model.Name, task)
+		}
 		n, err := flagSteps("--duration", d, prog.Dt)
 		if err != nil {
 			return nil, err

@@ -74,9 +74,10 @@ Go toolchain (the go command) the first time, which takes about a second
 later runs of the unchanged model start at once. The cache is the
 directory $VLEC_CACHE_DIR, by default vlec/go in the user's cache
 directory (~/.cache/vlec/go on Linux); delete it at any time. The
-generated simulator takes -o, --duration, --seed and -q (and --set and
---precision, applied when it is generated: a new setting builds a new
-simulator); the other flags are refused, as are the models the generator does not support yet: run
+generated simulator takes -o, --duration, --seed and -q, for a task
+--resume and --from (and --set and --precision, applied when it is
+generated: a new setting builds a new simulator); the other flags are
+refused, as are the models the generator does not support yet: run
 those with --backend interp.`,
 		Example: "  vlec run examples/chain2.vle -o out\n  vlec run examples/mlp.vle --duration 5s --seed 3 -q\n  vlec run examples/chain2.vle --set lr=0.3 --set method=le --set sim.duration=100s\n  vlec run --backend go examples/chain2.vle",
 		Args:    cobra.ExactArgs(1),

@@ -14,7 +14,11 @@
 //	funcs.go          numeric helpers (sigmoid, softplus, dot products, ...)
 //	data.go           DataPaths and DataFiles: the model's data files;
 //	                  their readers and the ou noise, when the model has them
+//	task.go           a model with a task: the data set, the epochs, the
+//	                  metrics, the checkpoints (Epoch, RunTask, Evaluate,
+//	                  SaveCheckpoint, Resume, LoadParams, MetricsCSV, ...)
 //	cmd/<model>/main.go  the command: flags -duration, -seed, -o, -q, -set
+//	cmd/<model>/task.go  a task's run: flags -resume, -from
 //
 // Model holds every buffer of the program as a flat []float64 (a
 // [n]float64 array for tiny programs of at most 1024 values in all, such
@@ -189,11 +193,69 @@
 // the interval in float64 (divided by its length for a mean), the plain
 // items taken at the row's step.
 //
+// # Tasks
+//
+// A model with a task (lang/SPEC.md, dataset and task) gets task.go, the
+// interpreter's protocol (runtime/task.go, data.go, checkpoint.go and the
+// task part of run.go) in the module, and its command runs the task as
+// vlec run does: the epochs (the training split in batch rows, in an
+// order shuffled from the seed and the epoch by math/rand/v2's PCG and
+// Shuffle, as the interpreter draws it; the last partial batch filled from
+// the start of the order and not counted; the test split on evaluation
+// epochs, learning off), the loss and accuracy per split, the schedule's
+// factor on every learning rate and the stopping rule, a line per epoch
+// on stderr (the progress bar keeps the last epoch's headline),
+// <model>.metrics.csv rewritten after every epoch, <model>.checkpoint.npz
+// and <model>.params.npz after every checkpoint_every-th epoch and at the
+// end, and the summary's task, from and resumed_from. The data set's
+// arrays (.npz, .npy or CSV; DataPaths' <dataset>.x, .y, .test.x and
+// .test.y) are read and checked by New as vlec run reads them, kept one
+// row per sample, and copied into the data input and target at the start
+// of every step (hold or stream, settle, one-hot classes); reset = true
+// clears every state, temporary and message of the model and its
+// teachers and runs the Init kernels before each sample.
+//
+// Generated learning follows the task: the learning kernels run while
+// the step learns (not during a sample's settle steps nor an
+// evaluation), and every learning rate (an apply's, Adam's, a change
+// accumulated straight into a parameter, a synapse pass's) is multiplied
+// by the schedule's factor at run time where the interpreter multiplies
+// it, so a factor of 1 leaves every number as it was.
+//
+// Checkpoints are vlec's format (lang/SPEC.md, Tasks: metrics and
+// checkpoints): the parameters by name, every buffer a step carries to the
+// next as vlec/<i> by its number in the step program, Adam's step counts,
+// the ou generators' PCG states, the teachers', and checkpoint.json with
+// the task's state; vlec run --resume continues a generated run's
+// checkpoint and the command's -resume (Model.Resume) vlec run's, each
+// bit for bit as the unbroken run (the equivalence tests cross them both
+// ways). The last step of every split stores every temporary
+// (kernelsStoring), so that a checkpoint written after an epoch holds the
+// interpreter's arrays, temporaries included, while every other step
+// keeps the chains' locals. -from (LoadParams) takes the parameters of a
+// checkpoint or any .npz, as vlec run --from does. -duration steps a task's
+// model without its task (the training samples in order, learning on,
+// what vlec bench times); vlec run --backend go refuses it, as vlec run
+// does.
+//
+// The library: Epoch runs the next epoch and returns its metrics,
+// RunTask the epochs left (a callback after each), TaskDone, TaskState
+// (the epochs, the factor, the plateau counters, the metrics so far) and
+// TaskSummary report, Evaluate presents a split with learning off,
+// SaveCheckpoint, SaveParams, Resume and LoadParams read and write vlec's
+// files, MetricsCSV the metrics file; the constants Epochs, TrainBatches,
+// SampleSteps, ... give the task's shape. The equivalence tests run
+// examples/mnist1d (shortened by overrides) and testdata's task_hold and
+// task_stream, which take every branch of task.go, and compare metrics,
+// records, checkpoints and summaries with the interpreter's.
+//
 // # Not supported yet
 //
 // Refused with a positioned error naming the construct, so that nothing
 // is generated that would not compile or would compute something else:
-// an ou noise where the interpreter evaluates it lazily (above).
+// an ou noise where the interpreter evaluates it lazily (above), weights
+// read from an .npz archive, and a teacher model with a data set of its
+// own.
 //
 // # Precision float32
 //

@@ -27,6 +27,7 @@ func (p *progGen) emitKernelFunc(name, doc string, ks []*schedule.Kernel, learnG
 	p.printf("// %s\n", doc)
 	if learnGuard {
 		p.printf("func (m *%s) %s(k int) {\n", p.typ, name)
+		p.printf("%s", p.storingPrologue(name))
 	} else {
 		p.printf("func (m *%s) %s() {\n", p.typ, name)
 	}

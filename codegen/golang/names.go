@@ -31,6 +31,11 @@ var reserved = map[string]bool{
 	"k": true, "steps": true, "seed": true, "noGuard": true, "fillInputs": true, "copyTargets": true,
 	"kernels": true, "initKernels": true, "swap": true, "check": true, "step": true, "setup": true,
 	"initParams": true, "apply": true, "scratch": true,
+	// a task's (task.go)
+	"Epoch": true, "RunTask": true, "TaskState": true, "TaskDone": true, "TaskSummary": true, "Learning": true,
+	"Evaluate": true, "SaveCheckpoint": true, "SaveParams": true, "Resume": true, "LoadParams": true,
+	"feed": true, "learnOff": true, "lrScale": true, "task": true, "reset": true, "present": true, "accumulate": true,
+	"taskValues": true, "checkpointState": true, "checkpointParams": true, "storeTemps": true, "kernelsStoring": true,
 }
 
 // namer gives every buffer of one program a unique field name.

@@ -221,6 +221,9 @@ func (p *progGen) emit() error {
 	if err := p.emitKernels("kernels", p.kernels, true); err != nil {
 		return err
 	}
+	if err := p.emitStoringKernels(); err != nil {
+		return err
+	}
 	if err := p.emitKernels("initKernels", p.prog.Init, false); err != nil {
 		return err
 	}

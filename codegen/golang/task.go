@@ -37,9 +37,13 @@ import (
 //     to the next (vlec/<i>, by the buffer's number in the step program),
 //     the Adam step counts in the order of the fused program's Adam
 //     kernels, the noise generators in the interpreter's order, and the
-//     teachers. Every temporary of the program is stored (none is a
-//     local of an elementwise chain), so that a checkpoint holds the
-//     interpreter's arrays, array for array.
+//     teachers;
+//   - kernelsStoring, the step's kernels with every temporary stored
+//     (none a local of an elementwise chain), which the last step of
+//     each split runs instead of kernels: a checkpoint written after an
+//     epoch then holds the interpreter's arrays, array for array,
+//     temporaries included, while every other step keeps its locals
+//     (storing them all costs mnist1d's step 12-15%).
 
 // taskGen is the generated part of a model's task.
 type taskGen struct {
@@ -87,12 +91,6 @@ func (p *progGen) planTask() error {
 		tg.pred = b
 		p.pinned[b] = true
 	}
-	// a checkpoint holds every temporary as the step left it
-	for _, b := range p.prog.Buffers {
-		if b.Kind == schedule.Temp {
-			p.pinned[b] = true
-		}
-	}
 	for _, in := range p.prog.Model.Inputs {
 		if in.Data != nil && in.Data != ds {
 			return lang.Errorf(in.Pos, "input %s: dataset %s is not the task's", in.Name, in.Data.Name)
@@ -115,6 +113,7 @@ func (p *progGen) planTask() error {
 		"feed *dataFeed // the data set's presentation",
 		"learnOff bool // learning is off in this step (a sample's settle steps, an evaluation)",
 		"lrScale float64 // the schedule's factor on every learning rate",
+		"storeTemps bool // the step stores every temporary (kernelsStoring): the last of a split, which a checkpoint may follow",
 		"task taskRun // the task's state")
 	p.task = tg
 	return nil
@@ -443,4 +442,34 @@ func hasNoise(p *progGen) bool {
 		}
 	}
 	return false
+}
+
+// emitStoringKernels writes kernelsStoring, the step's kernels with every
+// temporary stored, for a task's model.
+func (p *progGen) emitStoringKernels() error {
+	if p.task == nil {
+		return nil
+	}
+	saved, gemms := p.pinned, len(p.gemms)
+	p.pinned = map[*schedule.Buffer]bool{}
+	for b := range saved {
+		p.pinned[b] = true
+	}
+	for _, b := range p.prog.Buffers {
+		if b.Kind == schedule.Temp {
+			p.pinned[b] = true
+		}
+	}
+	err := p.emitKernelFunc("kernelsStoring", "kernelsStoring runs the kernels of step k as kernels does, storing every temporary.", p.kernels, true)
+	p.pinned, p.gemms = saved, p.gemms[:gemms]
+	return err
+}
+
+// storingPrologue is the start of a task's model's kernels: the step that
+// stores every temporary runs kernelsStoring instead.
+func (p *progGen) storingPrologue(name string) string {
+	if p.task == nil || name != "kernels" {
+		return ""
+	}
+	return "if m.storeTemps {\nm.kernelsStoring(k)\nreturn\n}\n"
 }
