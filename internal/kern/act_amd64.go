@@ -1,8 +1,8 @@
 package kern
 
 // The AVX-512 activation functions (act_amd64.s): n > 0 values from src
-// to dst, the same operations as TanhScalar, SigmoidScalar and
-// ExpScalar on eight lanes at a time.
+// to dst, the same operations as tanhGo, SigmoidScalar and ExpScalar on
+// eight lanes at a time.
 
 //go:noescape
 func tanhAVX512(dst, src *float64, n int)
@@ -21,18 +21,12 @@ var actAVX512 = hasAVX512()
 // compare it with the Go code where the CPU runs it).
 const actAsm = true
 
-// tanhFMA is TanhScalar in assembly on one XMM register (AVX and FMA).
-//
-//go:noescape
-func tanhFMA(x float64) float64
-
 // sigmoidFMA is SigmoidScalar in assembly on one XMM register (AVX and
 // FMA), for |x| <= sigmoidFMAMax.
 //
 //go:noescape
 func sigmoidFMA(x float64) float64
 
-// actFMA reports whether TanhScalar runs tanhFMA and SigmoidScalar
-// sigmoidFMA: the CPU has AVX and FMA and the operating system saves
-// the YMM registers.
+// actFMA reports whether SigmoidScalar runs sigmoidFMA: the CPU has AVX
+// and FMA and the operating system saves the YMM registers.
 var actFMA = hasAVX2FMA()

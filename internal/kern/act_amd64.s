@@ -1,7 +1,7 @@
 #include "textflag.h"
 
-// AVX-512 forms of TanhScalar, SigmoidScalar and ExpScalar (act.go):
-// the same IEEE operations in the same order on eight lanes per ZMM
+// AVX-512 forms of tanhGo, SigmoidScalar and ExpScalar (act.go): the
+// same IEEE operations in the same order on eight lanes per ZMM
 // register, so that the results are the same bits. Each function takes
 // (dst, src *float64, n int) with n > 0 and runs one loop body over
 // vectors of eight values, Z0 in and Z14 out:
@@ -17,24 +17,26 @@
 //     store.
 //
 // Z31 holds 1.0, Z30 the mask clearing the sign bit, Z29 the last
-// vector; the other constants are broadcast from actConst, whose layout
-// is fixed by act.go.
+// vector; the other constants are broadcast from actConst and
+// tanhConst, whose layouts are fixed by act.go.
 
-#define C_TAU ·actConst+8(SB)
-#define C_TBIG ·actConst+16(SB)
-#define C_M2 ·actConst+24(SB)
-#define C_INVLN2 ·actConst+32(SB)
-#define C_LN2HI ·actConst+40(SB)
-#define C_LN2LO ·actConst+48(SB)
-#define C_SBIG ·actConst+56(SB)
-#define C_EMAX ·actConst+64(SB)
-#define C_EMIN ·actConst+72(SB)
-#define C_ABS ·actConst+80(SB)
-#define C_SIGN ·actConst+88(SB)
-#define C_ZERO ·actConst+96(SB)
-#define C_R0LO ·actConst+104(SB)
-#define C_P(i) ·actConst+(112+8*i)(SB)
-#define C_R(i) ·actConst+(200+8*i)(SB)
+#define C_INVLN2 ·actConst+8(SB)
+#define C_LN2HI ·actConst+16(SB)
+#define C_LN2LO ·actConst+24(SB)
+#define C_SBIG ·actConst+32(SB)
+#define C_EMAX ·actConst+40(SB)
+#define C_EMIN ·actConst+48(SB)
+#define C_ABS ·actConst+56(SB)
+#define C_SIGN ·actConst+64(SB)
+#define C_ZERO ·actConst+72(SB)
+#define C_P(i) ·actConst+(80+8*i)(SB)
+#define C_ONE ·actConst+0(SB)
+
+#define T_SMALL ·tanhConst+0(SB)
+#define T_BIG ·tanhConst+8(SB)
+#define T_SPLIT ·tanhConst+16(SB)
+#define T_IDX ·tanhConst+24(SB)
+#define T_P(i) ·tanhConst+(32+8*i)(SB)
 
 // Arguments, constant registers, K1, CX = the vectors of the loop, R8 =
 // 1 if the overlapping last vector (in Z29) is to follow.
@@ -154,59 +156,168 @@ done: \
 	VADDPD       Z11, Z14, Z14; \
 	VFMADD213PD  Z13, Z12, Z14
 
-// The small-|x| polynomial of tanh: from a = |x| in Z1, a + (a s) R(s)
-// in Z17 (s = a^2, R by Horner, its constant term added in two parts);
-// clobbers Z16.
+// The small-|x| polynomial of tanh: from a = |x| in Z1, a + (a s) P(s)
+// in Z17 (s = a^2, P by Estrin's scheme); clobbers Z16, Z18-Z22.
 #define TANH_SMALL \
-	VMULPD           Z1, Z1, Z16; \
-	VBROADCASTSD     C_R(7), Z17; \
-	VFMADD213PD.BCST C_R(6), Z16, Z17; \
-	VFMADD213PD.BCST C_R(5), Z16, Z17; \
-	VFMADD213PD.BCST C_R(4), Z16, Z17; \
-	VFMADD213PD.BCST C_R(3), Z16, Z17; \
-	VFMADD213PD.BCST C_R(2), Z16, Z17; \
-	VFMADD213PD.BCST C_R(1), Z16, Z17; \
-	VFMADD213PD.BCST C_R0LO, Z16, Z17; \
-	VADDPD.BCST      C_R(0), Z17, Z17; \
-	VMULPD           Z1, Z16, Z16; \
-	VFMADD213PD      Z1, Z16, Z17
+	VMULPD      Z1, Z1, Z16; \
+	VMULPD      Z16, Z16, Z18; \
+	VMULPD      Z18, Z18, Z19; \
+	VMULPD      Z16, Z1, Z20; \
+	VMULPD.BCST T_P(1), Z16, Z21; \
+	VADDPD.BCST T_P(0), Z21, Z21; \
+	VMULPD.BCST T_P(3), Z16, Z22; \
+	VADDPD.BCST T_P(2), Z22, Z22; \
+	VMULPD.BCST T_P(5), Z16, Z17; \
+	VADDPD.BCST T_P(4), Z17, Z17; \
+	VMULPD      Z22, Z18, Z22; \
+	VADDPD      Z22, Z21, Z21; \
+	VMULPD      Z17, Z19, Z17; \
+	VADDPD      Z17, Z21, Z21; \
+	VMULPD      Z21, Z20, Z21; \
+	VADDPD      Z21, Z1, Z17
+
+// Four coefficients of the eight lanes' grid points, from the entries
+// at base + off + scale * (lane's offset at 8*lane(R13)), transposed:
+// four half rows, lanes (0, 2), (1, 3), (4, 6), (5, 7) (Z16-Z19), their
+// even and odd elements interleaved (Z20-Z23), and the 128-bit pairs
+// gathered into c0, c1, c2, c3 (lane i in element i). Clobbers R11,
+// R12, Z16-Z23.
+#define TANH_COEF4(base, off, scale, c0, c1, c2, c3) \
+	MOVQ          0(R13), R11; \
+	MOVQ          16(R13), R12; \
+	VMOVUPD       off(base)(R11*scale), Y16; \
+	VINSERTF64X4  $1, off(base)(R12*scale), Z16, Z16; \
+	MOVQ          8(R13), R11; \
+	MOVQ          24(R13), R12; \
+	VMOVUPD       off(base)(R11*scale), Y17; \
+	VINSERTF64X4  $1, off(base)(R12*scale), Z17, Z17; \
+	MOVQ          32(R13), R11; \
+	MOVQ          48(R13), R12; \
+	VMOVUPD       off(base)(R11*scale), Y18; \
+	VINSERTF64X4  $1, off(base)(R12*scale), Z18, Z18; \
+	MOVQ          40(R13), R11; \
+	MOVQ          56(R13), R12; \
+	VMOVUPD       off(base)(R11*scale), Y19; \
+	VINSERTF64X4  $1, off(base)(R12*scale), Z19, Z19; \
+	VUNPCKLPD     Z17, Z16, Z20; \
+	VUNPCKHPD     Z17, Z16, Z21; \
+	VUNPCKLPD     Z19, Z18, Z22; \
+	VUNPCKHPD     Z19, Z18, Z23; \
+	VSHUFF64X2    $0x88, Z22, Z20, c0; \
+	VSHUFF64X2    $0x88, Z23, Z21, c1; \
+	VSHUFF64X2    $0xdd, Z22, Z20, c2; \
+	VSHUFF64X2    $0xdd, Z23, Z21, c3
+
+// The entries' byte offsets in tanhCoefB (index * 32) of the vector in
+// Z0, stored at dst: c by Veltkamp's splitting of |x|, its bits 48..54.
+// Clobbers Z1, Z3, Z4.
+#define TANH_OFFSETS(dst) \
+	VPANDQ      Z30, Z0, Z1; \
+	VMULPD.BCST T_SPLIT, Z1, Z3; \
+	VSUBPD      Z3, Z1, Z4; \
+	VADDPD      Z4, Z3, Z3; \
+	VPSRLQ      $43, Z3, Z4; \
+	VPANDQ.BCST T_IDX, Z4, Z4; \
+	VMOVDQU64   Z4, dst
 
 // func tanhAVX512(dst, src *float64, n int)
 //
-// Per vector: K2 = the lanes with |x| < tanhSmall. If they are all the
-// lanes, only the polynomial runs; else the exponential path runs, and
-// the polynomial too if K2 is not empty, blended in by K2.
-TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
+// tanhGo on eight lanes, in chunks of up to eight vectors: a first pass
+// stores the vectors' entry offsets at 0(SP) + 64 i, and a second
+// computes the values, so that the loads of the coefficients do not wait
+// for a chain of operations on the same vector (the last overlapping
+// vector, taken before anything was stored, is a chunk of its own, from
+// a copy at 512(SP)). Per vector of the second pass: a = |x| in Z1; K2
+// = the lanes with a < tanhSmall, K3 those with tanhSmall <= a <
+// tanhBig (NaN in neither), K4 the others (a >= tanhBig or NaN). If K2
+// is every lane, only the polynomial runs. Else Z14 = 1.0, and if K3 is
+// not empty the table path computes every lane into Z14 (lanes outside
+// its range with some entry) and K4's lanes get 1.0 back; then the
+// polynomial if K2 is not empty, blended in by K2; then x's sign, and
+// NaN lanes x + x. The table path: c by Veltkamp's splitting, r = a -
+// c, Z5-Z8 = c0hi, c0lo, c1hi, c1lo, Z9-Z12 = c2..c5 (the second half
+// of tanhCoefA's rows), Z13-Z15, Z24 = c6..c9 (tanhCoefB); Z25-Z28 =
+// r^2, r^4, r^6, r^8. Registers: CX the vectors left, DX those left in
+// the chunk, R13 their offsets, R9 and R10 the tables.
+TEXT ·tanhAVX512(SB), NOSPLIT, $576-24
 	PROLOGUE
+	LEAQ ·tanhCoefA(SB), R9
+	LEAQ ·tanhCoefB(SB), R10
 
-tanhLoop:
-	VMOVUPD.Z (SI), K1, Z0
+tanhChunk:
+	MOVQ CX, DX
+	CMPQ DX, $8
+	JLE  tanhChunkN
+	MOVQ $8, DX
 
-tanhBody:
+tanhChunkN:
+	SUBQ DX, CX
+	XORQ AX, AX
+	MOVQ DX, R11
+
+tanhPass1:
+	VMOVUPD.Z (SI)(AX*1), K1, Z0
+	TANH_OFFSETS((SP)(AX*1))
+	ADDQ      $64, AX
+	DECQ      R11
+	JNZ       tanhPass1
+	MOVQ      SP, R13
+
+tanhPass2:
+	VMOVUPD.Z   (SI), K1, Z0
 	VPANDQ      Z30, Z0, Z1
-	VCMPPD.BCST $0x11, C_TAU, Z1, K1, K2
+	VCMPPD.BCST $0x11, T_SMALL, Z1, K1, K2
+	VCMPPD.BCST $0x11, T_BIG, Z1, K1, K3
+	KANDNW      K3, K2, K3
+	KORW        K2, K3, K4
+	KANDNW      K1, K4, K4
 	KMOVW       K2, AX
 	CMPQ        AX, BX
 	JEQ         tanhSmallOnly
 
-	VMINPD.BCST  C_TBIG, Z1, Z2
-	VMULPD.BCST  C_M2, Z2, Z2
-	EXPDD
-	DENOM
+	VMOVAPD  Z31, Z14
+	KORTESTW K3, K3
+	JEQ      tanhNoTable
 
-	// 2/D - 1: inv = 1/Dh, rho = 1 - inv Dh - inv Dl, then
-	// FMA(rho, 2 inv, 2 inv - 1).
-	VDIVPD       Z8, Z31, Z12
-	VMOVAPD      Z31, Z13
-	VFNMADD231PD Z8, Z12, Z13
-	VFNMADD231PD Z9, Z12, Z13
-	VADDPD       Z12, Z12, Z12
-	VSUBPD       Z31, Z12, Z14
-	VFMADD231PD  Z13, Z12, Z14
-	TESTQ        AX, AX
-	JEQ          tanhSign
+	TANH_COEF4(R9, 0, 2, Z5, Z6, Z7, Z8)
+	TANH_COEF4(R9, 32, 2, Z9, Z10, Z11, Z12)
+	TANH_COEF4(R10, 0, 1, Z13, Z14, Z15, Z24)
+	VMULPD.BCST T_SPLIT, Z1, Z2
+	VSUBPD      Z2, Z1, Z3
+	VADDPD      Z3, Z2, Z3
+	VSUBPD      Z3, Z1, Z2
+	VMULPD      Z2, Z2, Z25
+	VMULPD      Z25, Z25, Z26
+	VMULPD      Z25, Z26, Z27
+	VMULPD      Z26, Z26, Z28
+	VMULPD      Z2, Z8, Z8
+	VADDPD      Z8, Z6, Z6
+	VMULPD      Z2, Z10, Z10
+	VADDPD      Z10, Z9, Z9
+	VMULPD      Z2, Z12, Z12
+	VADDPD      Z12, Z11, Z11
+	VMULPD      Z2, Z14, Z14
+	VADDPD      Z14, Z13, Z13
+	VMULPD      Z2, Z24, Z24
+	VADDPD      Z24, Z15, Z15
+	VMULPD      Z25, Z9, Z9
+	VADDPD      Z9, Z6, Z6
+	VMULPD      Z26, Z11, Z11
+	VADDPD      Z11, Z6, Z6
+	VMULPD      Z27, Z13, Z13
+	VMULPD      Z28, Z15, Z15
+	VADDPD      Z15, Z13, Z13
+	VADDPD      Z13, Z6, Z6
+	VMULPD      Z2, Z7, Z7
+	VADDPD      Z6, Z7, Z7
+	VADDPD      Z7, Z5, Z14
+	VMOVAPD     Z31, K4, Z14
+
+tanhNoTable:
+	KORTESTW K2, K2
+	JEQ      tanhSign
 	TANH_SMALL
-	VMOVAPD      Z17, K2, Z14
+	VMOVAPD  Z17, K2, Z14
 
 tanhSign:
 	VPANDNQ Z0, Z30, Z15
@@ -220,7 +331,28 @@ tanhSmallOnly:
 	VPORQ   Z15, Z17, Z14
 
 tanhStore:
-	STORE_LOOP(tanhLoop, tanhBody)
+	VMOVUPD Z14, K1, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, R13
+	DECQ    DX
+	JNZ     tanhPass2
+	TESTQ   CX, CX
+	JNZ     tanhChunk
+	TESTQ   R8, R8
+	JEQ     tanhDone
+	XORQ    R8, R8
+	VMOVUPD Z29, 512(SP)
+	LEAQ    512(SP), SI
+	MOVQ    n+16(FP), AX
+	MOVQ    dst+0(FP), DI
+	LEAQ    -64(DI)(AX*8), DI
+	MOVQ    $1, CX
+	JMP     tanhChunk
+
+tanhDone:
+	VZEROUPPER
+	RET
 
 // func sigmoidAVX512(dst, src *float64, n int)
 //
@@ -265,135 +397,17 @@ expBody:
 	NAN_FIX
 	STORE_LOOP(expLoop, expBody)
 
-// func tanhFMA(x float64) float64
-//
-// TanhScalar on one value in XMM registers with VEX-encoded scalar
-// instructions (AVX and FMA, no AVX-512): the operations of tanhGo in
-// its order, the fused ones as VFMADD/VFNMADD/VFMSUB ...SD,
-// RoundToEven as VROUNDSD $0, the scaling by 2^k (k in [-63, -1] here,
-// where scalef is one exact product) as a product with 2^k built from
-// k's bits. Two steps are rewritten into others giving the same bits,
-// each shortening the chain of dependent operations by one: k =
-// RoundToEven(a (-2/ln 2)) instead of RoundToEven((-2a) (1/ln 2)) (the
-// same real product, -2a and -2/ln 2 being exact scalings by 2), and
-// Dh = FMA(eh, 2^k, 1) instead of 1 + eh 2^k (the product is exact).
-// X15 is left alone.
-#define C_ONE ·actConst+0(SB)
-#define C_M2INVLN2 ·actConst+264(SB)
-TEXT ·tanhFMA(SB), NOSPLIT, $0-16
-	VMOVSD   x+0(FP), X0
-	VANDPD   C_ABS, X0, X1
-	VUCOMISD X0, X0
-	JPS      tanhFMANaN
-	VANDPD   C_SIGN, X0, X0
-	VUCOMISD C_TAU, X1
-	JCS      tanhFMASmall
-
-	VMINSD C_TBIG, X1, X1
-	VMULSD C_M2, X1, X2
-
-	// expdd: y in X2; k in X3, eh in X4, el in X5.
-	VMULSD       C_M2INVLN2, X1, X3
-	VROUNDSD     $0, X3, X3, X3
-	VMOVAPD      X2, X8
-	VFNMADD231SD C_LN2HI, X3, X8
-	VMULSD       C_LN2LO, X3, X7
-	VSUBSD       X7, X8, X9
-	VSUBSD       X9, X8, X10
-	VSUBSD       X7, X10, X10
-	VMULSD       X9, X9, X11
-	VMOVAPD      X11, X13
-	VFMSUB231SD  X9, X9, X13
-	VMULSD       X9, X11, X6
-	VMULSD       X11, X11, X12
-	VMOVSD       C_P(2), X2
-	VFMADD213SD  C_P(1), X9, X2
-	VMOVSD       C_P(4), X4
-	VFMADD213SD  C_P(3), X9, X4
-	VMOVSD       C_P(6), X5
-	VFMADD213SD  C_P(5), X9, X5
-	VMOVSD       C_P(8), X7
-	VFMADD213SD  C_P(7), X9, X7
-	VMOVSD       C_P(10), X8
-	VFMADD213SD  C_P(9), X9, X8
-	VFMADD231SD  X4, X11, X2
-	VFMADD231SD  X7, X11, X5
-	VFMADD231SD  X8, X12, X5
-	VFMADD231SD  X5, X12, X2
-	VFMADD213SD  X10, X9, X10
-	VFMADD231SD  C_P(0), X13, X10
-	VFMADD231SD  X2, X6, X10
-	VMULSD       C_P(0), X11, X11
-	VADDSD       X11, X9, X13
-	VSUBSD       X9, X13, X6
-	VSUBSD       X6, X11, X6
-	VADDSD       X10, X13, X11
-	VSUBSD       X13, X11, X12
-	VSUBSD       X12, X10, X12
-	VADDSD       X12, X6, X6
-	VADDSD       C_ONE, X11, X4
-	VMOVSD       C_ONE, X5
-	VSUBSD       X4, X5, X5
-	VADDSD       X11, X5, X5
-	VADDSD       X6, X5, X5
-
-	// 2^k in X14; T = 2^k (eh + el) in X6, X7; D = 1 + T in X8, X9.
-	VCVTTSD2SIQ X3, AX
-	ADDQ        $1023, AX
-	SHLQ        $52, AX
-	VMOVQ       AX, X14
-	VMOVSD      C_ONE, X8
-	VFMADD231SD X14, X4, X8
-	VMULSD      X14, X4, X6
-	VMULSD      X14, X5, X7
-	VMOVSD      C_ONE, X9
-	VSUBSD      X8, X9, X9
-	VADDSD      X6, X9, X9
-	VADDSD      X7, X9, X9
-
-	// 2/D - 1.
-	VMOVSD       C_ONE, X13
-	VDIVSD       X8, X13, X12
-	VFNMADD231SD X8, X12, X13
-	VFNMADD231SD X9, X12, X13
-	VADDSD       X12, X12, X12
-	VSUBSD       C_ONE, X12, X14
-	VFMADD231SD  X13, X12, X14
-	VANDPD       C_ABS, X14, X14
-	VORPD        X0, X14, X14
-	VMOVSD       X14, ret+8(FP)
-	RET
-
-tanhFMASmall:
-	VMULSD      X1, X1, X6
-	VMOVSD      C_R(7), X7
-	VFMADD213SD C_R(6), X6, X7
-	VFMADD213SD C_R(5), X6, X7
-	VFMADD213SD C_R(4), X6, X7
-	VFMADD213SD C_R(3), X6, X7
-	VFMADD213SD C_R(2), X6, X7
-	VFMADD213SD C_R(1), X6, X7
-	VFMADD213SD C_R0LO, X6, X7
-	VADDSD      C_R(0), X7, X7
-	VMULSD      X1, X6, X6
-	VFMADD213SD X1, X6, X7
-	VANDPD      C_ABS, X7, X7
-	VORPD       X0, X7, X7
-	VMOVSD      X7, ret+8(FP)
-	RET
-
-tanhFMANaN:
-	VADDSD X0, X0, X0
-	VMOVSD X0, ret+8(FP)
-	RET
-
 // func sigmoidFMA(x float64) float64
 //
-// SigmoidScalar for |x| <= sigmoidFMAMax (no NaN) in XMM registers,
-// as tanhFMA does TanhScalar: the operations of sigmoidGo in its order
-// (k in [-1010, 0], where every scalef is one product with 2^k or 1),
-// the numerator and scale of x < 0 selected by a mask, and Dh =
-// FMA(eh, 2^k, 1) instead of 1 + eh 2^k (the product is exact).
+// SigmoidScalar for |x| <= sigmoidFMAMax (no NaN) in XMM registers with
+// VEX-encoded scalar instructions (AVX and FMA, no AVX-512): the
+// operations of sigmoidGo in its order, the fused ones as
+// VFMADD/VFNMADD/VFMSUB ...SD, RoundToEven as VROUNDSD $0, the scaling
+// by 2^k (k in [-1010, 0], where every scalef is one product with 2^k
+// or 1) as a product with 2^k built from k's bits, the numerator and
+// scale of x < 0 selected by a mask, and Dh = FMA(eh, 2^k, 1) instead of
+// 1 + eh 2^k (the product is exact, so the bits are the same). X15 is
+// left alone.
 TEXT ·sigmoidFMA(SB), NOSPLIT, $0-16
 	VMOVSD x+0(FP), X0
 	VANDPD C_ABS, X0, X1

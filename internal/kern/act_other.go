@@ -13,10 +13,7 @@ func tanhAVX512(dst, src *float64, n int)    { panic("kern: no AVX-512 on this a
 func sigmoidAVX512(dst, src *float64, n int) { panic("kern: no AVX-512 on this architecture") }
 func expAVX512(dst, src *float64, n int)     { panic("kern: no AVX-512 on this architecture") }
 
-// actFMA is false likewise: TanhScalar runs tanhGo, SigmoidScalar
-// sigmoidGo.
+// actFMA is false likewise: SigmoidScalar runs sigmoidGo.
 const actFMA = false
-
-func tanhFMA(x float64) float64 { panic("kern: no FMA assembly on this architecture") }
 
 func sigmoidFMA(x float64) float64 { panic("kern: no FMA assembly on this architecture") }

@@ -288,12 +288,38 @@ func near(c float64) func(r *rand.Rand) float64 {
 var tanhDists = []actDist{
 	{"log-uniform 1e-300..800", func(r *rand.Rand) float64 { return logUniform(r, 1e-300, 800) }},
 	{"log-uniform 1e-8..30", func(r *rand.Rand) float64 { return logUniform(r, 1e-8, 30) }},
+	{"log-uniform 0.1..22", func(r *rand.Rand) float64 { return logUniform(r, 0.1, 22) }},
 	{"uniform -1..1", uniform(-1, 1)},
 	{"uniform -25..25", uniform(-25, 25)},
 	{"near tanhSmall", near(tanhSmall)},
+	{"near 0.25", near(0.25)},
 	{"near 0.625", near(0.625)},
-	{"near 19.06", near(19.061547465398498)},
-	{"near tanhBig", near(tanhBig)},
+	{"near the grid's ties and powers of two", nearGrid},
+	{"near tanhBig (19.06)", near(tanhBig)},
+	{"near 22", near(22)},
+}
+
+// nearGrid returns arguments near the points where the table path of
+// Tanh changes entries (halfway between two grid points, ties included)
+// or binades (the powers of two from 0.125 to 16), either sign.
+func nearGrid(r *rand.Rand) float64 {
+	j := r.IntN(tanhEntries)
+	c := tanhGridPoint(j)
+	_, e := math.Frexp(c)
+	x := c + math.Ldexp(1, e-6) // halfway to the next grid point
+	if r.IntN(4) == 0 {
+		x = math.Ldexp(1, e-1) // the power of two of c's binade
+	}
+	if x >= tanhBig {
+		x = tanhBig
+	}
+	if k := r.IntN(3); k > 0 {
+		x = math.Float64frombits(math.Float64bits(x) + uint64(r.IntN(2000*k)) - uint64(1000*k))
+	}
+	if r.IntN(2) == 0 {
+		x = -x
+	}
+	return x
 }
 
 var sigmoidDists = []actDist{
@@ -335,7 +361,7 @@ type actFunc struct {
 	name           string
 	slice          func(dst, src []float64)
 	scalar         func(float64) float64
-	twin           func(float64) float64 // the Go code of scalar where it runs assembly
+	twin           func(float64) float64 // the Go code of scalar where it runs assembly, Tanh's as written
 	ref            func(float64) (dd, int)
 	std            func(float64) float64 // the standard library's, for comparison
 	dists          []actDist
@@ -500,6 +526,62 @@ func TestActSpecialValues(t *testing.T) {
 	}
 }
 
+// TestTanhGrid checks the table path of Tanh where it changes entries:
+// every grid point, the ties halfway between two (where Veltkamp's
+// splitting must round to even, as tanhIndex of the integer rounding
+// the assembly and tanhGo rely on does not see), their neighbours and
+// the powers of two, either sign. Tanh (the assembly, on a whole slice
+// of them), TanhScalar (which leaves the ties to tanhGo) and tanhGo must
+// give the same bits, within the documented error of the reference.
+func TestTanhGrid(t *testing.T) {
+	var xs []float64
+	for j := range tanhEntries {
+		c := tanhGridPoint(j)
+		if c > tanhBig {
+			continue
+		}
+		_, e := math.Frexp(c)
+		h := math.Ldexp(1, e-6) // half the spacing above c
+		for _, y := range []float64{c, c + h, c - h/2, c + h/2, c + h/4, c - h/4} {
+			for d := -3; d <= 3; d++ {
+				x := math.Float64frombits(math.Float64bits(y) + uint64(d))
+				xs = append(xs, x, -x)
+			}
+		}
+		// Veltkamp's splitting at the tie above c: to even.
+		tie := c + h
+		g := tie * tanhSplit
+		hi := g + (tie - g)
+		k := int(math.Float64bits(c) >> 48 & 15) // c's last significant bit
+		want := c
+		if k&1 == 1 {
+			want = c + 2*h
+		}
+		if hi != want {
+			t.Errorf("Veltkamp's splitting of %v (halfway above %v) = %v, want %v", tie, c, hi, want)
+		}
+	}
+	got := make([]float64, len(xs))
+	Tanh(got, xs)
+	bad := 0
+	worst, worstX := 0.0, 0.0
+	for i, x := range xs {
+		s, g := TanhScalar(x), tanhGo(x)
+		if math.Float64bits(s) != math.Float64bits(got[i]) || math.Float64bits(g) != math.Float64bits(got[i]) {
+			if bad++; bad <= 10 {
+				t.Errorf("x = %v (0x%x): Tanh %v, TanhScalar %v, tanhGo %v", x, math.Float64bits(x), got[i], s, g)
+			}
+		}
+		if err := ulpErr(got[i], tanhRef(x), 0); err > worst {
+			worst, worstX = err, x
+		}
+	}
+	t.Logf("%d arguments near the grid: max error %.4f ulp (at %v)", len(xs), worst, worstX)
+	if worst > actFuncs[0].bound {
+		t.Errorf("max error %.4f ulp at %v, above the documented %.2f", worst, worstX, actFuncs[0].bound)
+	}
+}
+
 // TestActPathsAgree runs the slice functions (the assembly where the CPU
 // runs it) and the scalar Go code on the same arguments, millions of
 // them, and requires the same bits. It also checks lengths 0..40 at
@@ -548,7 +630,7 @@ func TestActPathsAgree(t *testing.T) {
 			if bad > 0 {
 				t.Fatalf("%s: %d of %d values differ from %sScalar", f.name, bad, len(xs), f.name)
 			}
-			t.Logf("%s: %d values, the same bits as %sScalar and its Go code (assembly: %v, scalar assembly: %v)",
+			t.Logf("%s: %d values, the same bits as %sScalar and its Go code (assembly: %v, scalar assembly for Sigmoid: %v)",
 				f.name, len(xs), f.name, actAVX512, actFMA)
 
 			// Lengths, alignments, in place, guards.
@@ -694,6 +776,46 @@ func BenchmarkSigmoidScalar(b *testing.B) {
 				s += c.f(xs[i&1023])
 			}
 			benchSink = s
+		})
+	}
+}
+
+// BenchmarkTanhScalarLatency measures TanhScalar (tanhFMA where the CPU
+// runs it), tanhGo and math.Tanh on a chain of dependent calls, each
+// argument computed from the previous result, as in a network's step
+// (tanh, error, membrane, tanh of the next step): ns/op is the latency
+// of one call, a product and a sum. "steady": x = f(0.9 x + 0.3)
+// settles at a fixed point (x = 0.75: one branch, one table entry, as a
+// slowly moving membrane); "small": x = f(0.5 x + 0.05) settles at
+// 0.099, below tanhSmall; "varied": x = f(0.5 x + xs[i]) with xs normal
+// of standard deviation 1.5, about one argument in fifteen below
+// tanhSmall (the branches mispredicted now and then).
+func BenchmarkTanhScalarLatency(b *testing.B) {
+	xs := benchArgs(1024)
+	for _, c := range []struct {
+		name string
+		f    func(float64) float64
+	}{{"kern", TanhScalar}, {"go", tanhGo}, {"math", math.Tanh}} {
+		b.Run("steady/"+c.name, func(b *testing.B) {
+			x := 0.3
+			for range b.N {
+				x = c.f(float64(x*0.9) + 0.3)
+			}
+			benchSink = x
+		})
+		b.Run("small/"+c.name, func(b *testing.B) {
+			x := 0.3
+			for range b.N {
+				x = c.f(float64(x*0.5) + 0.05)
+			}
+			benchSink = x
+		})
+		b.Run("varied/"+c.name, func(b *testing.B) {
+			x := 0.3
+			for i := range b.N {
+				x = c.f(float64(x*0.5) + xs[i&1023])
+			}
+			benchSink = x
 		})
 	}
 }

@@ -31,11 +31,13 @@
 // overflow it (a caller finding it non-finite scans W to tell).
 //
 // Tanh, Sigmoid and Exp apply an activation entrywise, eight values per
-// instruction with AVX-512 (an exponential to about 59 bits from a
-// minimax polynomial, tanh and the sigmoid as quotients rounded once at
-// the end, within 0.54 ulp); TanhScalar, SigmoidScalar and ExpScalar
-// compute one value (TanhScalar and SigmoidScalar in scalar FMA assembly
-// where the CPU has AVX and FMA). Unlike the other kernels they give the
+// instruction with AVX-512 (tanh from a table of 128 polynomials and a
+// small one near 0, with no division, for the latency of one value; the
+// sigmoid and exp from an exponential to about 59 bits from a minimax
+// polynomial, the sigmoid as a quotient rounded once at the end; all
+// within 0.54 ulp); TanhScalar, SigmoidScalar and ExpScalar compute one
+// value (SigmoidScalar in scalar FMA assembly where the CPU has AVX and
+// FMA, TanhScalar in Go everywhere). Unlike the other kernels they give the
 // same bits on every path and CPU: their Go code performs the assembly's
 // IEEE operations in the same order, so the interpreter and generated
 // code agree exactly on activations whichever path each runs. Sum adds
