@@ -465,10 +465,13 @@ func (p *progGen) emitStoringKernels() error {
 	return err
 }
 
-// storingPrologue is the start of a task's model's kernels: the step that
-// stores every temporary runs kernelsStoring instead.
+// storingPrologue is the start of a task's model's kernels (kernels, or
+// the two versions kernels0 and kernels1 of a program whose states are
+// pairs of arrays): the step that stores every temporary runs
+// kernelsStoring instead (which reads and writes the states through the
+// fields, whichever halves they point at).
 func (p *progGen) storingPrologue(name string) string {
-	if p.task == nil || name != "kernels" {
+	if p.task == nil || name != "kernels" && name != "kernels0" && name != "kernels1" {
 		return ""
 	}
 	return "if m.storeTemps {\nm.kernelsStoring(k)\nreturn\n}\n"
