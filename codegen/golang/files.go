@@ -117,6 +117,14 @@ func (p *progGen) planData() error {
 			for _, n := range sp.noises {
 				pl.fields = append(pl.fields, fmt.Sprintf("%s *ouNoise // noise %s", n.field, n.stream))
 			}
+			if bl := sp.block; bl != nil {
+				n := bl.steps * p.prog.Batch * in.Size
+				pl.fields = append(pl.fields, fmt.Sprintf("%s [%d]float64 // input %s for steps %s .. %s-1 (fill%s)", bl.values, n, in.Name, bl.base, bl.base+"End", upperFirst(bl.values)),
+					fmt.Sprintf("%s, %sEnd int", bl.base, bl.base))
+				for i, f := range bl.slots {
+					pl.fields = append(pl.fields, fmt.Sprintf("%s [%d]float64 // the sine %s of input %s over a block", f, n, bl.sinArgs[i].text(), in.Name))
+				}
+			}
 		default:
 			return lang.Errorf(in.Pos, "input %s has neither a stimulus nor a file", in.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,26 +20,27 @@ import (
 // progGen emits the Go type of one step program: the student's Model,
 // or a teacher's unexported type, stepped by its parent.
 type progGen struct {
-	prog     *schedule.Program
-	typ      string // the Go type
-	top      bool   // the student: the exported API
-	parent   *progGen
-	fields   map[*schedule.Buffer]string
-	names    *namer
-	teachers []*teacherGen
-	masks    map[*schedule.Buffer]string // mask field of a one_to_one or sparse weight
-	adam     map[*schedule.Kernel]string // step counter field of an Adam kernel
-	kernels  []*schedule.Kernel          // the step's kernels, fused (schedule.Fuse)
-	arrays   bool                        // buffers are arrays in the type (tiny programs), not slices
-	pinned   map[*schedule.Buffer]bool   // buffers read outside the step (records, cost, teachers' parents)
-	gemms    [][3]int                    // sizes of the GEMMs, reserved in setup
-	passSums map[*schedule.Buffer]string // field of the sum a synapse pass returns, by weight matrix
-	data     []string                    // package-level initial values
-	plan     *inputPlan                  // stimuli, noise generators and data files (files.go)
-	wideNeed int                         // float64 scratch values the kernels need (precision float32)
-	adj      *adjointGen                 // method adjoint: the reverse sweep (adjoint.go)
-	task     *taskGen                    // the student's task (task.go)
-	w        bytes.Buffer
+	prog       *schedule.Program
+	typ        string // the Go type
+	top        bool   // the student: the exported API
+	parent     *progGen
+	fields     map[*schedule.Buffer]string
+	names      *namer
+	teachers   []*teacherGen
+	masks      map[*schedule.Buffer]string // mask field of a one_to_one or sparse weight
+	adam       map[*schedule.Kernel]string // step counter field of an Adam kernel
+	kernels    []*schedule.Kernel          // the step's kernels, fused (schedule.Fuse)
+	arrays     bool                        // buffers are arrays in the type (tiny programs), not slices
+	pinned     map[*schedule.Buffer]bool   // buffers read outside the step (records, cost, teachers' parents)
+	gemms      [][3]int                    // sizes of the GEMMs, reserved in setup
+	passSums   map[*schedule.Buffer]string // field of the sum a synapse pass returns, by weight matrix
+	data       []string                    // package-level initial values
+	plan       *inputPlan                  // stimuli, noise generators and data files (files.go)
+	wideNeed   int                         // float64 scratch values the kernels need (precision float32)
+	adj        *adjointGen                 // method adjoint: the reverse sweep (adjoint.go)
+	blockFills []blockFill                 // the inputs computed for blocks of steps
+	task       *taskGen                    // the student's task (task.go)
+	w          bytes.Buffer
 }
 
 // elem is the Go type of the program's values.
@@ -561,7 +563,7 @@ func (p *progGen) emitInputs() error {
 		if !sp.timeDependent {
 			w = &static
 		}
-		needT = needT || sp.usesT
+		needT = needT || sp.usesT && sp.block == nil
 		p.emitStimulus(w, buf, in, sp)
 	}
 	p.printf("// fillStatic fills the inputs that do not depend on time.\n")
@@ -576,12 +578,71 @@ func (p *progGen) emitInputs() error {
 		p.printf("t := float64(k) * %s\n", constant(p.prog.Dt).text())
 	}
 	p.printf("%s}\n\n", dynamic.String())
+	for _, bf := range p.blockFills {
+		p.emitBlockFill(bf.in, bf.sp)
+	}
 	return nil
+}
+
+// blockFill is an input whose stimulus is computed for blocks of steps.
+type blockFill struct {
+	in *check.Input
+	sp *stimPlan
+}
+
+// emitBlockFill writes the method computing input in's stimulus for the
+// steps k .. k+steps-1: the sines' arguments, the sines through
+// sinSlice, then the values, each as the step-by-step fill computes it.
+func (p *progGen) emitBlockFill(in *check.Input, sp *stimPlan) {
+	bl := sp.block
+	n := p.prog.Batch * in.Size
+	loops := func(body string) {
+		uses := func(v string) bool { return regexp.MustCompile(`\b` + v + `\b`).MatchString(body) }
+		p.printf("for j := range %d {\n", bl.steps)
+		if uses("t") {
+			p.printf("t := float64(k+j) * %s\n", constant(p.prog.Dt).text())
+		}
+		p.printf("for b := range %d {\n", p.prog.Batch)
+		if uses("fb") {
+			p.printf("fb := float64(b)\n")
+		}
+		p.printf("for i := range %d {\n", in.Size)
+		if uses("fi") {
+			p.printf("fi := float64(i)\n")
+		}
+		p.printf("jj := j*%d + b*%d + i\n%s}\n}\n}\n", n, in.Size, body)
+	}
+	p.printf("// fill%s computes input %s = %s for steps k .. k+%d.\n", upperFirst(bl.values), in.Name, in.Stimulus, bl.steps-1)
+	p.printf("func (m *%s) fill%s(k int) {\n", p.typ, upperFirst(bl.values))
+	p.printf("m.%s, m.%sEnd = k, k+%d\n", bl.base, bl.base, bl.steps)
+	var args strings.Builder
+	for i, a := range bl.sinArgs {
+		fmt.Fprintf(&args, "m.%s[jj] = %s\n", bl.slots[i], a.text())
+	}
+	loops(args.String())
+	for _, f := range bl.slots {
+		p.printf("sinSlice(m.%s[:], m.%s[:])\n", f, f)
+	}
+	loops(fmt.Sprintf("m.%s[jj] = %s\n", bl.values, bl.e.text()))
+	p.printf("}\n\n")
 }
 
 // emitStimulus writes the loop filling input buffer buf with its
 // compiled stimulus sp.
 func (p *progGen) emitStimulus(w *bytes.Buffer, buf *schedule.Buffer, in *check.Input, sp *stimPlan) {
+	if bl := sp.block; bl != nil {
+		n := p.prog.Batch * in.Size
+		fill := "fill" + upperFirst(bl.values)
+		fmt.Fprintf(w, "// %s = %s, computed %d steps at a time (%s)\n", in.Name, in.Stimulus, bl.steps, fill)
+		fmt.Fprintf(w, "if k < m.%s || k >= m.%sEnd {\nm.%s(k)\n}\n", bl.base, bl.base, fill)
+		if n == 1 {
+			fmt.Fprintf(w, "%s[0] = %s\n", p.f(buf), p.st(expr{src: fmt.Sprintf("m.%s[k-m.%s]", bl.values, bl.base)}))
+		} else {
+			fmt.Fprintf(w, "{\nrow, d := m.%s[(k-m.%s)*%d:][:%d], %s[:%d]\nfor q, v := range row {\nd[q] = %s\n}\n}\n", bl.values, bl.base, n, n, p.f(buf), n, p.st(expr{src: "v"}))
+		}
+		p.blockFills = append(p.blockFills, blockFill{in: in, sp: sp})
+		return
+	}
 	fmt.Fprintf(w, "// %s = %s\n", in.Name, in.Stimulus)
 	fmt.Fprintf(w, "for b := range %d {\n", p.prog.Batch)
 	if sp.usesB {
