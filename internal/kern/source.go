@@ -11,4 +11,5 @@ import "embed"
 //go:embed act.go act_amd64.go act_amd64.s act_other.go act_table.go convert_amd64.s doc.go gemm.go gemm_amd64.go gemm_amd64.s gemm_other.go gemmwide_amd64.s source.go
 //go:embed synapse.go synapse32.go synapse_amd64.go synapse_amd64.s synapse_gen_amd64.go synapse_other.go
 //go:embed sum.go sum_amd64.go sum_amd64.s sum_other.go
+//go:embed sin.go sin_amd64.go sin_amd64.s sin_other.go
 var Source embed.FS
