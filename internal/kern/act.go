@@ -34,7 +34,7 @@ const (
 	tanhSmallDegree = 5                  // degree of P
 	tanhDegree      = 9                  // degree of the polynomials of the grid points
 	tanhEntries     = 128                // grid points: 16 per binade from 0.125 to 32
-	tanhWidthA      = 8                  // coefficients per grid point in tanhTabA
+	tanhWidthA      = 8                  // coefficients per grid point in tanhTabA (act_table.go)
 	tanhWidthB      = 4                  // and in tanhTabB
 	tanhSmallBits   = 0x3FC0 << 48       // the bits of tanhSmall
 	tanhBigBits     = 0x40330fc1931f09ca // the bits of tanhBig
@@ -71,40 +71,11 @@ var actConst = func() (c [10 + actExpTerms + 1]float64) {
 
 // tanhConst is the table tanhAVX512 broadcasts its constants from:
 // tanhSmall, tanhBig, tanhSplit, the mask of an entry's offset in
-// tanhCoefB (32 bytes per entry) and P.
+// tanhTabB (32 bytes per entry) and P.
 var tanhConst = func() (c [4 + tanhSmallDegree + 1]float64) {
 	copy(c[:], []float64{tanhSmall, tanhBig, tanhSplit, math.Float64frombits((tanhEntries - 1) * 32)})
 	copy(c[4:], tanhP[:])
 	return c
-}()
-
-// tanhTabA and tanhTabB are the coefficients of the grid points'
-// polynomials, tanhCoefA and tanhCoefB (act_table.go) for positive
-// arguments (entries 0 to tanhEntries-1, in the order of tanhIndex) and
-// the same negated but for c1hi, c1lo, c3, c5, c7, c9 for negative ones
-// (entries tanhEntries to 2 tanhEntries - 1), so that TanhScalar
-// computes -tanh(-x) from x, R and the entry without a sign of its own:
-// the even part of the polynomial changes sign, the odd part does not
-// (R changes sign). tanhAVX512 reads the positive half.
-var tanhTabA, tanhTabB = func() (a [2 * tanhEntries * tanhWidthA]float64, b [2 * tanhEntries * tanhWidthB]float64) {
-	copy(a[:], tanhCoefA[:])
-	copy(b[:], tanhCoefB[:])
-	// Coefficients A: c0hi c0lo c1hi c1lo c2 c3 c4 c5; B: c6 c7 c8 c9.
-	evenA := [tanhWidthA]bool{true, true, false, false, true, false, true, false}
-	evenB := [tanhWidthB]bool{true, false, true, false}
-	for i, v := range tanhCoefA {
-		if evenA[i%tanhWidthA] {
-			v = -v
-		}
-		a[len(tanhCoefA)+i] = v
-	}
-	for i, v := range tanhCoefB {
-		if evenB[i%tanhWidthB] {
-			v = -v
-		}
-		b[len(tanhCoefB)+i] = v
-	}
-	return a, b
 }()
 
 // tanhIndex returns the entry of the grid point whose bits are gb (bits
@@ -195,9 +166,9 @@ const actAsmMin = 3
 // of a vector's coefficients do not wait for the operations before
 // them), a last partial vector as the last eight values again, fewer
 // than eight values with masked loads and stores, one or two with the
-// Go code. The results are the same
-// bits on every CPU and architecture (TestActPathsAgree compares the
-// assembly, TanhScalar and tanhGo on millions of arguments).
+// Go code. The results are the same bits on every CPU and architecture
+// (TestActPathsAgree compares the assembly, TanhScalar and tanhGo on
+// millions of arguments, TestTanhGrid at every grid point and tie).
 // Elsewhere Tanh runs TanhScalar in a loop.
 //
 // vlec's two back ends are to compute tanh, sigmoid and exp through
@@ -206,15 +177,16 @@ const actAsmMin = 3
 // agree bit for bit on activations, whichever path each runs.
 //
 // On the development machine (2-core AMD EPYC, Zen 5, with AVX-512,
-// shared with other jobs; BenchmarkTanhScalarLatency and BenchmarkTanh,
-// the previous algorithm's binary alternated with this one's, best of
-// the runs; BENCHMARKS.md has the figures), TanhScalar on a chain of
-// dependent calls (with the product and sum that make the next
-// argument) takes 12.0 ns per call on the table (29.7 before), 8.6 ns
-// below 0.125; one call at a time 5.6 ns. Tanh takes 1.3 ns per value
-// from 1000 values on (1.3 before), 1.5 ns for 100 (1.4), 2.2 ns for 8
-// (1.5: a single vector waits for its chain of index, loads and
-// polynomial).
+// shared with other jobs; the previous algorithm's test binary
+// alternated with this one's, best of 10 runs; BENCHMARKS.md has the
+// medians), TanhScalar on a chain of dependent calls
+// (BenchmarkTanhScalarLatency, a product and a sum making the next
+// argument) takes 12.0 ns per call on the table (28.5 before), 8.5 ns
+// below 0.125 (18.9); one call at a time 4.4 ns (9.1). Tanh
+// (BenchmarkTanh) takes 1.2 ns per value from 1000 values on (1.3
+// before), 1.45 ns for 100 (1.4) and 2.2 ns for 8 (1.4: a single
+// vector waits for its chain of index, loads, transposes and
+// polynomial, which the chunks overlap for longer slices).
 func Tanh(dst, src []float64) {
 	dst = dst[:len(src)]
 	if actAVX512 && len(src) >= actAsmMin {
@@ -357,8 +329,8 @@ func tanhGo(x float64) float64 {
 	c := g + (a - g)
 	r := a - c
 	j := tanhIndex(math.Float64bits(c))
-	ca := tanhCoefA[j*tanhWidthA : (j+1)*tanhWidthA]
-	cb := tanhCoefB[j*tanhWidthB : (j+1)*tanhWidthB]
+	ca := tanhTabA[j*tanhWidthA : (j+1)*tanhWidthA]
+	cb := tanhTabB[j*tanhWidthB : (j+1)*tanhWidthB]
 	r2 := float64(r * r)
 	r4 := float64(r2 * r2)
 	r6 := float64(r4 * r2)

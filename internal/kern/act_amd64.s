@@ -208,7 +208,7 @@ done: \
 	VSHUFF64X2    $0xdd, Z22, Z20, c2; \
 	VSHUFF64X2    $0xdd, Z23, Z21, c3
 
-// The entries' byte offsets in tanhCoefB (index * 32) of the vector in
+// The entries' byte offsets in tanhTabB (index * 32) of the vector in
 // Z0, stored at dst: c by Veltkamp's splitting of |x|, its bits 48..54.
 // Clobbers Z1, Z3, Z4.
 #define TANH_OFFSETS(dst) \
@@ -236,13 +236,13 @@ done: \
 // polynomial if K2 is not empty, blended in by K2; then x's sign, and
 // NaN lanes x + x. The table path: c by Veltkamp's splitting, r = a -
 // c, Z5-Z8 = c0hi, c0lo, c1hi, c1lo, Z9-Z12 = c2..c5 (the second half
-// of tanhCoefA's rows), Z13-Z15, Z24 = c6..c9 (tanhCoefB); Z25-Z28 =
+// of tanhTabA's rows), Z13-Z15, Z24 = c6..c9 (tanhTabB); Z25-Z28 =
 // r^2, r^4, r^6, r^8. Registers: CX the vectors left, DX those left in
 // the chunk, R13 their offsets, R9 and R10 the tables.
 TEXT ·tanhAVX512(SB), NOSPLIT, $576-24
 	PROLOGUE
-	LEAQ ·tanhCoefA(SB), R9
-	LEAQ ·tanhCoefB(SB), R10
+	LEAQ ·tanhTabA(SB), R9
+	LEAQ ·tanhTabB(SB), R10
 
 tanhChunk:
 	MOVQ CX, DX

@@ -279,23 +279,34 @@ package kern
 
 `)
 	hexf := func(v float64) string { return strconv.FormatFloat(v, 'x', -1, 64) }
-	fmt.Fprintf(&src, "// tanhCoefA holds c0hi, c0lo, c1hi, c1lo, c2, c3, c4, c5 of each grid point\n// (see Tanh), in the order of tanhIndex.\nvar tanhCoefA = [tanhEntries * tanhWidthA]float64{\n")
-	for j := range tanhEntries {
-		src.WriteString("\t")
-		for k := range tanhWidthA {
-			fmt.Fprintf(&src, "%s, ", hexf(a[j*tanhWidthA+k]))
+	// The entries of negative arguments: the even coefficients negated.
+	evenA := [tanhWidthA]bool{true, true, false, false, true, false, true, false}
+	evenB := [tanhWidthB]bool{true, false, true, false}
+	table := func(name, doc string, v []float64, width int, widthName string, even []bool) {
+		fmt.Fprintf(&src, "%s\nvar %s = [2 * tanhEntries * %s]float64{\n", doc, name, widthName)
+		for sign := 1.0; sign >= -1; sign -= 2 {
+			for j := range tanhEntries {
+				src.WriteString("\t")
+				for k := range width {
+					c := v[j*width+k]
+					if even[k] {
+						c *= sign
+					}
+					fmt.Fprintf(&src, "%s, ", hexf(c))
+				}
+				fmt.Fprintf(&src, "// %v\n", sign*tanhGridPoint(j))
+			}
 		}
-		fmt.Fprintf(&src, "// %v\n", tanhGridPoint(j))
+		src.WriteString("}\n\n")
 	}
-	fmt.Fprintf(&src, "}\n\n// tanhCoefB holds c6, c7, c8, c9 likewise.\nvar tanhCoefB = [tanhEntries * tanhWidthB]float64{\n")
-	for j := range tanhEntries {
-		src.WriteString("\t")
-		for k := range tanhWidthB {
-			fmt.Fprintf(&src, "%s, ", hexf(b[j*tanhWidthB+k]))
-		}
-		fmt.Fprintf(&src, "// %v\n", tanhGridPoint(j))
-	}
-	fmt.Fprintf(&src, "}\n\n// tanhP holds the coefficients of P, constant term first.\nvar tanhP = [tanhSmallDegree + 1]float64{")
+	table("tanhTabA", `// tanhTabA holds c0hi, c0lo, c1hi, c1lo, c2, c3, c4, c5 of each grid
+// point (see Tanh), in the order of tanhIndex, for positive arguments,
+// then the same for negative ones with the even coefficients negated
+// (c0hi, c0lo, c2, c4: tanh(-c + R) = -tanh(c - R)), so that TanhScalar
+// computes tanh x from x, R = x - c and the entry of -c with no sign of
+// its own.`, a[:], tanhWidthA, "tanhWidthA", evenA[:])
+	table("tanhTabB", "// tanhTabB holds c6, c7, c8, c9 likewise (c6 and c8 negated).", b[:], tanhWidthB, "tanhWidthB", evenB[:])
+	fmt.Fprintf(&src, "// tanhP holds the coefficients of P, constant term first.\nvar tanhP = [tanhSmallDegree + 1]float64{")
 	for k := range p {
 		fmt.Fprintf(&src, "%s, ", hexf(p[k]))
 	}

@@ -742,9 +742,9 @@ func BenchmarkExp(b *testing.B) {
 
 var benchSink float64
 
-// BenchmarkTanhScalar compares TanhScalar (tanhFMA where the CPU runs
-// it), its Go code tanhGo and math.Tanh, one call at a time (the size-1
-// loops of generated code).
+// BenchmarkTanhScalar compares TanhScalar, tanhGo (Tanh's algorithm as
+// written) and math.Tanh, one call at a time (the size-1 loops of
+// generated code).
 func BenchmarkTanhScalar(b *testing.B) {
 	xs := benchArgs(1024)
 	for _, c := range []struct {
@@ -780,11 +780,11 @@ func BenchmarkSigmoidScalar(b *testing.B) {
 	}
 }
 
-// BenchmarkTanhScalarLatency measures TanhScalar (tanhFMA where the CPU
-// runs it), tanhGo and math.Tanh on a chain of dependent calls, each
-// argument computed from the previous result, as in a network's step
-// (tanh, error, membrane, tanh of the next step): ns/op is the latency
-// of one call, a product and a sum. "steady": x = f(0.9 x + 0.3)
+// BenchmarkTanhScalarLatency measures TanhScalar, tanhGo and math.Tanh
+// on a chain of dependent calls, each argument computed from the
+// previous result, as in a network's step (tanh, error, membrane, tanh
+// of the next step): ns/op is the latency of one call, a product and a
+// sum. "steady": x = f(0.9 x + 0.3)
 // settles at a fixed point (x = 0.75: one branch, one table entry, as a
 // slowly moving membrane); "small": x = f(0.5 x + 0.05) settles at
 // 0.099, below tanhSmall; "varied": x = f(0.5 x + xs[i]) with xs normal
