@@ -550,7 +550,7 @@ func TestTanhGrid(t *testing.T) {
 		}
 		// Veltkamp's splitting at the tie above c: to even.
 		tie := c + h
-		g := tie * tanhSplit
+		g := float64(tie * tanhSplit) // not fused into the next line
 		hi := g + (tie - g)
 		k := int(math.Float64bits(c) >> 48 & 15) // c's last significant bit
 		want := c
