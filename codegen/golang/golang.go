@@ -183,6 +183,11 @@ func assemble(p *progGen, recs string, prov tmplProvenance) (Files, error) {
 		Provenance: prov}
 	if p.prog.Cost != nil {
 		d.CostExpr = fmt.Sprintf("sum(%s) / float64(len(%s))", p.f(p.prog.Cost), p.f(p.prog.Cost))
+		if p.rows(p.prog.Cost)*p.prog.Cost.Size() == 1 {
+			// the same number: 0 + c is sum's, and c / 1 is c (a call
+			// and a division less in every step of a tiny model)
+			d.CostExpr = fmt.Sprintf("0 + %s", p.ld(p.f(p.prog.Cost)+"[0]"))
+		}
 		if p.costScaled() {
 			d.CostExpr = fmt.Sprintf("%s * (%s)", constant(p.prog.Beta).text(), d.CostExpr)
 		}
