@@ -92,6 +92,15 @@
 // --seed does. Literal and constant weights and every other parameter's
 // initial value are data in model.go.
 //
+// A stimulus of t (and i, b) alone that takes sines, with no noise, is
+// computed for a block of up to 64 steps at a time (at most 1024 values):
+// the sines' arguments for the block, then the sines in one pass of
+// kern.Sin (math.Sin's bits, eight lanes at a time), then the values, each
+// with the operations of the step-by-step fill; every step copies its
+// row. The inputs are the interpreter's bit for bit (the equivalence tests
+// compare them so), and a tiny network's step no longer spends a fifth of
+// its time in math.Sin.
+//
 // The ou noise stimulus draws the interpreter's numbers: every ou(...) of
 // an input, numbered as runtime/stim.go numbers them, is a noise
 // generator (data.go's ouNoise) holding one Ornstein-Uhlenbeck value and
