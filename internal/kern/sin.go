@@ -83,8 +83,11 @@ const sinReduce = 1 << 29
 // (see sinAVX512 above), and math.Sin for the values of magnitude 2^29
 // or more, NaN and ±Inf; elsewhere it calls math.Sin for each value.
 //
-// On the development machine (2-core AMD EPYC, Zen 5, AVX-512;
-// BenchmarkSin, stimulus arguments 2 pi f t + phase), SINBENCH.
+// On the development machine (2-core AMD EPYC, Zen 5, AVX-512, shared;
+// BenchmarkSin on stimulus arguments 2 pi f t + phase near 460, six
+// runs, median) Sin takes 0.78 ns per value for 64 values and 0.76 for
+// 1024, a loop of math.Sin 5.99 and 6.36: about 7.7 and 8.3 times
+// faster.
 func Sin(dst, src []float64) {
 	dst = dst[:len(src)]
 	if sinMode != 0 && len(src) >= actAsmMin {

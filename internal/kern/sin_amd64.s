@@ -73,7 +73,7 @@ ready: \
 // (added to K5 if not all of K1), y = j made even in Z2 and 2^52 + y in
 // Z3, K3 = the lanes of the cosine polynomial (y mod 8 in {2, 6}), the
 // result's sign bit (x's xor bit 2 of y) in Z15, z in Z5, zz in Z6, P
-// (Horner with each lane's coefficients) in Z7, a in Z8 (1 - 0.5 zz or
+// (Horner with each lane's coefficients, blended by K3) in Z7, a in Z8 (1 - 0.5 zz or
 // z) and b zz in Z9 (zz zz or z zz). Clobbers Z4, K4.
 #define SIN_BODY \
 	VPANDQ           Z28, Z0, Z1; \
@@ -97,34 +97,26 @@ ready: \
 	VMULPD.BCST      S_PI4C, Z2, Z4; \
 	VSUBPD           Z4, Z5, Z5; \
 	VMULPD           Z5, Z5, Z6; \
-	VMOVAPD          Z16, Z7; \
-	VMOVAPD          Z22, K3, Z7; \
+	VBLENDMPD        Z22, Z16, K3, Z7; \
 	VMULPD           Z6, Z7, Z7; \
-	VMOVAPD          Z17, Z4; \
-	VMOVAPD          Z23, K3, Z4; \
+	VBLENDMPD        Z23, Z17, K3, Z4; \
 	VADDPD           Z4, Z7, Z7; \
 	VMULPD           Z6, Z7, Z7; \
-	VMOVAPD          Z18, Z4; \
-	VMOVAPD          Z24, K3, Z4; \
+	VBLENDMPD        Z24, Z18, K3, Z4; \
 	VADDPD           Z4, Z7, Z7; \
 	VMULPD           Z6, Z7, Z7; \
-	VMOVAPD          Z19, Z4; \
-	VMOVAPD          Z25, K3, Z4; \
+	VBLENDMPD        Z25, Z19, K3, Z4; \
 	VADDPD           Z4, Z7, Z7; \
 	VMULPD           Z6, Z7, Z7; \
-	VMOVAPD          Z20, Z4; \
-	VMOVAPD          Z26, K3, Z4; \
+	VBLENDMPD        Z26, Z20, K3, Z4; \
 	VADDPD           Z4, Z7, Z7; \
 	VMULPD           Z6, Z7, Z7; \
-	VMOVAPD          Z21, Z4; \
-	VMOVAPD          Z27, K3, Z4; \
+	VBLENDMPD        Z27, Z21, K3, Z4; \
 	VADDPD           Z4, Z7, Z7; \
 	VMULPD.BCST      S_HALF, Z6, Z4; \
 	VSUBPD           Z4, Z30, Z4; \
-	VMOVAPD          Z5, Z8; \
-	VMOVAPD          Z4, K3, Z8; \
-	VMOVAPD          Z5, Z9; \
-	VMOVAPD          Z6, K3, Z9; \
+	VBLENDMPD        Z4, Z5, K3, Z8; \
+	VBLENDMPD        Z6, Z5, K3, Z9; \
 	VMULPD           Z6, Z9, Z9
 
 // Stores Z14 under K2, advances, loops while vectors are left, then runs
