@@ -40,7 +40,11 @@
 // FMA, TanhScalar in Go everywhere). Unlike the other kernels they give the
 // same bits on every path and CPU: their Go code performs the assembly's
 // IEEE operations in the same order, so the interpreter and generated
-// code agree exactly on activations whichever path each runs. Sum adds
+// code agree exactly on activations whichever path each runs. Sin is
+// math.Sin over a slice with math.Sin's bits, eight values at a time on
+// AVX-512 (its operations, in its order; the values math.Sin reduces by
+// Payne-Hanek, NaN and Inf go to math.Sin itself), so that the generated
+// code's block stimuli equal the interpreter's per-step math.Sin. Sum adds
 // a slice for the guards (eight lanes at a time on AVX-512; its order is
 // unspecified).
 //
