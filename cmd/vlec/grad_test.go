@@ -6,54 +6,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/vlec-dev/vlec/internal/goldentest"
 	"github.com/vlec-dev/vlec/lang/check"
 )
 
-// gradOutput is the JSON of `vlec grad --json`, and the golden
+// gradOutput is the JSON of `vlec grad --json`, that of the golden
 // NAME.bptt.json files.
-type gradOutput struct {
-	Loss  float64                    `json:"loss"`
-	Steps int                        `json:"steps"`
-	Grad  map[string]json.RawMessage `json:"grad"`
-}
-
-func flat(t *testing.T, msg json.RawMessage) []float64 {
-	t.Helper()
-	var m [][]float64
-	if json.Unmarshal(msg, &m) == nil {
-		var out []float64
-		for _, row := range m {
-			out = append(out, row...)
-		}
-		return out
-	}
-	var v []float64
-	if err := json.Unmarshal(msg, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-var goldenGrad = regexp.MustCompile(`^(W|b|tau_m)(\d+)$`)
-
-// ourParam maps a golden name (W1, b0, tau_m1) to vlec's: the l-th
-// connection, the l-th population's b or tau_m.
-func ourParam(m *check.Model, key string) string {
-	g := goldenGrad.FindStringSubmatch(key)
-	if g == nil {
-		return key
-	}
-	l, _ := strconv.Atoi(g[2])
-	if g[1] == "W" {
-		return m.Connections[l].Name
-	}
-	return m.Populations[l].Name + "." + g[1]
-}
+type gradOutput = goldentest.Gradients
 
 func gradJSON(t *testing.T, args ...string) gradOutput {
 	t.Helper()
@@ -75,19 +38,9 @@ func gradJSON(t *testing.T, args ...string) gradOutput {
 // constants, which --all reports; the plastic parameters alone are checked
 // without it, with and without checkpointing.
 func TestGradGolden(t *testing.T) {
-	if _, err := os.Stat(goldenDir); err != nil {
-		t.Skipf("golden data not found at %s (it sits beside the repository in CI): %v", goldenDir, err)
-	}
 	for _, name := range []string{"chain2", "mlp"} {
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(goldenDir, name+".bptt.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want gradOutput
-			if err := json.Unmarshal(raw, &want); err != nil {
-				t.Fatal(err)
-			}
+			want := goldentest.Load(t, goldenDir, name)
 			model := filepath.Join("..", "..", "examples", name+".vle")
 			m, src, err := check.Load(model)
 			if err != nil {
@@ -107,8 +60,8 @@ func TestGradGolden(t *testing.T) {
 			}
 			worst := 0.0
 			for key, msg := range want.Grad {
-				ref := flat(t, msg)
-				ours := ourParam(m, key)
+				ref := goldentest.Flatten(t, msg)
+				ours := goldentest.Param(m, key)
 				outs := []gradOutput{all}
 				if _, ok := plastic.Grad[ours]; ok {
 					outs = append(outs, plastic, ckpt)
@@ -119,7 +72,7 @@ func TestGradGolden(t *testing.T) {
 						t.Errorf("no gradient for %s (golden %s)", ours, key)
 						continue
 					}
-					got := flat(t, g)
+					got := goldentest.Flatten(t, g)
 					if len(got) != len(ref) {
 						t.Fatalf("%s: %d entries, golden %d", ours, len(got), len(ref))
 					}
@@ -193,7 +146,7 @@ func TestAdjointTrainingStep(t *testing.T) {
 				grad, column string
 				init         float64
 			}{{"W", "W[0][0]", 0.5}, {"y.tau_m", "y.tau_m[0]", 0.2}} {
-				grad := flat(t, g.Grad[p.grad])[0]
+				grad := goldentest.Flatten(t, g.Grad[p.grad])[0]
 				value := func(row int) float64 {
 					v, err := strconv.ParseFloat(rows[row][col[p.column]], 64)
 					if err != nil {

@@ -3,15 +3,14 @@ package golang_test
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"testing"
 
 	"github.com/vlec-dev/vlec"
 	"github.com/vlec-dev/vlec/codegen/golang"
+	"github.com/vlec-dev/vlec/internal/goldentest"
 	"github.com/vlec-dev/vlec/ir/schedule"
 	"github.com/vlec-dev/vlec/lang/check"
 	"github.com/vlec-dev/vlec/runtime"
@@ -24,29 +23,16 @@ import (
 // loss and every gradient with the golden ones (1e-10 and 1e-8
 // relative, as ir/adjoint's golden test compares the interpreter's).
 func TestGoldenGradients(t *testing.T) {
-	if _, err := os.Stat(goldenDir); err != nil {
-		t.Skipf("golden data not found at %s (it sits beside the repository in CI): %v", goldenDir, err)
+	wants := map[string]goldentest.Gradients{}
+	for _, name := range []string{"chain2", "mlp"} {
+		wants[name] = goldentest.Load(t, goldenDir, name)
 	}
 	goCmd := goTool(t)
 	root := t.TempDir()
-	type golden struct {
-		Steps int                        `json:"steps"`
-		Loss  float64                    `json:"loss"`
-		Grad  map[string]json.RawMessage `json:"grad"`
-	}
-	wants := map[string]golden{}
 	var models []*model
 	var extra []string
 	for _, name := range []string{"chain2", "mlp"} {
-		raw, err := os.ReadFile(filepath.Join(goldenDir, name+".bptt.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want golden
-		if err := json.Unmarshal(raw, &want); err != nil {
-			t.Fatal(err)
-		}
-		wants[name] = want
+		want := wants[name]
 		path := filepath.Join("../../examples", name+".vle")
 		plain := compile(t, path)
 		window := check.Override{Name: "learn.window", Value: runtime.FormatTime(want.Steps, plain.Dt) + "s"}
@@ -111,13 +97,13 @@ func main() {
 			}
 			worst := 0.0
 			for key, msg := range want.Grad {
-				ours := goldenParam(m.prog, key)
+				ours := goldentest.Param(m.prog.Model, key)
 				var g []float64
 				if err := json.Unmarshal(got[ours], &g); err != nil || g == nil {
 					t.Errorf("no gradient of %s (%s): %v", key, ours, err)
 					continue
 				}
-				ref := flattenJSON(t, msg)
+				ref := goldentest.Flatten(t, msg)
 				if len(ref) != len(g) {
 					t.Fatalf("d/d%s: %d values, golden %d", ours, len(g), len(ref))
 				}
@@ -143,38 +129,4 @@ func paramNames(prog *schedule.Program) string {
 		}
 	}
 	return s
-}
-
-var goldenParamName = regexp.MustCompile(`^(W|b|tau_m)(\d+)$`)
-
-// goldenParam is our name of a golden gradient's parameter: W0 the
-// first connection, b1 and tau_m1 the second population's.
-func goldenParam(p *schedule.Program, key string) string {
-	g := goldenParamName.FindStringSubmatch(key)
-	if g == nil {
-		return key
-	}
-	l, _ := strconv.Atoi(g[2])
-	if g[1] == "W" {
-		return p.Model.Connections[l].Name
-	}
-	return p.Model.Populations[l].Name + "." + g[1]
-}
-
-// flattenJSON reads a golden vector or matrix, row-major.
-func flattenJSON(t *testing.T, msg json.RawMessage) []float64 {
-	t.Helper()
-	var m [][]float64
-	if json.Unmarshal(msg, &m) == nil {
-		var out []float64
-		for _, row := range m {
-			out = append(out, row...)
-		}
-		return out
-	}
-	var v []float64
-	if err := json.Unmarshal(msg, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
 }

@@ -1,15 +1,11 @@
 package adjoint_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"testing"
 
 	"github.com/vlec-dev/vlec"
+	"github.com/vlec-dev/vlec/internal/goldentest"
 	"github.com/vlec-dev/vlec/ir/adjoint"
 	"github.com/vlec-dev/vlec/ir/internal/naive"
 	"github.com/vlec-dev/vlec/ir/schedule"
@@ -17,28 +13,10 @@ import (
 
 const goldenDir = "../../../shared/golden"
 
-// bptt is a shared/golden NAME.bptt.json file: gradients by automatic
-// differentiation through the GLE reference implementation.
-type bptt struct {
-	Steps int                        `json:"steps"`
-	Loss  float64                    `json:"loss"`
-	Grad  map[string]json.RawMessage `json:"grad"`
-}
-
 func TestGoldenGradients(t *testing.T) {
-	if _, err := os.Stat(goldenDir); err != nil {
-		t.Skipf("golden data not found at %s (it sits beside the repository in CI): %v", goldenDir, err)
-	}
 	for _, name := range []string{"chain2", "mlp"} {
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(goldenDir, name+".bptt.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want bptt
-			if err := json.Unmarshal(raw, &want); err != nil {
-				t.Fatal(err)
-			}
+			want := goldentest.Load(t, goldenDir, name)
 			fwd, rev := compile(t, "../../examples/"+name+".vle")
 			loss, grads := sweep(fwd, rev, want.Steps)
 			if d := math.Abs(loss-want.Loss) / math.Abs(want.Loss); d > 1e-10 {
@@ -49,13 +27,13 @@ func TestGoldenGradients(t *testing.T) {
 				t.Logf("loss %.15g (golden %.15g); worst relative gradient difference %.2g", loss, want.Loss, worst)
 			}()
 			for key, msg := range want.Grad {
-				ours := ourName(fwd, key)
+				ours := goldentest.Param(fwd.Model, key)
 				g, ok := grads[ours]
 				if !ok {
 					t.Errorf("no gradient for %s (%s)", key, ours)
 					continue
 				}
-				ref := flatten(t, msg)
+				ref := goldentest.Flatten(t, msg)
 				for i := range ref {
 					d := math.Abs(g[i]-ref[i]) / (1e-12 + math.Abs(ref[i]))
 					worst = math.Max(worst, d)
@@ -68,38 +46,6 @@ func TestGoldenGradients(t *testing.T) {
 	}
 }
 
-var goldenName = regexp.MustCompile(`^(W|b|tau_m)(\d+)$`)
-
-// ourName maps W1, b0, tau_m1 to W1, h.b, y.tau_m.
-func ourName(p *schedule.Program, key string) string {
-	g := goldenName.FindStringSubmatch(key)
-	if g == nil {
-		return key
-	}
-	l, _ := strconv.Atoi(g[2])
-	if g[1] == "W" {
-		return p.Model.Connections[l].Name
-	}
-	return p.Model.Populations[l].Name + "." + g[1]
-}
-
-func flatten(t *testing.T, msg json.RawMessage) []float64 {
-	var m [][]float64
-	if json.Unmarshal(msg, &m) == nil {
-		var out []float64
-		for _, row := range m {
-			out = append(out, row...)
-		}
-		return out
-	}
-	var v []float64
-	if err := json.Unmarshal(msg, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// compile compiles a model's free dynamics and their reverse sweep.
 func compile(t *testing.T, path string) (*schedule.Program, *adjoint.Program) {
 	t.Helper()
 	c, src, err := vlec.Compile(path, vlec.Options{Free: true})
