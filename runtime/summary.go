@@ -235,6 +235,7 @@ func newCostWindows(learnAfter, planned int) *costWindows {
 	if l := planned - learnAfter; l > 0 {
 		c.w = max(1, l/10)
 		c.ring = make([]float64, min(c.w, ringMax))
+		c.head = make([]float64, 0, len(c.ring)) // no copies as it fills
 	}
 	return c
 }
