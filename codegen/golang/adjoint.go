@@ -164,7 +164,9 @@ func (p *progGen) emitAdjoint() error {
 	}
 	p.printf("}\n\n")
 
-	copies := func(name, doc string, bs []*schedule.Buffer, size int, save bool, mem string) {
+	// copies writes a method copying the values of bs, in order, to
+	// (save) or from a slot of mem ("": the method's argument)
+	copies := func(name, doc string, bs []*schedule.Buffer, save bool, mem string) {
 		p.printf("// %s\n", doc)
 		if mem == "" {
 			p.printf("func (m *Model) %s(mem []float64, slot int) {\n", name)
@@ -172,21 +174,23 @@ func (p *progGen) emitAdjoint() error {
 		} else {
 			p.printf("func (m *Model) %s(slot int) {\n", name)
 		}
-		p.printf("off := slot * %d\n", size)
+		p.printf("off := slot * %d\n", p.valuesOf(bs))
+		at := 0
 		for _, b := range bs {
-			n := p.rows(b) * b.Size()
+			part := fmt.Sprintf("%s[off+%d:off+%d]", mem, at, at+p.rows(b)*b.Size())
 			if save {
-				p.printf("copy(%s[off+%d:off+%d], %s) // %s\n", mem, p.offsetOf(bs, b), p.offsetOf(bs, b)+n, p.f(b), b.Name)
+				p.printf("copy(%s, %s) // %s\n", part, p.f(b), b.Name)
 			} else {
-				p.printf("copy(%s, %s[off+%d:off+%d]) // %s\n", p.f(b), mem, p.offsetOf(bs, b), p.offsetOf(bs, b)+n, b.Name)
+				p.printf("copy(%s, %s) // %s\n", p.f(b), part, b.Name)
 			}
+			at += p.rows(b) * b.Size()
 		}
 		p.printf("}\n\n")
 	}
-	copies("saveStates", "saveStates stores the states (a step's starting point) in slot of mem.", a.states, stateSize, true, "")
-	copies("restoreStates", "restoreStates sets the states from slot of mem.", a.states, stateSize, false, "")
-	copies("saveExt", "saveExt stores the inputs and targets of the j-th step of a sweep.", a.ext, extSize, true, "m.sweepExt")
-	copies("restoreExt", "restoreExt sets the inputs and targets of the j-th step of a sweep.", a.ext, extSize, false, "m.sweepExt")
+	copies("saveStates", "saveStates stores the states (a step's starting point) in slot of mem.", a.states, true, "")
+	copies("restoreStates", "restoreStates sets the states from slot of mem.", a.states, false, "")
+	copies("saveExt", "saveExt stores the inputs and targets of the j-th step of a sweep.", a.ext, true, "m.sweepExt")
+	copies("restoreExt", "restoreExt sets the inputs and targets of the j-th step of a sweep.", a.ext, false, "m.sweepExt")
 
 	p.printf("// gradients are the parameters with a gradient and their adjoints.\n")
 	p.printf("func (m *Model) gradients() []gradient {\nreturn []gradient{\n")
@@ -200,7 +204,7 @@ func (p *progGen) emitAdjoint() error {
 	}
 	p.printf("}\n}\n\n")
 
-	p.printf("// sweepLoss is the loss of step k: dt times the cost summed over the batch.\n")
+	p.printf("// stepCost is the cost of the step just run, summed over the batch (the\n// step's loss is Dt times it).\n")
 	p.printf("func (m *Model) stepCost() float64 {\nc := 0.0\nfor _, v := range %s {\nc += v\n}\nreturn c\n}\n\n", p.f(p.prog.Cost))
 	p.printf("// learns is whether some parameter changes in update.\nconst learns = %v\n\n", len(a.update) > 0)
 	if p.costScaled() {
@@ -218,16 +222,4 @@ func (p *progGen) emitAdjoint() error {
 // programs of le and gle compute it.
 func (p *progGen) costScaled() bool {
 	return p.adj != nil && p.prog.Cost != nil && p.prog.Beta != 1
-}
-
-// offsetOf is the offset of b's values among those of bs, in order.
-func (p *progGen) offsetOf(bs []*schedule.Buffer, b *schedule.Buffer) int {
-	off := 0
-	for _, x := range bs {
-		if x == b {
-			return off
-		}
-		off += p.rows(x) * x.Size()
-	}
-	panic(fmt.Sprintf("%s is not among the buffers", b))
 }

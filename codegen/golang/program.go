@@ -584,6 +584,9 @@ func (p *progGen) emitInputs() error {
 	return nil
 }
 
+// stimVars find the variables of a stimulus (t, fi, fb) in a loop body.
+var stimVars = map[string]*regexp.Regexp{"t": regexp.MustCompile(`\bt\b`), "fi": regexp.MustCompile(`\bfi\b`), "fb": regexp.MustCompile(`\bfb\b`)}
+
 // blockFill is an input whose stimulus is computed for blocks of steps.
 type blockFill struct {
 	in *check.Input
@@ -597,7 +600,7 @@ func (p *progGen) emitBlockFill(in *check.Input, sp *stimPlan) {
 	bl := sp.block
 	n := p.prog.Batch * in.Size
 	loops := func(body string) {
-		uses := func(v string) bool { return regexp.MustCompile(`\b` + v + `\b`).MatchString(body) }
+		uses := func(v string) bool { return stimVars[v].MatchString(body) }
 		p.printf("for j := range %d {\n", bl.steps)
 		if uses("t") {
 			p.printf("t := float64(k+j) * %s\n", constant(p.prog.Dt).text())
